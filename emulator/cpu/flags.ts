@@ -1,0 +1,253 @@
+/**
+ * RFLAGS with lazily evaluated status flags.
+ *
+ * The idea comes from v86 (src/rust/cpu/arith.rs: last_op1/last_result/flags_changed) and blink
+ * (blink/flags.h: parity computed only on demand): an ALU op records what it did (kind, size, operands,
+ * result) and the six status flags are derived only when somebody reads them. Most flag results are
+ * overwritten before anybody reads them, so recording is the common path and must stay cheap:
+ * numbers only, no bigint, no allocation.
+ *
+ * Representation:
+ * - `bits` holds RFLAGS eagerly: every non-status bit, plus every status bit that is not pending.
+ * - `lazy` is the mask of status bits that are pending; they are computed from the record
+ *   (`kind`, `size`, a, b, result halves, carry-in).
+ * - 64-bit values are (lo, hi) uint32 halves; for sizes 1, 2 and 4 the hi half is 0.
+ *
+ * Record kinds:
+ * - LAZY_ADD: r = a + b + cin. CF, OF, AF, ZF, SF, PF are all derivable.
+ * - LAZY_SUB: r = a - b - cin. Same.
+ * - LAZY_RESULT: only ZF, SF, PF are derived from r; any other status bit is eager in `bits`.
+ */
+
+export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200,
+  DF = 0x400, OF = 0x800, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
+export const IOPL = 0x3000, VIF = 0x80000, VIP = 0x100000;
+export const STATUS_FLAGS = CF | PF | AF | ZF | SF | OF;
+/** Bit 1 of RFLAGS reads as 1. */
+export const FLAGS_FIXED1 = 0x2;
+/** Every RFLAGS bit that exists on x86_64 (bits 3, 5, 15 and 22..63 are reserved and read as 0). */
+export const FLAGS_VALID = CF | FLAGS_FIXED1 | PF | AF | ZF | SF | TF | IF | DF | OF | IOPL | NT | RF | VM | AC | VIF | VIP | ID;
+
+/** PARITY[b] is PF (0x4) when byte b has an even number of set bits, else 0. */
+export const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let n = 0;
+  for (let v = i; v !== 0; v >>>= 1) n += v & 1;
+  PARITY[i] = (n & 1) === 0 ? PF : 0;
+}
+
+/** Sign bit of the word that holds the top of a `size`-byte value (lo for 1/2/4, hi for 8). */
+export const SIGN_BIT: readonly number[] = [0, 0x80, 0x8000, 0, 0x80000000, 0, 0, 0, 0x80000000];
+
+export const LAZY_ADD = 1;
+export const LAZY_SUB = 2;
+export const LAZY_RESULT = 3;
+
+/** Condition code numbers as encoded in jcc/setcc/cmovcc. */
+export const CC_O = 0, CC_NO = 1, CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
+  CC_S = 8, CC_NS = 9, CC_P = 10, CC_NP = 11, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15;
+
+/** (aHi:aLo) < (bHi:bLo), unsigned, for uint32 halves. */
+function ult(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  return aHi !== bHi ? aHi < bHi : aLo < bLo;
+}
+
+export class FlagState {
+  /** Eager RFLAGS bits (non-status bits always; status bits only where not in `lazy`). */
+  bits: number;
+  /** Pending status bits, computed from the record below. */
+  lazy: number;
+  kind: number;
+  size: number;
+  aLo: number;
+  aHi: number;
+  bLo: number;
+  bHi: number;
+  rLo: number;
+  rHi: number;
+  /** Carry-in of adc/sbb (0 or 1). */
+  cin: number;
+
+  constructor(initial = FLAGS_FIXED1) {
+    // Every field set here, in one order, so V8 sees one shape (objectAllocator habit).
+    this.bits = (initial & FLAGS_VALID) | FLAGS_FIXED1;
+    this.lazy = 0;
+    this.kind = 0;
+    this.size = 4;
+    this.aLo = 0;
+    this.aHi = 0;
+    this.bLo = 0;
+    this.bHi = 0;
+    this.rLo = 0;
+    this.rHi = 0;
+    this.cin = 0;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Full RFLAGS (bit 1 set), evaluating pending status flags. */
+  get(): number {
+    const lazy = this.lazy;
+    if (lazy === 0) return this.bits;
+    let v = 0;
+    if (lazy & CF) v |= this.cfLazy();
+    if (lazy & PF) v |= PARITY[this.rLo & 0xff];
+    if (lazy & AF) v |= (this.aLo ^ this.bLo ^ this.rLo) & AF;
+    if (lazy & ZF) v |= (this.rLo | this.rHi) === 0 ? ZF : 0;
+    if (lazy & SF) v |= this.sfLazy();
+    if (lazy & OF) v |= this.ofLazy();
+    return (this.bits & ~lazy) | v;
+  }
+
+  /** CF as 0/1 (for adc/sbb/rcl/rcr). */
+  carry(): number {
+    return (this.lazy & CF) !== 0 ? this.cfLazy() : this.bits & CF;
+  }
+
+  zf(): boolean {
+    return (this.lazy & ZF) !== 0 ? (this.rLo | this.rHi) === 0 : (this.bits & ZF) !== 0;
+  }
+
+  sf(): boolean {
+    return (this.lazy & SF) !== 0 ? this.sfLazy() !== 0 : (this.bits & SF) !== 0;
+  }
+
+  of(): boolean {
+    return (this.lazy & OF) !== 0 ? this.ofLazy() !== 0 : (this.bits & OF) !== 0;
+  }
+
+  pf(): boolean {
+    return (this.lazy & PF) !== 0 ? PARITY[this.rLo & 0xff] !== 0 : (this.bits & PF) !== 0;
+  }
+
+  af(): boolean {
+    return (this.lazy & AF) !== 0 ? ((this.aLo ^ this.bLo ^ this.rLo) & AF) !== 0 : (this.bits & AF) !== 0;
+  }
+
+  cf(): boolean {
+    return this.carry() !== 0;
+  }
+
+  df(): boolean {
+    return (this.bits & DF) !== 0;
+  }
+
+  if(): boolean {
+    return (this.bits & IF) !== 0;
+  }
+
+  tf(): boolean {
+    return (this.bits & TF) !== 0;
+  }
+
+  /** x86 condition 0..15: O NO B AE E NE BE A S NS P NP L GE LE G. */
+  cond(cc: number): boolean {
+    let t: boolean;
+    switch (cc >> 1) {
+      case 0: t = this.of(); break;
+      case 1: t = this.carry() !== 0; break;
+      case 2: t = this.zf(); break;
+      case 3: t = this.carry() !== 0 || this.zf(); break;
+      case 4: t = this.sf(); break;
+      case 5: t = this.pf(); break;
+      case 6: t = this.sf() !== this.of(); break;
+      default: t = this.zf() || this.sf() !== this.of(); break;
+    }
+    return (cc & 1) !== 0 ? !t : t;
+  }
+
+  private cfLazy(): number {
+    if (this.kind === LAZY_ADD) {
+      // r = a + b + cin wrapped: carry iff r < a, or r == a with a carry-in (then b was all ones).
+      if (ult(this.rLo, this.rHi, this.aLo, this.aHi)) return 1;
+      return this.cin !== 0 && this.rLo === this.aLo && this.rHi === this.aHi ? 1 : 0;
+    }
+    if (this.kind === LAZY_SUB) {
+      // r = a - b - cin: borrow iff a < b, or a == b with a borrow-in.
+      if (ult(this.aLo, this.aHi, this.bLo, this.bHi)) return 1;
+      return this.cin !== 0 && this.aLo === this.bLo && this.aHi === this.bHi ? 1 : 0;
+    }
+    return this.bits & CF;
+  }
+
+  private sfLazy(): number {
+    const size = this.size;
+    return ((size === 8 ? this.rHi : this.rLo) & SIGN_BIT[size]) !== 0 ? SF : 0;
+  }
+
+  private ofLazy(): number {
+    const size = this.size;
+    let a: number, b: number, r: number;
+    if (size === 8) { a = this.aHi; b = this.bHi; r = this.rHi; } else { a = this.aLo; b = this.bLo; r = this.rLo; }
+    let x: number;
+    if (this.kind === LAZY_ADD) x = (a ^ r) & (b ^ r); // both operands' sign differs from the result
+    else if (this.kind === LAZY_SUB) x = (a ^ b) & (a ^ r); // operands' signs differ and result's differs from a
+    else return this.bits & OF;
+    return (x & SIGN_BIT[size]) !== 0 ? OF : 0;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Replace all of RFLAGS (the caller applies privilege masks). Reserved bits are dropped, bit 1 forced. */
+  set(value: number): void {
+    this.bits = (value & FLAGS_VALID) | FLAGS_FIXED1;
+    this.lazy = 0;
+  }
+
+  /** Replace only the status bits in `mask` (mask must be a subset of STATUS_FLAGS). */
+  setStatus(mask: number, value: number): void {
+    // Pending bits outside the mask must be evaluated before the record is dropped.
+    if ((this.lazy & ~mask) !== 0) this.bits = this.get();
+    this.lazy = 0;
+    this.bits = (this.bits & ~mask) | (value & mask);
+  }
+
+  /** Set or clear non-status bits such as DF/IF/TF/AC (cld, std, cli, sti). */
+  setBit(bit: number, on: boolean): void {
+    if (on) this.bits |= bit; else this.bits &= ~bit;
+  }
+
+  /**
+   * Record r = a + b + cin (kind LAZY_ADD) or r = a - b - cin (LAZY_SUB); `mask` is the set of status flags
+   * the instruction writes (all six, or all but CF for inc/dec); the others keep their current value.
+   * All values uint32 halves already truncated to `size`.
+   */
+  recordArith(kind: number, size: number, aLo: number, aHi: number, bLo: number, bHi: number,
+    rLo: number, rHi: number, cin: number, mask: number): void {
+    if (mask !== STATUS_FLAGS) {
+      // Keep the status bits outside mask: evaluate them from the old record before overwriting it.
+      if ((this.lazy & ~mask) !== 0) this.bits = this.get();
+    }
+    this.lazy = mask;
+    this.kind = kind;
+    this.size = size;
+    this.aLo = aLo;
+    this.aHi = aHi;
+    this.bLo = bLo;
+    this.bHi = bHi;
+    this.rLo = rLo;
+    this.rHi = rHi;
+    this.cin = cin;
+  }
+
+  /**
+   * Record a result whose ZF/SF/PF follow from r (logic ops, shifts, ...), while the status bits in
+   * `eagerMask` (a subset of CF|OF|AF) take their value from `eagerBits`. Status bits outside
+   * ZF|SF|PF|eagerMask keep their current value.
+   */
+  recordResult(size: number, rLo: number, rHi: number, eagerMask: number, eagerBits: number): void {
+    const keep = STATUS_FLAGS & ~(ZF | SF | PF | eagerMask);
+    if ((this.lazy & keep) !== 0) this.bits = this.get();
+    this.bits = (this.bits & ~eagerMask) | (eagerBits & eagerMask);
+    this.lazy = ZF | SF | PF;
+    this.kind = LAZY_RESULT;
+    this.size = size;
+    this.aLo = 0;
+    this.aHi = 0;
+    this.bLo = 0;
+    this.bHi = 0;
+    this.rLo = rLo;
+    this.rHi = rHi;
+    this.cin = 0;
+  }
+}
