@@ -1,0 +1,33 @@
+// Locating committed fixture files from tests.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const FIXTURES = path.join(REPO_ROOT, 'fixtures');
+export const GOLDEN = path.join(REPO_ROOT, 'test', 'golden');
+
+/** Every ELF file under fixtures/ (*.o and *.elf), relative to fixtures/, sorted. */
+export function fixtureElfFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(o|elf)$/.test(entry.name)) out.push(path.relative(FIXTURES, full));
+    }
+  };
+  walk(FIXTURES);
+  return out.sort();
+}
+
+/** Whether a host tool is on PATH. */
+export function haveTool(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
