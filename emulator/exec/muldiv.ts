@@ -1,0 +1,254 @@
+/**
+ * Multiply and divide: MUL, IMUL (one-, two- and three-operand forms), DIV, IDIV (Intel SDM vol. 2).
+ *
+ * Result placement (see aluResult.ts):
+ * - mul1/imul1: res.lo/hi = low half (AL, AX, EAX, RAX), res.lo2/hi2 = high half (AH, DX, EDX, RDX).
+ *   For size 8 that is the 128-bit product (hi2:lo2:hi:lo).
+ * - imul2 (two- and three-operand IMUL): res.lo/hi = the product truncated to size.
+ * - div/idiv: the dividend is passed as its low half (AL/AX/EAX/RAX) and high half (AH/DX/EDX/RDX),
+ *   each truncated to size; res.lo/hi = quotient, res.lo2/hi2 = remainder. They return false for #DE
+ *   (divisor 0 or quotient out of range); res and flags are then untouched.
+ *
+ * Flags: MUL/IMUL set CF = OF = (the high half is significant); SF, ZF, AF, PF are undefined (this code
+ * sets ZF/SF/PF from the low half and AF = 0). DIV/IDIV leave all six undefined; this code leaves them
+ * unchanged.
+ *
+ * No bigint: 32x32 products are built from 16-bit limbs (every partial product < 2^32, every sum < 2^53)
+ * and 64x64 -> 128 from four 32x32 products; 128/64 division is long division on 16-bit limbs when the
+ * divisor fits in 32 bits and shift-subtract on (lo, hi) halves otherwise.
+ */
+import { FlagState, CF, OF, AF } from '../cpu/flags';
+import { res, SIZE_MASK } from './aluResult';
+
+const CF_OF_AF = CF | OF | AF;
+const CF_OF = CF | OF;
+
+// Scratch outputs (module-level so that nothing allocates).
+let pLo = 0, pHi = 0; // 64-bit product of mul32
+let w0 = 0, w1 = 0, w2 = 0, w3 = 0; // 128-bit value, 32-bit words, w0 least significant
+let qLo = 0, qHi = 0, rmLo = 0, rmHi = 0; // 64-bit quotient / remainder
+
+/** Unsigned 32x32 -> 64 into pLo/pHi. */
+function mul32(a: number, b: number): void {
+  a >>>= 0; b >>>= 0;
+  const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16;
+  const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff); // < 3 * 2^16
+  pLo = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
+  pHi = (hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 0x10000)) >>> 0;
+}
+
+/** Unsigned 64x64 -> 128 into w0..w3. */
+function mul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  mul32(aLo, bLo);
+  const x0 = pLo, x1 = pHi;
+  mul32(aLo, bHi);
+  const y0 = pLo, y1 = pHi;
+  mul32(aHi, bLo);
+  const z0 = pLo, z1 = pHi;
+  mul32(aHi, bHi);
+  const u0 = pLo, u1 = pHi;
+  w0 = x0;
+  let s = x1 + y0 + z0; // < 3 * 2^32
+  w1 = s >>> 0;
+  s = Math.floor(s / 0x100000000) + y1 + z1 + u0;
+  w2 = s >>> 0;
+  w3 = (Math.floor(s / 0x100000000) + u1) >>> 0;
+}
+
+/** Two's complement of the 128-bit w0..w3 in place. */
+function neg128(): void {
+  w0 = ~w0 >>> 0; w1 = ~w1 >>> 0; w2 = ~w2 >>> 0; w3 = ~w3 >>> 0;
+  let s = w0 + 1; w0 = s >>> 0;
+  if (s > 0xffffffff) { s = w1 + 1; w1 = s >>> 0; if (s > 0xffffffff) { s = w2 + 1; w2 = s >>> 0; if (s > 0xffffffff) w3 = (w3 + 1) >>> 0; } }
+}
+
+/** Set ZF/SF/PF from the low half, CF = OF = overflow, AF = 0. */
+function mulFlags(f: FlagState, size: number, lo: number, hi: number, overflow: boolean): void {
+  f.recordResult(size, lo, hi, CF_OF_AF, overflow ? CF_OF : 0);
+}
+
+/** One-operand MUL: (high:low) = a * b, unsigned. */
+export function mul1(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+  let lo: number, hi: number, lo2: number, hi2: number;
+  if (size === 8) {
+    mul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
+    lo = w0; hi = w1; lo2 = w2; hi2 = w3;
+  } else if (size === 4) {
+    mul32(aLo, bLo);
+    lo = pLo; hi = 0; lo2 = pHi; hi2 = 0;
+  } else {
+    const p = (aLo & SIZE_MASK[size]) * (bLo & SIZE_MASK[size]); // < 2^32
+    const sh = size === 1 ? 8 : 16;
+    lo = p & SIZE_MASK[size]; hi = 0; lo2 = p >>> sh; hi2 = 0;
+  }
+  res.lo = lo; res.hi = hi; res.lo2 = lo2; res.hi2 = hi2;
+  mulFlags(f, size, lo, hi, (lo2 | hi2) !== 0);
+}
+
+/** Signed 64x64 -> 128 into w0..w3 (inputs as uint32 halves). */
+function imul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  const na = (aHi & 0x80000000) !== 0, nb = (bHi & 0x80000000) !== 0;
+  if (na) { aLo = (~aLo + 1) >>> 0; aHi = (~aHi + (aLo === 0 ? 1 : 0)) >>> 0; }
+  if (nb) { bLo = (~bLo + 1) >>> 0; bHi = (~bHi + (bLo === 0 ? 1 : 0)) >>> 0; }
+  mul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
+  if (na !== nb) neg128();
+}
+
+/** Signed 32x32 -> 64 into pLo/pHi. */
+function imul32(a: number, b: number): void {
+  const sa = a | 0, sb = b | 0;
+  mul32(Math.abs(sa), Math.abs(sb));
+  if ((sa < 0) !== (sb < 0)) {
+    pLo = (~pLo + 1) >>> 0;
+    pHi = (~pHi + (pLo === 0 ? 1 : 0)) >>> 0;
+  }
+}
+
+/** Sign-extend an 8- or 16-bit value. */
+function sext(x: number, size: number): number {
+  return size === 1 ? (x << 24) >> 24 : size === 2 ? (x << 16) >> 16 : x | 0;
+}
+
+/** One-operand IMUL: (high:low) = a * b, signed. */
+export function imul1(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+  let lo: number, hi: number, lo2: number, hi2: number, overflow: boolean;
+  if (size === 8) {
+    imul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
+    lo = w0; hi = w1; lo2 = w2; hi2 = w3;
+    const ext = (w1 & 0x80000000) !== 0 ? 0xffffffff : 0;
+    overflow = w2 !== ext || w3 !== ext;
+  } else if (size === 4) {
+    imul32(aLo, bLo);
+    lo = pLo; hi = 0; lo2 = pHi; hi2 = 0;
+    overflow = pHi !== ((pLo & 0x80000000) !== 0 ? 0xffffffff : 0);
+  } else {
+    const p = sext(aLo, size) * sext(bLo, size); // |p| <= 2^30
+    const m = SIZE_MASK[size], sh = size === 1 ? 8 : 16;
+    lo = p & m; hi = 0; lo2 = (p >> sh) & m; hi2 = 0;
+    overflow = sext(lo, size) !== p;
+  }
+  res.lo = lo; res.hi = hi; res.lo2 = lo2; res.hi2 = hi2;
+  mulFlags(f, size, lo, hi, overflow);
+}
+
+/** Two- and three-operand IMUL: the product truncated to size (2, 4 or 8; 1 is accepted too). */
+export function imul2(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+  imul1(f, size, aLo, aHi, bLo, bHi);
+  // imul1 already left the truncated product in res.lo/hi and the flags; the high half is not a result.
+  res.lo2 = 0; res.hi2 = 0;
+}
+
+/**
+ * Unsigned (n3:n2:n1:n0) / (dHi:dLo), 32-bit words, assuming (n3:n2) < (dHi:dLo) so the quotient fits in
+ * 64 bits. Quotient into qLo/qHi, remainder into rmLo/rmHi.
+ */
+function udiv128by64(n0: number, n1: number, n2: number, n3: number, dLo: number, dHi: number): void {
+  if (dHi === 0) {
+    // Long division by 16-bit limbs: remainder < d < 2^32, so r * 2^16 + limb < 2^48 stays exact.
+    let r = n3 * 0x100000000 + n2; // < d < 2^32 because (n3:n2) < d
+    let q = 0;
+    let qh = 0;
+    // n1 high limb, n1 low limb, n0 high limb, n0 low limb
+    r = r * 0x10000 + (n1 >>> 16); q = Math.floor(r / dLo); r -= q * dLo; qh = q * 0x10000;
+    r = r * 0x10000 + (n1 & 0xffff); q = Math.floor(r / dLo); r -= q * dLo; qh += q;
+    let ql = 0;
+    r = r * 0x10000 + (n0 >>> 16); q = Math.floor(r / dLo); r -= q * dLo; ql = q * 0x10000;
+    r = r * 0x10000 + (n0 & 0xffff); q = Math.floor(r / dLo); r -= q * dLo; ql += q;
+    qLo = ql >>> 0; qHi = qh >>> 0; rmLo = r >>> 0; rmHi = 0;
+    return;
+  }
+  // Shift-subtract, one quotient bit per step, remainder kept in (rH:rL) with a 65th bit `top`.
+  let rL = n2 >>> 0, rH = n3 >>> 0;
+  let ql = 0, qh = 0;
+  for (let i = 63; i >= 0; i--) {
+    const inBit = i >= 32 ? (n1 >>> (i - 32)) & 1 : (n0 >>> i) & 1;
+    const top = rH >>> 31;
+    rH = ((rH << 1) | (rL >>> 31)) >>> 0;
+    rL = ((rL << 1) | inBit) >>> 0;
+    if (top !== 0 || rH > dHi || (rH === dHi && rL >= dLo)) {
+      const s = rL - dLo;
+      rL = s >>> 0;
+      rH = (rH - dHi - (s < 0 ? 1 : 0)) >>> 0;
+      if (i >= 32) qh |= 1 << (i - 32); else ql |= 1 << i;
+    }
+  }
+  qLo = ql >>> 0; qHi = qh >>> 0; rmLo = rL; rmHi = rH;
+}
+
+/** Unsigned DIV of (hi:lo) by b. Returns false for #DE. */
+export function div(_f: FlagState, size: number, loLo: number, loHi: number, hiLo: number, hiHi: number,
+  bLo: number, bHi: number): boolean {
+  if (size === 8) {
+    bLo >>>= 0; bHi >>>= 0; hiLo >>>= 0; hiHi >>>= 0;
+    if ((bLo | bHi) === 0) return false;
+    // The quotient fits in 64 bits iff the high half of the dividend is below the divisor.
+    if (hiHi > bHi || (hiHi === bHi && hiLo >= bLo)) return false;
+    udiv128by64(loLo >>> 0, loHi >>> 0, hiLo, hiHi, bLo, bHi);
+    res.lo = qLo; res.hi = qHi; res.lo2 = rmLo; res.hi2 = rmHi;
+    return true;
+  }
+  const m = SIZE_MASK[size];
+  const d = (bLo & m) >>> 0;
+  if (d === 0) return false;
+  const h = (hiLo & m) >>> 0;
+  if (h >= d) return false;
+  if (size === 4) {
+    udiv128by64(loLo >>> 0, h, 0, 0, d, 0);
+    res.lo = qLo; res.hi = 0; res.lo2 = rmLo; res.hi2 = 0;
+    return true;
+  }
+  const n = h * (size === 1 ? 0x100 : 0x10000) + (loLo & m); // < 2^32
+  const q = Math.floor(n / d);
+  res.lo = q; res.hi = 0; res.lo2 = n - q * d; res.hi2 = 0;
+  return true;
+}
+
+/** Signed IDIV of (hi:lo) by b (quotient rounds toward 0, remainder has the dividend's sign). False for #DE. */
+export function idiv(_f: FlagState, size: number, loLo: number, loHi: number, hiLo: number, hiHi: number,
+  bLo: number, bHi: number): boolean {
+  if (size === 8) {
+    let n0 = loLo >>> 0, n1 = loHi >>> 0, n2 = hiLo >>> 0, n3 = hiHi >>> 0;
+    let dLo = bLo >>> 0, dHi = bHi >>> 0;
+    if ((dLo | dHi) === 0) return false;
+    const nNeg = (n3 & 0x80000000) !== 0, dNeg = (dHi & 0x80000000) !== 0;
+    if (nNeg) { w0 = n0; w1 = n1; w2 = n2; w3 = n3; neg128(); n0 = w0; n1 = w1; n2 = w2; n3 = w3; }
+    if (dNeg) { dLo = (~dLo + 1) >>> 0; dHi = (~dHi + (dLo === 0 ? 1 : 0)) >>> 0; }
+    // |n| / |d| must fit in 64 bits unsigned first, then in the signed range.
+    if (n3 > dHi || (n3 === dHi && n2 >= dLo)) return false;
+    udiv128by64(n0, n1, n2, n3, dLo, dHi);
+    let ql = qLo, qh = qHi, rl = rmLo, rh = rmHi;
+    if (nNeg !== dNeg) {
+      if (qh > 0x80000000 || (qh === 0x80000000 && ql !== 0)) return false; // below -2^63
+      ql = (~ql + 1) >>> 0; qh = (~qh + (ql === 0 ? 1 : 0)) >>> 0;
+    } else if (qh >= 0x80000000) return false; // above 2^63 - 1
+    if (nNeg) { rl = (~rl + 1) >>> 0; rh = (~rh + (rl === 0 ? 1 : 0)) >>> 0; }
+    res.lo = ql; res.hi = qh; res.lo2 = rl; res.hi2 = rh;
+    return true;
+  }
+  const m = SIZE_MASK[size];
+  const d = size === 4 ? bLo | 0 : sext(bLo & m, size);
+  if (d === 0) return false;
+  if (size === 4) {
+    // 64-bit signed dividend (hi:lo): magnitude via halves, then the 16-bit-limb unsigned division.
+    let nLo = loLo >>> 0, nHi = hiLo >>> 0;
+    const nNeg = (nHi & 0x80000000) !== 0;
+    if (nNeg) { nLo = (~nLo + 1) >>> 0; nHi = (~nHi + (nLo === 0 ? 1 : 0)) >>> 0; }
+    const ad = Math.abs(d);
+    if (nHi >= ad) return false; // |quotient| >= 2^32
+    udiv128by64(nLo, nHi, 0, 0, ad, 0);
+    const neg = nNeg !== (d < 0);
+    if (neg ? qLo > 0x80000000 : qLo > 0x7fffffff) return false;
+    res.lo = (neg ? -qLo : qLo) >>> 0; res.hi = 0;
+    res.lo2 = (nNeg ? -rmLo : rmLo) >>> 0; res.hi2 = 0;
+    return true;
+  }
+  const sh = size === 1 ? 8 : 16;
+  const n = sext(hiLo & m, size) * (1 << sh) + (loLo & m); // signed double-width dividend
+  const q = Math.trunc(n / d);
+  const lim = size === 1 ? 0x80 : 0x8000;
+  if (q >= lim || q < -lim) return false;
+  const r = n - q * d;
+  res.lo = q & m; res.hi = 0; res.lo2 = r & m; res.hi2 = 0;
+  return true;
+}
