@@ -2,7 +2,8 @@
 module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', {}] },
   testEnvironment: 'node',
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/helpers/summaryReporter.js'],
 };

@@ -160,8 +160,9 @@ export function formatRelocations(f: ElfFile): string {
     out += "    Offset             Info             Type               Symbol's Value  Symbol's Name + Addend\n";
     for (const r of entries) {
       const info = (BigInt(r.symbolIndex) << 32n) | BigInt(r.type);
-      const typeName = relocTypeName(r.type) ?? `unrecognized: ${hex(r.type, 0)}`;
-      let line = `${hex(r.offset, 16)}  ${hex(info, 16)} ${typeName.padEnd(22)}`;
+      const known = relocTypeName(r.type);
+      const typeName = known ? known.padEnd(22) : `unrecognized: ${hex(r.type, 0).padEnd(7)}`;
+      let line = `${hex(r.offset, 16)}  ${hex(info, 16)} ${typeName}`;
       const sign = r.addend < 0n ? '-' : '+';
       const magnitude = hex(r.addend < 0n ? -r.addend : r.addend, 0);
       if (r.symbolIndex === 0) {

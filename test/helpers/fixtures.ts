@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder above this file with a package.json (works from dist/ too). */
+export const REPO_ROOT = findRepoRoot(__dirname);
 export const FIXTURES = path.join(REPO_ROOT, 'fixtures');
 export const GOLDEN = path.join(REPO_ROOT, 'test', 'golden');
 
@@ -30,4 +31,14 @@ export function haveTool(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+function findRepoRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
 }
