@@ -21,8 +21,11 @@ function addWithCarry(f: FlagState, size: number, aLo: number, aHi: number, bLo:
     rLo = lo >>> 0;
     rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
   } else {
-    aHi = 0; bHi = 0;
-    rLo = ((aLo + bLo + cin) & SIZE_MASK[size]) >>> 0;
+    // Operands are truncated by contract; masking again keeps CF right for a caller passing e.g. a
+    // sign-extended immediate.
+    const m = SIZE_MASK[size];
+    aLo = (aLo & m) >>> 0; bLo = (bLo & m) >>> 0; aHi = 0; bHi = 0;
+    rLo = ((aLo + bLo + cin) & m) >>> 0;
     rHi = 0;
   }
   res.lo = rLo;
@@ -41,8 +44,9 @@ function subWithBorrow(f: FlagState, size: number, aLo: number, aHi: number, bLo
     rLo = lo >>> 0;
     rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) >>> 0;
   } else {
-    aHi = 0; bHi = 0;
-    rLo = ((aLo - bLo - cin) & SIZE_MASK[size]) >>> 0;
+    const m = SIZE_MASK[size];
+    aLo = (aLo & m) >>> 0; bLo = (bLo & m) >>> 0; aHi = 0; bHi = 0;
+    rLo = ((aLo - bLo - cin) & m) >>> 0;
     rHi = 0;
   }
   if (write) {
