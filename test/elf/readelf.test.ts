@@ -61,7 +61,8 @@ describe.each(clean)('%s', (fixture) => {
 });
 
 // Where readelf reports an error, klp-lab refuses the file with one line naming it.
-test.each(refused)('%s is refused, as readelf complains about it', (fixture) => {
+// (test/elf/corruption.test.ts covers refusal whether or not such fixtures exist.)
+if (refused.length > 0) test.each(refused)('%s is refused, as readelf complains about it', (fixture) => {
   const name = path.join(FIXTURES, fixture);
   expect(() => ElfFile.read(name)).toThrow(ElfError);
   expect(() => ElfFile.read(name)).toThrow(new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: [^\n]+$`));
