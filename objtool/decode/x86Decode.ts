@@ -1,0 +1,324 @@
+// tools/objtool/arch/x86/decode.c (6.1): arch_decode_instruction().
+//
+// iced-x86 finds instruction boundaries and rejects what cannot be decoded; the objtool
+// classification itself reads the prefix, REX, opcode and ModRM/SIB bytes directly, as the
+// kernel decoder does, so REX-dependent cases (32-bit forms not tracked, xchg %r8,%rax not a
+// NOP) come out the same. iced objects are created once per section and freed at once.
+
+import { Decoder, DecoderOptions, Instruction as IcedInsn, Code } from 'iced-x86';
+import * as C from '../../elf/constants';
+import { CFI_BP, CFI_SP, InsnType, OpDest, OpSrc, StackOp, stackOp } from './insnTypes';
+
+export interface DecodedInsn {
+  offset: number;
+  len: number;
+  type: InsnType;
+  immediate: number;
+  ops: StackOp[];
+  /** Register-form LEA: objtool warns "invalid LEA encoding" and carries on. */
+  invalidLea?: boolean;
+}
+
+export interface DecodeContext {
+  /** Symbol type of the symbol containing this offset (for iret), or -1. */
+  symbolTypeAt(offset: number): number;
+}
+
+const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]);
+
+/**
+ * Decodes a whole executable section. Returns the instructions, or the offset of the
+ * first instruction that cannot be decoded (objtool: "can't decode instruction at").
+ */
+export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: DecodedInsn[]; badOffset: number } {
+  const insns: DecodedInsn[] = [];
+  if (data.length === 0) return { insns, badOffset: -1 };
+  const decoder = new Decoder(64, data, DecoderOptions.None);
+  const ins = new IcedInsn();
+  try {
+    decoder.ip = 0n;
+    let offset = 0;
+    while (offset < data.length) {
+      decoder.position = offset;
+      decoder.ip = BigInt(offset);
+      decoder.decodeOut(ins);
+      const len = ins.length;
+      if (ins.code === Code.INVALID || len === 0 || offset + len > data.length) return { insns, badOffset: offset };
+      insns.push(classify(data, offset, len, ctx));
+      offset += len;
+    }
+    return { insns, badOffset: -1 };
+  } finally {
+    ins.free();
+    decoder.free();
+  }
+}
+
+function s8(v: number): number {
+  return (v << 24) >> 24;
+}
+
+function readS32(d: Uint8Array, at: number): number {
+  return (d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) | (d[at + 3] << 24)) | 0;
+}
+
+function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext): DecodedInsn {
+  const out: DecodedInsn = { offset, len, type: InsnType.OTHER, immediate: 0, ops: [] };
+  const end = offset + len;
+  let p = offset;
+  let prefix = 0;
+  while (p < end && LEGACY_PREFIXES.has(d[p])) {
+    if (!prefix) prefix = d[p];
+    p++;
+  }
+  let rex = 0;
+  if (p < end && (d[p] & 0xf0) === 0x40) rex = d[p++];
+  const op1 = d[p];
+  // VEX/EVEX-encoded instructions: OTHER with no stack operations.
+  if (op1 === 0xc4 || op1 === 0xc5 || op1 === 0x62) return out;
+  const rexW = (rex >> 3) & 1;
+  const rexR = (rex >> 2) & 1;
+  const rexX = (rex >> 1) & 1;
+  const rexB = rex & 1;
+  let op2 = 0;
+  let op3 = 0;
+  let q = p + 1;
+  if (op1 === 0x0f) {
+    op2 = d[q++];
+    if (op2 === 0x38 || op2 === 0x3a) op3 = d[q++];
+  }
+
+  // ModRM/SIB/displacement, only read for the opcodes that have them and matter here.
+  let modrm = 0;
+  let mod = 0;
+  let reg = 0;
+  let rm = 0;
+  let sibIndex = 0;
+  let sibBase = 0;
+  let haveSib = false;
+  let disp = 0;
+  const readModrm = (): void => {
+    modrm = d[q];
+    mod = modrm >> 6;
+    reg = ((modrm >> 3) & 7) + 8 * rexR;
+    rm = (modrm & 7) + 8 * rexB;
+    let r = q + 1;
+    if (mod !== 3 && (modrm & 7) === 4) {
+      haveSib = true;
+      const sib = d[r++];
+      sibIndex = ((sib >> 3) & 7) + 8 * rexX;
+      sibBase = (sib & 7) + 8 * rexB;
+      if (mod === 0 && (sib & 7) === 5) {
+        disp = readS32(d, r);
+        return;
+      }
+    }
+    if (mod === 1) disp = s8(d[r]);
+    else if (mod === 2 || (mod === 0 && (modrm & 7) === 5)) disp = readS32(d, r);
+  };
+  const modIsReg = (): boolean => mod === 3;
+  const isRip = (): boolean => (rm & 7) === CFI_BP && mod === 0;
+  const rmIs = (r: number): boolean =>
+    haveSib ? sibBase === r && sibIndex === CFI_SP && (sibBase !== CFI_BP || mod !== 0) : rm === r;
+  const rmIsMem = (r: number): boolean => mod !== 3 && !isRip() && rmIs(r);
+  const rmIsReg = (r: number): boolean => mod === 3 && rm === r;
+  const ops = out.ops;
+
+  switch (op1) {
+    case 0x01:
+    case 0x29:
+      readModrm();
+      if (rexW && rmIsReg(CFI_SP)) ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, reg, 0));
+      break;
+    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
+      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.REG, (op1 & 7) + 8 * rexB, 0));
+      break;
+    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
+      ops.push(stackOp(OpDest.REG, (op1 & 7) + 8 * rexB, 0, OpSrc.POP, 0, 0));
+      break;
+    case 0x68:
+    case 0x6a:
+      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      break;
+    case 0x80: case 0x81: case 0x82: case 0x83: {
+      readModrm();
+      if (!rexW || !rmIsReg(CFI_SP)) break;
+      // The immediate is the last field: imm32 for 0x81, imm8 otherwise.
+      // The kernel decoder's immediate is signed (imm8 or imm32) in every form.
+      const imm = op1 === 0x81 ? readS32(d, end - 4) : s8(d[end - 1]);
+      const rawImm = imm;
+      switch (reg & 7) {
+        case 5:
+          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, -imm));
+          break;
+        case 0:
+          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, imm));
+          break;
+        case 4:
+          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.AND, CFI_SP, rawImm));
+          break;
+        default:
+          break;
+      }
+      break;
+    }
+    case 0x89:
+    case 0x88: {
+      readModrm();
+      if (!rexW) break;
+      if (op1 === 0x89) {
+        if (reg === CFI_SP) {
+          if (modIsReg()) {
+            ops.push(stackOp(OpDest.REG, rm, 0, OpSrc.REG, CFI_SP, 0));
+            break;
+          }
+          if (isRip()) break;
+          let base = rm;
+          if (haveSib) {
+            base = sibBase;
+            if (sibIndex !== CFI_SP) break;
+          }
+          ops.push(stackOp(OpDest.REG_INDIRECT, base, disp, OpSrc.REG, CFI_SP, 0));
+          break;
+        }
+        if (rmIsReg(CFI_SP)) {
+          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, reg, 0));
+          break;
+        }
+      }
+      if (rmIsMem(CFI_BP)) {
+        ops.push(stackOp(OpDest.REG_INDIRECT, CFI_BP, disp, OpSrc.REG, reg, 0));
+        break;
+      }
+      if (rmIsMem(CFI_SP)) {
+        ops.push(stackOp(OpDest.REG_INDIRECT, CFI_SP, disp, OpSrc.REG, reg, 0));
+        break;
+      }
+      break;
+    }
+    case 0x8b:
+      readModrm();
+      if (!rexW) break;
+      if (rmIsMem(CFI_BP)) {
+        ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_BP, disp));
+        break;
+      }
+      if (rmIsMem(CFI_SP)) ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_SP, disp));
+      break;
+    case 0x8d: {
+      readModrm();
+      if (modIsReg()) {
+        out.invalidLea = true;
+        break;
+      }
+      if (!rexW) break;
+      let src = rm;
+      if (haveSib) {
+        src = sibBase;
+        if (sibIndex !== CFI_SP) break;
+      }
+      if (isRip()) break;
+      ops.push(stackOp(OpDest.REG, reg, 0, disp ? OpSrc.ADD : OpSrc.REG, src, disp));
+      break;
+    }
+    case 0x8f:
+      ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POP, 0, 0));
+      break;
+    case 0x90:
+      // 6.1 marks every 0x90 a NOP (including pause and xchg %r8,%rax).
+      out.type = InsnType.NOP;
+      break;
+    case 0x9c:
+      ops.push(stackOp(OpDest.PUSHF, 0, 0, OpSrc.CONST, 0, 0));
+      break;
+    case 0x9d:
+      ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POPF, 0, 0));
+      break;
+    case 0x0f:
+      if (op2 === 0x01) {
+        modrm = d[q];
+        if (modrm === 0xca) out.type = InsnType.CLAC;
+        else if (modrm === 0xcb) out.type = InsnType.STAC;
+      } else if (op2 >= 0x80 && op2 <= 0x8f) {
+        out.type = InsnType.JUMP_CONDITIONAL;
+        out.immediate = readS32(d, end - 4);
+      } else if (op2 === 0x05 || op2 === 0x34 || op2 === 0x07 || op2 === 0x35) {
+        out.type = InsnType.CONTEXT_SWITCH;
+      } else if (op2 === 0x0b || op2 === 0xb9) {
+        out.type = InsnType.BUG;
+      } else if (op2 === 0x0d || op2 === 0x1f) {
+        out.type = InsnType.NOP;
+      } else if (op2 === 0x1e) {
+        modrm = d[q];
+        if (prefix === 0xf3 && (modrm === 0xfa || modrm === 0xfb)) out.type = InsnType.ENDBR;
+      } else if (op2 === 0x38 && op3 === 0xf8) {
+        // ENQCMD: only a warning in objtool (reported by the caller if needed).
+      } else if (op2 === 0xa0 || op2 === 0xa8) {
+        ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      } else if (op2 === 0xa1 || op2 === 0xa9) {
+        ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POP, 0, 0));
+      }
+      break;
+    case 0xc9:
+      ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, CFI_BP, 0));
+      ops.push(stackOp(OpDest.REG, CFI_BP, 0, OpSrc.POP, 0, 0));
+      break;
+    case 0xcc:
+      out.type = InsnType.TRAP;
+      break;
+    case 0xe3:
+    case 0xe0:
+    case 0xe1:
+    case 0xe2:
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:
+      out.type = InsnType.JUMP_CONDITIONAL;
+      out.immediate = s8(d[end - 1]);
+      break;
+    case 0xe9:
+      out.type = InsnType.JUMP_UNCONDITIONAL;
+      out.immediate = readS32(d, end - 4);
+      break;
+    case 0xeb:
+      out.type = InsnType.JUMP_UNCONDITIONAL;
+      out.immediate = s8(d[end - 1]);
+      break;
+    case 0xc2:
+    case 0xc3:
+      out.type = InsnType.RETURN;
+      break;
+    case 0xcf:
+      // sync_core()'s IRET-to-self inside a function: add $40,%rsp.
+      if (ctx.symbolTypeAt(offset) === C.STT_FUNC) {
+        ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, 40));
+        break;
+      }
+      out.type = InsnType.CONTEXT_SWITCH;
+      break;
+    case 0xca:
+    case 0xcb:
+      out.type = InsnType.CONTEXT_SWITCH;
+      break;
+    case 0xe8:
+      out.type = InsnType.CALL;
+      out.immediate = readS32(d, end - 4);
+      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      break;
+    case 0xfc:
+      out.type = InsnType.CLD;
+      break;
+    case 0xfd:
+      out.type = InsnType.STD;
+      break;
+    case 0xff:
+      readModrm();
+      if (reg === 2 || reg === 3) out.type = InsnType.CALL_DYNAMIC;
+      else if (reg === 4) out.type = InsnType.JUMP_DYNAMIC;
+      else if (reg === 5) out.type = InsnType.CONTEXT_SWITCH;
+      else if (reg === 6) ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      break;
+    default:
+      break;
+  }
+  return out;
+}

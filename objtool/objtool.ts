@@ -1,0 +1,118 @@
+// tools/objtool/objtool.c + builtin-check.c (6.1): the objtool command.
+//
+// runObjtool() takes argv (without the program name) and returns stdout, stderr and the exit
+// status instead of touching the process, so tests and the CLI share it. Exit status is 0
+// whatever the warnings, as in 6.1; usage errors give 129. Bad input files give objtool's
+// one-line error and status 1 (where 6.1 itself exits 0 or crashes on some corrupt files,
+// this port still reports them and leaves the file untouched).
+
+import * as fs from 'fs';
+import { ElfFile, ElfError } from '../elf/elfFile';
+import { writeFileAtomic } from '../elf/atomicWrite';
+import * as C from '../elf/constants';
+import { check } from './check';
+import type { CheckContext } from './model/context';
+import { FatalError, ObjectFile } from './model/objectFile';
+import { parseObjtoolArgs } from './options';
+import { orcDump } from './orc/orcDump';
+import { buildOrcObject } from './orc/orcWrite';
+import { Reporter, MSG } from './report/warnings';
+import { CfiTable } from './validate/cfiState';
+
+export interface ObjtoolResult {
+  stdout: string;
+  stderr: string;
+  status: number;
+}
+
+function lines(l: string[]): string {
+  return l.length ? l.join('\n') + '\n' : '';
+}
+
+/** Reads the object the way objtool_open_read() reports problems. */
+function openElf(path: string): ElfFile | string {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : code === 'EACCES' ? 'Permission denied' : String((e as Error).message);
+    return `objtool: Can't open '${path}': ${why}`;
+  }
+  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    return `${path}: warning: objtool: gelf_getehdr: invalid \`Elf' handle`;
+  }
+  try {
+    const elf = ElfFile.parse(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
+    if (elf.header.machine !== C.EM_X86_64) return `${path}: warning: objtool: ${MSG.machine(elf.header.machine)}`;
+    return elf;
+  } catch (e) {
+    if (e instanceof ElfError) return `${path}: warning: objtool: ${e.message.replace(`${path}: `, '')}`;
+    throw e;
+  }
+}
+
+export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env): ObjtoolResult {
+  const parsed = parseObjtoolArgs(argv, env.OBJTOOL_ARGS);
+  if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, status: parsed.status };
+  const { opts, file: path } = parsed;
+
+  const elf = openElf(path);
+  if (typeof elf === 'string') return { stdout: '', stderr: elf + '\n', status: 1 };
+
+  if (opts.dumpOrc) {
+    try {
+      const r = orcDump(elf);
+      if (r.error) return { stdout: r.out, stderr: `${path}: warning: objtool: ${r.error}\n`, status: 255 };
+      return { stdout: r.out, stderr: '', status: 0 };
+    } catch (e) {
+      if (e instanceof ElfError) return { stdout: '', stderr: `${path}: warning: objtool: ${e.message.replace(`${path}: `, '')}\n`, status: 255 };
+      throw e;
+    }
+  }
+
+  const rep = new Reporter(path, opts.secAddress);
+  const errLines: string[] = [];
+  let obj: ObjectFile;
+  try {
+    obj = new ObjectFile(elf);
+  } catch (e) {
+    if (e instanceof FatalError) return { stdout: '', stderr: `${path}: warning: objtool: ${e.message}\n`, status: 1 };
+    if (e instanceof ElfError) return { stdout: '', stderr: `${path}: warning: objtool: ${e.message.replace(`${path}: `, '')}\n`, status: 1 };
+    throw e;
+  }
+  if (obj.numFiles > 1 && !opts.link) {
+    errLines.push('error: objtool: Linked object detected, forcing --link');
+    opts.link = true;
+  }
+  obj.ignoreUnreachables = opts.noUnreachable;
+  const ctx: CheckContext = { file: obj, rep, opts, cfis: new CfiTable(), nrInsnsVisited: 0 };
+  let result;
+  try {
+    result = check(ctx);
+  } catch (e) {
+    if (e instanceof ElfError) {
+      return { stdout: '', stderr: lines([...errLines, ...rep.lines, `${path}: warning: objtool: ${e.message.replace(`${path}: `, '')}`]), status: 1 };
+    }
+    throw e;
+  }
+  let stdout = '';
+  if (opts.stats) {
+    stdout += `nr_insns: ${obj.insns.length}\n`;
+    stdout += `nr_insns_visited: ${ctx.nrInsnsVisited}\n`;
+    stdout += `nr_cfi: ${ctx.cfis.nrCfi}\n`;
+    stdout += `nr_cfi_reused: ${ctx.cfis.nrCfiReused}\n`;
+    stdout += `nr_cfi_cache: ${ctx.cfis.nrCfiCache}\n`;
+  }
+  if (result.orc.length && !opts.dryRun) {
+    try {
+      const out = buildOrcObject(obj, result.orc);
+      if (opts.backup) fs.copyFileSync(path, path + '.orig');
+      writeFileAtomic(path, out);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      return { stdout, stderr: lines([...errLines, ...rep.lines, `${path}: warning: objtool: elf_update: ${msg}`]), status: 1 };
+    }
+  }
+  return { stdout, stderr: lines([...errLines, ...rep.lines]), status: 0 };
+}
