@@ -7,13 +7,13 @@
  * - BSF/BSR: ZF = (source == 0); with a zero source the destination is unchanged (documented by AMD,
  *   observed on Intel), so the old destination is passed in; CF, OF, SF, AF, PF undefined (unchanged).
  * - TZCNT/LZCNT: result is the count (width for a zero source); CF = (source == 0), ZF = (result == 0);
- *   OF, SF, AF, PF undefined (unchanged).
+ *   OF, SF, AF, PF undefined: SF, AF, PF cleared and OF unchanged, as on the AMD host of the goldens.
  * - POPCNT: ZF = (source == 0); CF, OF, SF, AF, PF cleared.
  * - BSWAP: no flags. The 16-bit form is undefined in the SDM; this returns 0, what Intel and AMD
  *   parts produce (the 32-bit swap's low half of a zero-extended value).
  * Calling convention: see arith.ts.
  */
-import { FlagState, CF, ZF, STATUS_FLAGS } from '../cpu/flags';
+import { FlagState, CF, ZF, SF, AF, PF, STATUS_FLAGS } from '../cpu/flags';
 import { res, SIZE_BITS } from './aluResult';
 
 function bitOf(size: number, aLo: number, aHi: number, bit: number): number {
@@ -95,14 +95,14 @@ export function tzcnt(f: FlagState, size: number, srcLo: number, srcHi: number):
   const i = lowest(srcLo >>> 0, size === 8 ? srcHi >>> 0 : 0);
   const n = i < 0 ? SIZE_BITS[size] : i;
   res.lo = n; res.hi = 0;
-  f.setStatus(CF | ZF, (i < 0 ? CF : 0) | (n === 0 ? ZF : 0));
+  f.setStatus(CF | ZF | SF | AF | PF, (i < 0 ? CF : 0) | (n === 0 ? ZF : 0));
 }
 
 export function lzcnt(f: FlagState, size: number, srcLo: number, srcHi: number): void {
   const i = highest(srcLo >>> 0, size === 8 ? srcHi >>> 0 : 0);
   const n = SIZE_BITS[size] - 1 - i; // width when the source is 0 (i = -1)
   res.lo = n; res.hi = 0;
-  f.setStatus(CF | ZF, (i < 0 ? CF : 0) | (n === 0 ? ZF : 0));
+  f.setStatus(CF | ZF | SF | AF | PF, (i < 0 ? CF : 0) | (n === 0 ? ZF : 0));
 }
 
 function popcount32(x: number): number {

@@ -14,8 +14,11 @@
  * - SHLD/SHRD: CF = last bit shifted out of the destination, OF only for count 1 (sign change),
  *   SF/ZF/PF from the result, AF undefined; for a 16-bit operand with count > 16 result and flags
  *   are undefined.
- * Where a flag is undefined this code still produces a value (the same formula as the defined case,
- * AF = 0); the differential tests mask undefined flags.
+ * Where a flag is undefined this code produces what the AMD EPYC host that recorded the goldens
+ * produces (test/golden/hostcpu, checked by hostCpuUndefined.test.ts): AF = 1 after any shift with a
+ * non-zero count; OF for counts > 1 = MSB(r)^CF (SHL, ROL, RCL, SHLD), MSB(r)^MSB-1(r) (SHR, ROR,
+ * RCR, SHRD; 0 for SHR), 0 (SAR). These formulas coincide with the SDM's for count 1. Intel parts
+ * differ in places; the differential tests mask undefined flags, so either host passes.
  *
  * Calling convention: see arith.ts. 64-bit values are (lo, hi) uint32 halves throughout.
  */
@@ -86,7 +89,7 @@ export function shl(f: FlagState, size: number, aLo: number, aHi: number, count:
   const of = msb(rLo, rHi, size) ^ cf;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11));
+  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
 }
 
 export function shr(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -96,10 +99,10 @@ export function shr(f: FlagState, size: number, aLo: number, aHi: number, count:
   if (size === 8) { shr64(aLo, aHi, n); rLo = tLo; rHi = tHi; }
   else { rLo = shr32(aLo >>> 0, n); rHi = 0; }
   const cf = bit64(aLo, size === 8 ? aHi : 0, n - 1);
-  const of = msb(aLo, aHi, size); // defined for count 1 only
+  const of = n === 1 ? msb(aLo, aHi, size) : 0; // = MSB(r)^MSB-1(r)
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11));
+  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
 }
 
 export function sar(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -124,7 +127,7 @@ export function sar(f: FlagState, size: number, aLo: number, aHi: number, count:
   }
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf); // OF = 0 for count 1
+  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | AF); // OF = 0
 }
 
 export function rol(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -211,7 +214,6 @@ export function rcr(f: FlagState, size: number, aLo: number, aHi: number, count:
   const w = SIZE_BITS[size];
   const m = rcCount(size, n);
   const cin = f.carry();
-  const of = msb(aLo, aHi, size) ^ cin; // computed before the rotation (SDM pseudo-code)
   let rLo: number, rHi: number, cf: number;
   if (m === 0) {
     rLo = aLo >>> 0; rHi = size === 8 ? aHi >>> 0 : 0; cf = cin;
@@ -229,6 +231,9 @@ export function rcr(f: FlagState, size: number, aLo: number, aHi: number, count:
     rLo = ((shr32(a, m) | shl32(cin, w - m) | shl32(a, w + 1 - m)) & SIZE_MASK[size]) >>> 0; rHi = 0;
     cf = (a >>> (m - 1)) & 1;
   }
+  // SDM: OF = MSB(a)^CF before the rotation, for count 1; that equals MSB(r)^MSB-1(r) after it,
+  // which is also what the host gives for larger counts.
+  const of = msb(rLo, rHi, size) ^ bit64(rLo, rHi, w - 2);
   res.lo = rLo;
   res.hi = rHi;
   f.setStatus(CF_OF, cf | (of << 11));
@@ -237,7 +242,7 @@ export function rcr(f: FlagState, size: number, aLo: number, aHi: number, count:
 /**
  * SHLD: a shifted left by the masked count, filled from the top of b. For a 16-bit operand and a
  * count of 17..31 the SDM leaves result and flags undefined; this code then shifts the 48-bit
- * concatenation a:b:a (what Intel parts do); tests mask that case.
+ * concatenation a:b:b, which is what the AMD host does (the result is b rotated left by n-16).
  */
 export function shld(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number, count: number): void {
   const n = maskCount(size, count);
@@ -260,19 +265,24 @@ export function shld(f: FlagState, size: number, aLo: number, aHi: number, bLo: 
       rLo = ((x << n) >>> 16) & 0xffff;
       cf = (a >>> (16 - n)) & 1;
     } else {
-      const y = ((b << 16) | a) >>> 0; // b:a, the low 32 bits of a:b:a
+      const y = ((b << 16) | b) >>> 0; // b:b, the low 32 bits of a:b:b
       rLo = ((y << (n - 16)) >>> 16) & 0xffff;
-      cf = (y >>> (32 - (n - 16))) & 1;
+      cf = 0; // the host clears CF and OF here
     }
     rHi = 0;
   }
-  const of = msb(rLo, rHi, size) ^ msb(aLo, aHi, size);
+  // SDM (count 1): sign change, i.e. MSB(r)^MSB(a) = MSB(r)^CF. The host gives OF = CF for a 16-bit
+  // count of 16 and OF = 0 beyond (both undefined in the SDM).
+  const of = size === 2 && n >= 16 ? (n === 16 ? cf : 0) : msb(rLo, rHi, size) ^ cf;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11));
+  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
 }
 
-/** SHRD: a shifted right by the masked count, filled from the bottom of b (see shld for 16-bit > 16). */
+/**
+ * SHRD: a shifted right by the masked count, filled from the bottom of b. For a 16-bit operand and a
+ * count of 17..31 (undefined in the SDM) this shifts b:b:a like the AMD host (b rotated right by n-16).
+ */
 export function shrd(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number, count: number): void {
   const n = maskCount(size, count);
   if (n === 0) { unchanged(size, aLo, aHi); return; }
@@ -293,14 +303,16 @@ export function shrd(f: FlagState, size: number, aLo: number, aHi: number, bLo: 
       rLo = (x >>> n) & 0xffff;
       cf = (a >>> (n - 1)) & 1;
     } else {
-      const y = ((a << 16) | b) >>> 0; // a:b, the high 32 bits of a:b:a
+      const y = ((b << 16) | b) >>> 0; // b:b, the high 32 bits of b:b:a
       rLo = (y >>> (n - 16)) & 0xffff;
-      cf = (y >>> (n - 17)) & 1;
+      cf = 0; // the host clears CF here
     }
     rHi = 0;
   }
-  const of = msb(rLo, rHi, size) ^ msb(aLo, aHi, size);
+  // SDM (count 1): sign change MSB(r)^MSB(a); MSB-1(r) = MSB(a) then, and MSB(r)^MSB-1(r) is what the
+  // host gives for larger counts.
+  const of = msb(rLo, rHi, size) ^ bit64(rLo, rHi, SIZE_BITS[size] - 2);
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11));
+  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
 }
