@@ -40,6 +40,8 @@ export const OPS: Record<string, OpInfo> = {
   rcr: { kind: 'sh', enc: '48d3d8', enc1: '48d1d8' },
   shld: { kind: 'shd', enc: '480fa5d8' }, shrd: { kind: 'shd', enc: '480fadd8' },
   mul1: { kind: 'mul', enc: '48f7e3' }, imul1: { kind: 'mul', enc: '48f7eb' }, imul2: { kind: 'mul', enc: '480fafc3' },
+  // Three-operand IMUL (imm8 and imm32 forms) is computed by the same imul2 op as the two-operand form.
+  imul3: { kind: 'mul', enc: '486bc305' },
   div: { kind: 'div', enc: '48f7f3' }, idiv: { kind: 'div', enc: '48f7fb' },
   bt: { kind: 'bt', enc: '480fa3d8' }, bts: { kind: 'bt', enc: '480fabd8' }, btr: { kind: 'bt', enc: '480fb3d8' },
   btc: { kind: 'bt', enc: '480fbbd8' },
@@ -118,7 +120,7 @@ type Sh = (f: FlagState, size: number, aLo: number, aHi: number, count: number) 
 const BIN: Record<string, Bin> = {
   add: arith.add, adc: arith.adc, sub: arith.sub, sbb: arith.sbb, cmp: arith.cmp,
   and: logic.and, or: logic.or, xor: logic.xor, test: logic.test,
-  mul1: muldiv.mul1, imul1: muldiv.imul1, imul2: muldiv.imul2,
+  mul1: muldiv.mul1, imul1: muldiv.imul1, imul2: muldiv.imul2, imul3: muldiv.imul2,
   bsf: bitops.bsf, bsr: bitops.bsr,
 };
 const UN: Record<string, Un> = {
