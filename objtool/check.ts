@@ -51,10 +51,9 @@ function decodeInstructions(ctx: CheckContext): void {
     sec.insnAt = new Int32Array(sec.size);
     for (const d of insns) {
       if (d.invalidLea) ctx.rep.warn(MSG.invalidLea(sec.name, d.offset));
-      const insn = new Instruction(sec, d.offset, d.len);
+      const insn = new Instruction(sec, d.offset, d.len, d.ops);
       insn.type = d.type;
       insn.immediate = d.immediate;
-      insn.ops = d.ops;
       // ud2 is a dead end unless annotated otherwise (GCC 7 emits it for divide-by-zero).
       if (insn.type === InsnType.BUG) insn.deadEnd = true;
       insn.idx = file.insns.length;

@@ -7,6 +7,7 @@
 // this port still reports them and leaves the file untouched).
 
 import * as fs from 'fs';
+import * as pathMod from 'path';
 import { ElfFile, ElfError } from '../elf/elfFile';
 import { writeFileAtomic } from '../elf/atomicWrite';
 import * as C from '../elf/constants';
@@ -30,17 +31,17 @@ function lines(l: string[]): string {
 }
 
 /** Reads the object the way objtool_open_read() reports problems. */
-function openElf(path: string): ElfFile | string {
+function openElf(path: string, cwd: string, firstCall: string): ElfFile | string {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(path);
+    bytes = fs.readFileSync(pathMod.resolve(cwd, path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : code === 'EACCES' ? 'Permission denied' : String((e as Error).message);
     return `objtool: Can't open '${path}': ${why}`;
   }
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    return `${path}: warning: objtool: gelf_getehdr: invalid \`Elf' handle`;
+    return `${path}: warning: objtool: ${firstCall}: invalid \`Elf' handle`;
   }
   try {
     const elf = ElfFile.parse(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
@@ -52,13 +53,20 @@ function openElf(path: string): ElfFile | string {
   }
 }
 
-export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env): ObjtoolResult {
+/**
+ * Runs objtool. `cwd` resolves the file argument (warnings name it exactly as given, so a
+ * test can run in a scratch directory and still print "x.o: warning: ...").
+ */
+export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): ObjtoolResult {
   const parsed = parseObjtoolArgs(argv, env.OBJTOOL_ARGS);
   if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, status: parsed.status };
   const { opts, file: path } = parsed;
 
-  const elf = openElf(path);
-  if (typeof elf === 'string') return { stdout: '', stderr: elf + '\n', status: 1 };
+  // The first libelf call that fails on a non-ELF file differs: orc_dump() asks for the
+  // section count, objtool_open_read() for the ELF header. --dump returns -1 (status 255).
+  const elf = openElf(path, cwd, opts.dumpOrc ? 'elf_getshdrnum' : 'gelf_getehdr');
+  const target = pathMod.resolve(cwd, path);
+  if (typeof elf === 'string') return { stdout: '', stderr: elf + '\n', status: opts.dumpOrc && !elf.startsWith('objtool:') ? 255 : 1 };
 
   if (opts.dumpOrc) {
     try {
@@ -107,8 +115,8 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (result.orc.length && !opts.dryRun) {
     try {
       const out = buildOrcObject(obj, result.orc);
-      if (opts.backup) fs.copyFileSync(path, path + '.orig');
-      writeFileAtomic(path, out);
+      if (opts.backup) fs.copyFileSync(target, target + '.orig');
+      writeFileAtomic(target, out);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       return { stdout, stderr: lines([...errLines, ...rep.lines, `${path}: warning: objtool: elf_update: ${msg}`]), status: 1 };

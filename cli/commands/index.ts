@@ -3,9 +3,11 @@
 import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo';
 import { readelfCommand } from './readelf';
+import { objtoolCommand } from './objtool';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   demoCommand,
   readelfCommand,
+  objtoolCommand,
 ];

@@ -4,6 +4,7 @@
 
 import * as C from '../../elf/constants';
 import { InsnType } from '../decode/insnTypes';
+import { NO_OPS } from '../decode/x86Decode';
 import type { CheckContext } from '../model/context';
 import type { Instruction } from '../model/instruction';
 import { FatalError, findFuncByOffset, findSymbolByOffset, ObjReloc, ObjSection, ObjSymbol } from '../model/objectFile';
@@ -40,7 +41,7 @@ function annotateCallSite(ctx: CheckContext, insn: Instruction, sibling: boolean
 function addCallDest(ctx: CheckContext, insn: Instruction, dest: ObjSymbol | null, sibling: boolean): void {
   insn.callDest = dest;
   if (!dest) return;
-  insn.ops = [];
+  insn.ops = NO_OPS;
   annotateCallSite(ctx, insn, sibling);
 }
 
@@ -50,7 +51,7 @@ function addRetpolineCall(ctx: CheckContext, insn: Instruction): void {
   else if (insn.type === InsnType.JUMP_UNCONDITIONAL) insn.type = InsnType.JUMP_DYNAMIC;
   else if (insn.type === InsnType.JUMP_CONDITIONAL) insn.type = InsnType.JUMP_DYNAMIC_CONDITIONAL;
   else return;
-  insn.ops = [];
+  insn.ops = NO_OPS;
 }
 
 function sameFunction(a: Instruction, b: Instruction): boolean {

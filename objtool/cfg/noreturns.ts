@@ -78,13 +78,11 @@ export function deadEndFunction(ctx: CheckContext, func: ObjSymbol | null, recur
   if (!func.len) return false;
   const first = ctx.file.findInsn(func.sec, func.offset);
   if (!first || !first.func) return false;
-  let empty = true;
-  for (const insn of funcInsns(ctx, func)) {
-    empty = false;
+  // func_for_each_insn() loops written out: this runs for every call site.
+  for (let insn: Instruction | null = first; insn; insn = nextInsnSameFunc(ctx, insn)) {
     if (insn.type === InsnType.RETURN) return false;
   }
-  if (empty) return false;
-  for (const insn of funcInsns(ctx, func)) {
+  for (let insn: Instruction | null = first; insn; insn = nextInsnSameFunc(ctx, insn)) {
     if (isSiblingCall(insn)) {
       const dest = insn.jumpDest;
       if (!dest) return false;

@@ -24,6 +24,9 @@ export interface DecodeContext {
   symbolTypeAt(offset: number): number;
 }
 
+/** Shared by every instruction without stack operations (never mutated). */
+export const NO_OPS: StackOp[] = [];
+
 const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]);
 
 /**
@@ -36,11 +39,8 @@ export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: De
   const decoder = new Decoder(64, data, DecoderOptions.None);
   const ins = new IcedInsn();
   try {
-    decoder.ip = 0n;
     let offset = 0;
     while (offset < data.length) {
-      decoder.position = offset;
-      decoder.ip = BigInt(offset);
       decoder.decodeOut(ins);
       const len = ins.length;
       if (ins.code === Code.INVALID || len === 0 || offset + len > data.length) return { insns, badOffset: offset };
@@ -63,7 +63,7 @@ function readS32(d: Uint8Array, at: number): number {
 }
 
 function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext): DecodedInsn {
-  const out: DecodedInsn = { offset, len, type: InsnType.OTHER, immediate: 0, ops: [] };
+  const out: DecodedInsn = { offset, len, type: InsnType.OTHER, immediate: 0, ops: NO_OPS };
   const end = offset + len;
   let p = offset;
   let prefix = 0;
@@ -122,7 +122,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     haveSib ? sibBase === r && sibIndex === CFI_SP && (sibBase !== CFI_BP || mod !== 0) : rm === r;
   const rmIsMem = (r: number): boolean => mod !== 3 && !isRip() && rmIs(r);
   const rmIsReg = (r: number): boolean => mod === 3 && rm === r;
-  const ops = out.ops;
+  const ops: StackOp[] = [];
 
   switch (op1) {
     case 0x01:
@@ -320,5 +320,6 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     default:
       break;
   }
+  if (ops.length) out.ops = ops;
   return out;
 }

@@ -14,7 +14,7 @@ export class Instruction {
   type: InsnType = InsnType.OTHER;
   /** Branch displacement or other immediate, as the kernel decoder reports it. */
   immediate = 0;
-  ops: StackOp[] = [];
+  ops: StackOp[];
   func: ObjSymbol | null = null;
   deadEnd = false;
   ignore = false;
@@ -38,5 +38,8 @@ export class Instruction {
     readonly sec: ObjSection,
     readonly offset: number,
     public len: number,
-  ) {}
+    ops: StackOp[],
+  ) {
+    this.ops = ops;
+  }
 }

@@ -60,6 +60,7 @@ export interface ObjSection {
   relocAt: Map<number, ObjReloc> | null;
   symbols: ObjSymbol[];
   tree: ObjSymbol[];
+  maxEnd: Float64Array | null;
   sectionSym: ObjSymbol | null;
   /** Instructions of this section (executable sections only), by offset. */
   insns: Instruction[];
@@ -81,7 +82,7 @@ export class ObjectFile {
       this.sections.push({
         idx: s.index, name: s.name, type: s.type, flags: s.flags, size: s.size,
         data: s.data, elf: s, text: false, rodata: false, noinstr: false,
-        relocs: [], rela: null, relocAt: null, symbols: [], tree: [], sectionSym: null,
+        relocs: [], rela: null, relocAt: null, symbols: [], tree: [], maxEnd: null, sectionSym: null,
         insns: [], insnAt: null,
       });
     }
@@ -211,31 +212,52 @@ function insertSymbol(sec: ObjSection, sym: ObjSymbol): void {
   if (sym.len) tree.splice(lo, 0, sym);
 }
 
-/** rb_for_each(symbol_by_offset): sized symbols containing offset, in tree order. */
-export function* symbolsContaining(sec: ObjSection, offset: number): Generator<ObjSymbol> {
+/**
+ * rb_for_each(symbol_by_offset): the first sized symbol containing offset (in tree order)
+ * that passes `want`. maxEnd[i] (the largest end among tree[0..i], non-decreasing) lets the
+ * scan start at the first symbol that can still reach offset, so lookups stay logarithmic.
+ */
+function firstContaining(sec: ObjSection, offset: number, want: (s: ObjSymbol) => boolean): ObjSymbol | null {
   const tree = sec.tree;
-  for (let i = 0; i < tree.length; i++) {
+  if (!sec.maxEnd || sec.maxEnd.length !== tree.length) {
+    const m = new Float64Array(tree.length);
+    let e = 0;
+    for (let i = 0; i < tree.length; i++) {
+      e = Math.max(e, tree[i].offset + tree[i].len);
+      m[i] = e;
+    }
+    sec.maxEnd = m;
+  }
+  const maxEnd = sec.maxEnd;
+  let lo = 0;
+  let hi = tree.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (maxEnd[mid] > offset) hi = mid;
+    else lo = mid + 1;
+  }
+  for (let i = lo; i < tree.length; i++) {
     const s = tree[i];
     if (s.offset > offset) break;
-    if (offset < s.offset + s.len) yield s;
+    if (offset < s.offset + s.len && want(s)) return s;
   }
+  return null;
 }
 
+const notSection = (s: ObjSymbol): boolean => s.type !== C.STT_SECTION;
+const isFunc = (s: ObjSymbol): boolean => s.type === C.STT_FUNC;
+
 export function findSymbolByOffset(sec: ObjSection, offset: number): ObjSymbol | null {
-  for (const s of symbolsContaining(sec, offset)) if (s.offset === offset && s.type !== C.STT_SECTION) return s;
-  return null;
+  return firstContaining(sec, offset, (s) => s.offset === offset && s.type !== C.STT_SECTION);
 }
 export function findFuncByOffset(sec: ObjSection, offset: number): ObjSymbol | null {
-  for (const s of symbolsContaining(sec, offset)) if (s.offset === offset && s.type === C.STT_FUNC) return s;
-  return null;
+  return firstContaining(sec, offset, (s) => s.offset === offset && s.type === C.STT_FUNC);
 }
 export function findSymbolContaining(sec: ObjSection, offset: number): ObjSymbol | null {
-  for (const s of symbolsContaining(sec, offset)) if (s.type !== C.STT_SECTION) return s;
-  return null;
+  return firstContaining(sec, offset, notSection);
 }
 export function findFuncContaining(sec: ObjSection, offset: number): ObjSymbol | null {
-  for (const s of symbolsContaining(sec, offset)) if (s.type === C.STT_FUNC) return s;
-  return null;
+  return firstContaining(sec, offset, isFunc);
 }
 
 /** find_symbol_hole_containing(): 0 not a hole, -1 hole to the end, else the hole size. */

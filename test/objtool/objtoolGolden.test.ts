@@ -1,0 +1,100 @@
+// Every corpus object against the goldens recorded from Linux 6.1's objtool
+// (fixtures/objtool/record-golden.sh): warnings line for line with the exit status for each
+// option set, the ORC dump, and the raw .orc_unwind/.orc_unwind_ip bytes with their
+// relocations. Each run happens on a copy in a scratch directory under the same file name,
+// so the warning lines name the object exactly as the real tool's do.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as C from '../../elf/constants';
+import { ElfFile } from '../../elf/elfFile';
+import { runObjtool } from '../../objtool/objtool';
+import { FIXTURES, GOLDEN } from '../helpers/fixtures';
+
+interface ModeRecord {
+  args: string[];
+  stdout: string;
+  stderr: string;
+  status: number;
+  changed?: boolean;
+}
+interface Golden {
+  object: string;
+  modes: Record<string, ModeRecord>;
+  dumpOrc: { stdout: string; stderr: string; status: number };
+  orc: { '.orc_unwind'?: string; '.orc_unwind_ip'?: string; '.rela.orc_unwind_ip'?: [number, number, string, number][] };
+  ldStatus: number;
+}
+
+const OBJ = path.join(FIXTURES, 'objtool', 'obj');
+const GOLD = path.join(GOLDEN, 'objtool');
+const goldens = fs
+  .readdirSync(GOLD)
+  .filter((f) => f.endsWith('.json') && !f.startsWith('bad-'))
+  .sort()
+  .map((f) => JSON.parse(fs.readFileSync(path.join(GOLD, f), 'utf8')) as Golden);
+
+let work: string;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-objtool-'));
+});
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function fresh(obj: string): string {
+  const dst = path.join(work, obj);
+  fs.copyFileSync(path.join(OBJ, obj), dst);
+  return dst;
+}
+
+/** The ORC sections of a written object in the golden's shape. */
+function orcOf(file: string): Golden['orc'] {
+  const elf = ElfFile.read(file);
+  const out: Golden['orc'] = {};
+  const orc = elf.section('.orc_unwind');
+  const ip = elf.section('.orc_unwind_ip');
+  const rela = elf.section('.rela.orc_unwind_ip');
+  if (orc) out['.orc_unwind'] = Buffer.from(orc.data).toString('hex');
+  if (ip) out['.orc_unwind_ip'] = Buffer.from(ip.data).toString('hex');
+  if (rela) {
+    const syms = elf.symbols();
+    out['.rela.orc_unwind_ip'] = elf.relocations(rela).map((r) => {
+      const s = syms[r.symbolIndex];
+      const name = s.type === C.STT_SECTION ? elf.sections[s.shndx].name : s.name;
+      return [Number(r.offset), r.type, name, Number(r.addend)];
+    });
+  }
+  return out;
+}
+
+test('the corpus is complete: every committed object has a golden', () => {
+  const objects = fs.readdirSync(OBJ).filter((f) => f.endsWith('.o')).sort();
+  expect(goldens.map((g) => g.object)).toEqual(objects);
+  expect(objects.length).toBeGreaterThanOrEqual(50);
+});
+
+describe.each(goldens.map((g) => [g.object, g] as const))('%s', (obj, g) => {
+  const modes = Object.entries(g.modes).filter(([m]) => m !== 'stats');
+  test.each(modes)('%s: same warnings and exit status as objtool 6.1', (mode, rec) => {
+    const file = fresh(obj);
+    const before = fs.readFileSync(file);
+    const r = runObjtool([...rec.args, obj], {}, work);
+    expect(r.stderr.split('\n')).toEqual(rec.stderr.split('\n'));
+    expect(r.status).toBe(rec.status);
+    if (rec.changed !== undefined) expect(!fs.readFileSync(file).equals(before)).toBe(rec.changed);
+  });
+
+  test('--orc then --dump=orc: same dump, same ORC bytes and relocations', () => {
+    const file = fresh(obj);
+    runObjtool(['--orc', obj], {}, work);
+    const d = runObjtool(['--dump=orc', obj], {}, work);
+    expect(d.stdout.split('\n')).toEqual(g.dumpOrc.stdout.split('\n'));
+    expect(d.status).toBe(g.dumpOrc.status);
+    const ours = orcOf(file);
+    expect(ours['.orc_unwind']).toBe(g.orc['.orc_unwind']);
+    expect(ours['.orc_unwind_ip']).toBe(g.orc['.orc_unwind_ip']);
+    expect(ours['.rela.orc_unwind_ip']).toEqual(g.orc['.rela.orc_unwind_ip']);
+  });
+});
