@@ -1,0 +1,106 @@
+/**
+ * Decoded blocks keyed by physical address (STYLE.md "Blocks, not per-instruction lookups"): per
+ * physical page, a sparse table from page offset to Block, checked against the decode bitness (the
+ * mode key). A block never crosses a page end except for its last instruction; that instruction's
+ * second page is registered too, so a write to either page invalidates the block.
+ * Invalidation is driven by PhysicalMemory.onCodeWrite (writes to pages with the has-code bit).
+ */
+import { Insn } from './insn';
+import { InsnDecoder } from './decoder';
+import { PhysicalMemory } from '../memory/physicalMemory';
+
+export class Block {
+  valid = true;
+  /** Set when instruction hooks cover the block: the run loop then goes one instruction at a time. */
+  hooked = false;
+  constructor(readonly insns: Insn[], readonly phys: number, readonly bits: number, readonly pages: number[]) {}
+}
+
+class CodePage {
+  readonly byOffset = new Map<number, Block>();
+  /** Every block that has bytes on this page (including blocks starting on the previous page). */
+  readonly blocks = new Set<Block>();
+}
+
+export interface BlockStats {
+  built: number; invalidatedPages: number; invalidatedBlocks: number; lookups: number; misses: number;
+}
+
+export class BlockCache {
+  private readonly pages: (CodePage | undefined)[];
+  readonly decoder = new InsnDecoder();
+  readonly stats: BlockStats = { built: 0, invalidatedPages: 0, invalidatedBlocks: 0, lookups: 0, misses: 0 };
+  /** Called when a page first gets code (the MMU must stop fast writes to it). */
+  onNewCodePage: (page: number) => void = () => {};
+  /** Called with every invalidated block (the run loop leaves a block that was invalidated under it). */
+  onInvalidate: () => void = () => {};
+
+  constructor(private readonly mem: PhysicalMemory) {
+    this.pages = new Array(mem.size >>> 12);
+    mem.onCodeWrite = (page) => this.invalidatePage(page);
+  }
+
+  lookup(phys: number, bits: number): Block | undefined {
+    const p = this.pages[phys >>> 12];
+    if (p === undefined) return undefined;
+    const b = p.byOffset.get(phys & 0xfff);
+    return b !== undefined && b.bits === bits ? b : undefined;
+  }
+
+  /**
+   * Decode a block at `va` (physical `phys`). `bytes` holds the bytes from `phys` to the page end plus
+   * up to 15 bytes of the next page (`nextPhys`, or -1 when the next page is not accessible).
+   */
+  build(va: number, phys: number, bits: number, bytes: Uint8Array, nextPhys: number, maxInsns: number): Block {
+    const limit = 4096 - (phys & 0xfff);
+    const insns = this.decoder.decodeBlock(bytes, va, bits, limit, maxInsns);
+    let end = 0;
+    for (const d of insns) end += d.len;
+    const pages = [phys >>> 12];
+    if (end > limit && nextPhys >= 0) pages.push(nextPhys >>> 12);
+    const b = new Block(insns, phys, bits, pages);
+    for (const pg of pages) {
+      let p = this.pages[pg];
+      if (p === undefined) { p = new CodePage(); this.pages[pg] = p; }
+      p.blocks.add(b);
+      if (this.mem.hasCode[pg] === 0) { this.mem.hasCode[pg] = 1; this.onNewCodePage(pg); }
+    }
+    const old = this.pages[phys >>> 12]!.byOffset.get(phys & 0xfff);
+    if (old !== undefined) old.valid = false;
+    this.pages[phys >>> 12]!.byOffset.set(phys & 0xfff, b);
+    this.stats.built++;
+    return b;
+  }
+
+  invalidatePage(page: number): void {
+    const p = this.pages[page];
+    this.mem.hasCode[page] = 0;
+    if (p === undefined) return;
+    this.pages[page] = undefined;
+    this.stats.invalidatedPages++;
+    for (const b of p.blocks) {
+      b.valid = false;
+      this.stats.invalidatedBlocks++;
+      for (const other of b.pages) {
+        if (other === page) continue;
+        const q = this.pages[other];
+        if (q === undefined) continue;
+        q.blocks.delete(b);
+        if (q.byOffset.get(b.phys & 0xfff) === b && other === b.phys >>> 12) q.byOffset.delete(b.phys & 0xfff);
+      }
+    }
+    this.onInvalidate();
+  }
+
+  /** Drop everything (hooks added/removed, host-requested flush). */
+  clear(): void {
+    for (let i = 0; i < this.pages.length; i++) {
+      const p = this.pages[i];
+      if (p === undefined) continue;
+      for (const b of p.blocks) b.valid = false;
+      this.pages[i] = undefined;
+      this.mem.hasCode[i] = 0;
+    }
+    this.onInvalidate();
+  }
+}

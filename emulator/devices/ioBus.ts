@@ -1,0 +1,39 @@
+/**
+ * The port I/O bus: devices claim port ranges; unclaimed ports read as all-ones and ignore writes (as on
+ * the PC). Port hooks (host API) see every access before the device.
+ */
+export interface PortDevice {
+  read(port: number, size: number): number;
+  write(port: number, size: number, value: number): void;
+}
+
+export type PortHook = (port: number, size: number, write: boolean, value: number) => void;
+
+export class IoBus {
+  private readonly map: (PortDevice | undefined)[] = new Array(0x10000);
+  hook: PortHook | null = null;
+  /** Counts of accesses to unclaimed ports (for reports). */
+  readonly unclaimed = new Map<number, number>();
+
+  register(first: number, count: number, dev: PortDevice): void {
+    for (let p = first; p < first + count; p++) this.map[p] = dev;
+  }
+
+  read(port: number, size: number): number {
+    port &= 0xffff;
+    const dev = this.map[port];
+    const v = dev !== undefined ? dev.read(port, size) >>> 0
+      : (this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1), size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff);
+    if (this.hook !== null) this.hook(port, size, false, v);
+    return v;
+  }
+
+  write(port: number, size: number, value: number): void {
+    port &= 0xffff;
+    value = size === 4 ? value >>> 0 : value & (size === 2 ? 0xffff : 0xff);
+    if (this.hook !== null) this.hook(port, size, true, value);
+    const dev = this.map[port];
+    if (dev !== undefined) dev.write(port, size, value);
+    else this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
+  }
+}

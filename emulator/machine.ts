@@ -1,0 +1,350 @@
+/**
+ * The machine and its host API (unicorn-like): physical memory, CPU, devices at QEMU's pc/q35 ports,
+ * the decoded-block cache and the run loop; registers and guest memory by virtual and physical address;
+ * hooks; stop/pause between instructions. Nothing the guest does throws out of run(): faults become
+ * guest exceptions, a triple fault or an unsupported mode stops the machine with a reason.
+ *
+ * Virtual time: 1 retired instruction = 1 ns (a 1 GHz machine). TSC, PIT and HLT all use it, so a run is
+ * deterministic and QEMU's timer-driven programs keep their shape.
+ */
+import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
+import { PhysicalMemory } from './memory/physicalMemory';
+import { BlockCache, Block } from './decode/blockCache';
+import { IoBus } from './devices/ioBus';
+import { Uart16550 } from './devices/uart16550';
+import { Pic8259 } from './devices/pic8259';
+import { Pit8254 } from './devices/pit8254';
+import { DebugExit } from './devices/debugExit';
+import { InterruptController, TripleFault, EV_FAULT, EV_EXTERNAL } from './interrupts/delivery';
+import { GuestFault, EXCEPTION_NAMES } from './interrupts/guestFault';
+import { UnsupportedPagingMode, ACCESS_READ, ACCESS_WRITE } from './memory/pageWalk';
+import { HookRegistry, HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE, HOOK_INTR, HOOK_IO, HookEntry } from './hooks/registry';
+import { IF } from './cpu/flags';
+import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
+import { RegisterId, readRegister, writeRegister } from './registerIds';
+import { CallStackTruth } from './truth/callStacks';
+import { setTruthHandlers } from './exec/dispatch';
+
+export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
+
+export interface MachineOptions {
+  /** RAM size in bytes (default 128 MiB, like `qemu -m 128`). */
+  memory?: number;
+  /** Console sink (default: collect into `console`). */
+  onConsole?: (byte: number) => void;
+  /** Longest block in instructions (1 = one instruction per block, for the configuration matrix). */
+  maxBlock?: number;
+}
+
+export interface RunResult {
+  reason: number;
+  /** Retired instructions in this call. */
+  instructions: number;
+  exitStatus: number;
+  message: string;
+}
+
+export class Machine {
+  readonly mem: PhysicalMemory;
+  readonly cpu: Cpu;
+  readonly cache: BlockCache;
+  readonly io = new IoBus();
+  readonly uart: Uart16550;
+  readonly pic = new Pic8259();
+  readonly pit: Pit8254;
+  readonly intr: InterruptController;
+  readonly hooks = new HookRegistry();
+  truth: CallStackTruth | null = null;
+  /** Console bytes written by the guest (when no onConsole sink was given). */
+  readonly consoleBytes: number[] = [];
+  maxBlock: number;
+  stopMessage = '';
+  /** Address at which a code hook asked to stop: the hook is not re-run when resuming there. */
+  private resumeAt = NaN;
+  private hookGen = 0;
+
+  constructor(opts: MachineOptions = {}) {
+    this.mem = new PhysicalMemory(opts.memory ?? 128 * 1024 * 1024);
+    const cpu = new Cpu(this.mem);
+    this.cpu = cpu;
+    this.maxBlock = opts.maxBlock ?? 256;
+    this.cache = new BlockCache(this.mem);
+    this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
+    this.cache.onInvalidate = () => { cpu.exit = true; };
+    cpu.io = this.io;
+    this.intr = new InterruptController(cpu);
+    cpu.intr = this.intr;
+    const sink = opts.onConsole ?? ((b: number) => { this.consoleBytes.push(b); });
+    this.uart = new Uart16550(0x3f8, sink);
+    this.uart.irq = (level) => this.pic.setIrq(4, level);
+    this.io.register(0x3f8, 8, this.uart);
+    this.io.register(0x20, 2, this.pic);
+    this.io.register(0xa0, 2, this.pic);
+    this.pit = new Pit8254(() => cpu.icount);
+    this.pit.irq0 = () => this.pic.pulse(0);
+    this.pit.onReprogram = () => { cpu.exit = true; };
+    this.io.register(0x40, 4, this.pit);
+    this.io.register(0x61, 1, this.pit);
+    this.io.register(0xf4, 4, new DebugExit((status) => {
+      cpu.exitStatus = status; cpu.stopReason = STOP_EXIT; cpu.exit = true;
+    }));
+    // Harmless PC ports: POST delay, CMOS index/data, keyboard status.
+    const zero = { read: () => 0, write: () => {} };
+    this.io.register(0x80, 1, zero);
+    this.io.register(0x70, 2, zero);
+    this.hooks.onChange = () => this.hooksChanged();
+  }
+
+  get consoleText(): string { return Buffer.from(this.consoleBytes).toString('latin1'); }
+
+  // ---- running ---------------------------------------------------------------------------------------
+  /** Run until `maxInsns` more instructions retire, the guest exits, or stop() is called. */
+  run(maxInsns = Infinity): RunResult {
+    const c = this.cpu;
+    const start = c.icount - c.idleNs;
+    const limit = start + maxInsns;
+    c.stopReason = STOP_NONE;
+    this.stopMessage = '';
+    const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
+    const codeHooks = this.hooks.code;
+    for (;;) {
+      if (c.stopReason !== STOP_NONE) break;
+      const retired = c.icount - c.idleNs;
+      if (retired >= limit) { c.stopReason = STOP_LIMIT; break; }
+      if (c.icount >= pit.next) pit.tick(c.icount);
+      try {
+        if ((c.flags.bits & IF) !== 0 && c.icount > c.shadowUntil && pic.hasInterrupt()) {
+          c.halted = false;
+          const vector = pic.acknowledge();
+          this.intr.raise(new GuestFault(vector), EV_EXTERNAL);
+          continue;
+        }
+        if (c.halted) {
+          if ((c.flags.bits & IF) === 0 || pit.next === Infinity) {
+            c.stopReason = STOP_HALTED;
+            this.stopMessage = (c.flags.bits & IF) === 0 ? 'HLT with interrupts disabled' : 'HLT with no timer armed';
+            break;
+          }
+          // Advance virtual time to the next timer event.
+          const skip = Math.max(0, pit.next - c.icount);
+          c.icount += skip; c.idleNs += skip;
+          continue;
+        }
+        // Find the block at RIP.
+        const phys = mmu.translateExec(c.rip);
+        let b = cache.lookup(phys, c.bits);
+        if (b === undefined || !b.valid) b = this.buildBlock(phys);
+        if (codeHooks.length > 0 && this.blockHooked(b)) { this.stepHooked(b, limit); continue; }
+        const insns = b.insns;
+        let n = insns.length;
+        if (limit - retired < n) n = limit - retired;
+        // Inside an STI / MOV SS shadow: run one instruction, then look at interrupts again.
+        if (c.shadowUntil >= c.icount) n = 1;
+        c.exit = false;
+        for (let i = 0; i < n; i++) {
+          const d = insns[i];
+          c.insnStart = c.rip;
+          c.rip += d.len;
+          d.fn(c, d);
+          c.icount++;
+          if (c.exit) break;
+        }
+      } catch (e) {
+        if (!this.handleThrow(e)) break;
+      }
+    }
+    return { reason: c.stopReason, instructions: c.icount - c.idleNs - start, exitStatus: c.exitStatus, message: this.stopMessage };
+  }
+
+  /** Returns false when the machine must stop. */
+  private handleThrow(e: unknown): boolean {
+    const c = this.cpu;
+    try {
+      if (e instanceof GuestFault) {
+        c.rip = c.insnStart;
+        this.intr.raise(e, EV_FAULT);
+        return true;
+      }
+      throw e;
+    } catch (e2) {
+      if (e2 instanceof TripleFault) {
+        c.stopReason = STOP_TRIPLE; this.stopMessage = `triple fault: ${e2.reason}`; return false;
+      }
+      if (e2 instanceof UnsupportedPagingMode) {
+        c.stopReason = STOP_TRIPLE; this.stopMessage = `unsupported: ${e2.message}`; return false;
+      }
+      if (e2 instanceof GuestFault) {
+        c.stopReason = STOP_TRIPLE; this.stopMessage = `triple fault: ${e2}`; return false;
+      }
+      throw e2;
+    }
+  }
+
+  private buildBlock(phys: number): Block {
+    const c = this.cpu;
+    const va = c.rip;
+    const pageLeft = 4096 - (phys & 0xfff);
+    const bytes = new Uint8Array(pageLeft + 15);
+    bytes.set(this.mem.u8.subarray(phys, Math.min(this.mem.size, phys + pageLeft)));
+    let nextPhys = -1;
+    let have = pageLeft;
+    try {
+      nextPhys = c.mmu.translateExec(va + pageLeft);
+      if (nextPhys + 15 <= this.mem.size) { bytes.set(this.mem.u8.subarray(nextPhys, nextPhys + 15), pageLeft); have += 15; }
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      nextPhys = -1;
+    }
+    const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
+    // The first instruction crosses into an unmapped page: the fetch faults there.
+    if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {
+      c.mmu.translateExec(va + pageLeft);
+    }
+    return b;
+  }
+
+  private blockHooked(b: Block): boolean {
+    if ((b as Block & { hookGen?: number }).hookGen !== this.hookGen || (b as Block & { hookVa?: number }).hookVa !== this.cpu.rip) {
+      let len = 0;
+      for (const d of b.insns) len += d.len;
+      b.hooked = this.hooks.codeOverlaps(this.cpu.rip, this.cpu.rip + len - 1);
+      (b as Block & { hookGen?: number }).hookGen = this.hookGen;
+      (b as Block & { hookVa?: number }).hookVa = this.cpu.rip;
+    }
+    return b.hooked;
+  }
+
+  /** Run a hooked block one instruction at a time, calling code hooks before each instruction. */
+  private stepHooked(b: Block, limit: number): void {
+    const c = this.cpu;
+    c.exit = false;
+    for (const d of b.insns) {
+      if (c.icount - c.idleNs >= limit) return;
+      if (c.rip !== this.resumeAt) {
+        this.hooks.runCode(c.rip);
+        if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }
+        if (!b.valid || c.exit) return;
+      }
+      this.resumeAt = NaN;
+      c.insnStart = c.rip;
+      c.rip += d.len;
+      d.fn(c, d);
+      c.icount++;
+      if (c.exit || c.stopReason !== STOP_NONE) return;
+    }
+  }
+
+  /** Stop the run loop after the current instruction (callable from hooks and device callbacks). */
+  stop(message = 'stopped by host'): void {
+    if (this.cpu.stopReason === STOP_NONE) { this.cpu.stopReason = STOP_HOST; this.stopMessage = message; }
+    this.cpu.exit = true;
+  }
+
+  // ---- hooks -------------------------------------------------------------------------------------------
+  hookAdd(type: number, fn: HookEntry['fn'], begin = 1, end = 0): number { return this.hooks.add(type, fn, begin, end); }
+  hookDel(id: number): boolean { return this.hooks.del(id); }
+
+  private hooksChanged(): void {
+    this.hookGen++;
+    const h = this.hooks;
+    const mmu = this.cpu.mmu;
+    if (h.mem.length > 0) {
+      mmu.memHook = (va, size, write, lo, hi) => h.runMem(va, size, write, lo, hi);
+      mmu.flush();
+    } else mmu.memHook = null;
+    this.intr.hook = h.intr.length > 0 ? (v, ec, k) => h.runIntr(v, ec, k) : null;
+    this.io.hook = h.io.length > 0 ? (p, s, w, v) => h.runIo(p, s, w, v) : null;
+    this.cpu.exit = true;
+  }
+
+  // ---- ground truth ----------------------------------------------------------------------------------
+  /** Turn call-stack ground truth on (instrumented call/ret handlers replace the plain ones). */
+  enableTruth(stackSize = 16384): CallStackTruth {
+    if (this.truth === null) {
+      this.truth = new CallStackTruth(this.cpu, stackSize);
+      this.cpu.truth = this.truth;
+      this.intr.onFrame = (v, sp, cpl) => this.truth!.onInterrupt(v, sp, cpl);
+      this.intr.onIret = (sp) => this.truth!.onIret(sp);
+      setTruthHandlers(true);
+      this.cache.clear();
+    }
+    return this.truth;
+  }
+
+  // ---- registers and memory ------------------------------------------------------------------------
+  regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }
+  regWrite(id: RegisterId, value: bigint): void { writeRegister(this.cpu, id, value); }
+
+  /** Write guest physical memory (invalidates decoded code there). */
+  physWrite(pa: number, data: Uint8Array): void { this.mem.writeBytes(pa, data); }
+  physRead(pa: number, len: number): Uint8Array { return this.mem.readBytes(pa, len); }
+
+  /** Translate a virtual address with the current paging state (supervisor read); throws GuestFault. */
+  virtToPhys(va: number, write = false): number {
+    return this.cpu.mmu.translate(va, write ? ACCESS_WRITE : ACCESS_READ, false);
+  }
+  /** Read guest virtual memory (supervisor access); returns null if some page is not mapped. */
+  virtRead(va: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    try {
+      for (let i = 0; i < len; i++) out[i] = this.mem.read8(this.virtToPhys(va + i));
+    } catch (e) { if (e instanceof GuestFault) return null; throw e; }
+    return out;
+  }
+  /** Write guest virtual memory (supervisor, ignores write protection like a debugger); false if unmapped. */
+  virtWrite(va: number, data: Uint8Array): boolean {
+    const pas: number[] = [];
+    try { for (let i = 0; i < data.length; i++) pas.push(this.virtToPhys(va + i)); }
+    catch (e) { if (e instanceof GuestFault) return false; throw e; }
+    for (let i = 0; i < data.length; i++) this.mem.write8(pas[i], data[i]);
+    return true;
+  }
+
+  /** Retired instructions so far. */
+  get instructions(): number { return this.cpu.icount - this.cpu.idleNs; }
+
+  describeStop(r: RunResult): string {
+    switch (r.reason) {
+      case STOP_EXIT: return `guest exit status ${r.exitStatus}`;
+      case STOP_LIMIT: return 'instruction limit reached';
+      case STOP_TRIPLE: return r.message;
+      case STOP_HALTED: return r.message;
+      case STOP_HOST: return r.message;
+      default: return 'running';
+    }
+  }
+
+  // ---- start states ---------------------------------------------------------------------------------
+  /** 32-bit protected mode, paging off, flat segments (the PVH entry state). */
+  resetProtected32(entry: number): void {
+    const c = this.cpu;
+    c.efer = 0; c.cr0 = 0x11; c.cr4 = 0; c.cr3 = 0;
+    const code = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0xb, data = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0x3;
+    c.setFlatSegment(CS, 0x10, code);
+    for (const s of [SS, DS, ES, FS, GS]) c.setFlatSegment(s, 0x18, data);
+    for (let s = 0; s < 6; s++) c.segBase[s] = 0;
+    c.trSel = 0; c.trBase = 0; c.trLimit = 0x67;
+    c.flags.set(0x2);
+    c.setCpl(0);
+    c.mmu.flush();
+    c.updateMode();
+    c.rip = entry >>> 0;
+  }
+
+  /** 64-bit long mode at CPL 0 with the given page tables (CR3) and flat segments. */
+  resetLong64(entry: number, cr3: number): void {
+    const c = this.cpu;
+    c.cr0 = 0x80050033; c.cr4 = 0x20 | 0x200 | 0x400; c.efer = 0x500 | 0x800 | 0x1; c.cr3 = cr3;
+    const code = ATTR_P | ATTR_S | ATTR_L | ATTR_G | 0xb, data = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0x3;
+    c.setFlatSegment(CS, 0x10, code);
+    for (const s of [SS, DS, ES]) c.setFlatSegment(s, 0x18, data);
+    c.setFlatSegment(FS, 0, 0); c.setFlatSegment(GS, 0, 0);
+    c.flags.set(0x2);
+    c.setCpl(0);
+    c.mmu.flush();
+    c.updateMode();
+    c.rip = entry;
+  }
+}
+
+export { HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE, HOOK_INTR, HOOK_IO, EXCEPTION_NAMES };
