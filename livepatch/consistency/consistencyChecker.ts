@@ -1,0 +1,117 @@
+// The consistency checker: proof, from the emulator's ground truth, that no task ever mixed the
+// code a transition replaces with the code that replaces it. The consistency model's promise
+// is per task and per patch: a task runs either the old versions of all the patch's functions
+// or the new versions of all of them, never some of each. So whenever a task is seen running
+// a function of either set, every address active on its stack (its instruction pointer and
+// every return address, as the ground truth knows them, not as an unwinder guesses) must
+// belong to one side only. At the end of a transition no task may still hold code of the
+// side it left.
+
+export interface CodeRange {
+  start: number;
+  /** Exclusive. */
+  end: number;
+  /** The function's name, for reports. */
+  name: string;
+}
+
+/** The two sides of one transition. */
+export interface TransitionSides {
+  patch: string;
+  /** The code being replaced (original functions, or an older patch's versions). */
+  replaced: CodeRange[];
+  /** The code replacing it. */
+  replacing: CodeRange[];
+}
+
+export interface Violation {
+  time: number;
+  task: string;
+  patch: string;
+  /** The side the task was found running (its innermost patched frame). */
+  running: string;
+  /** An active frame of the other side. */
+  stillActive: string;
+  kind: 'mixed' | 'left-behind';
+}
+
+function find(ranges: CodeRange[], address: number): CodeRange | undefined {
+  for (const r of ranges) if (address >= r.start && address < r.end) return r;
+  return undefined;
+}
+
+export class ConsistencyChecker {
+  private readonly transitions: TransitionSides[] = [];
+  readonly violations: Violation[] = [];
+  /** Checks made, for reports (a checker that never looked proves nothing). */
+  checks = 0;
+
+  /** Starts watching a transition's two sides (kept for the rest of the run). */
+  watch(sides: TransitionSides): void {
+    this.transitions.push(sides);
+  }
+
+  /** Whether an address is code of any watched transition (where to hook the checks). */
+  isWatched(address: number): boolean {
+    return this.transitions.some((t) => find(t.replaced, address) || find(t.replacing, address));
+  }
+
+  /**
+   * One observation: `addresses` is the task's true stack, innermost first (the instruction
+   * pointer, then each return address). Returns the violation found, if any.
+   */
+  observe(time: number, task: string, addresses: number[]): Violation | undefined {
+    this.checks++;
+    for (const t of this.transitions) {
+      let replaced: CodeRange | undefined;
+      let replacing: CodeRange | undefined;
+      let innermostIsReplacing = false;
+      for (const a of addresses) {
+        const r = find(t.replaced, a);
+        const n = r ? undefined : find(t.replacing, a);
+        if (r && !replaced) replaced = r;
+        if (n && !replacing) {
+          replacing = n;
+          if (!replaced) innermostIsReplacing = true;
+        }
+        if (replaced && replacing) {
+          const v: Violation = {
+            time, task, patch: t.patch, kind: 'mixed',
+            running: innermostIsReplacing ? `new ${replacing.name}` : `old ${replaced.name}`,
+            stillActive: innermostIsReplacing ? `old ${replaced.name}` : `new ${replacing.name}`,
+          };
+          this.violations.push(v);
+          return v;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * At the end of a transition towards `towardsReplacing` (true when patching), no task may
+   * still hold code of the side it left.
+   */
+  observeCompletion(time: number, patch: string, towardsReplacing: boolean, stacks: Array<{ task: string; addresses: number[] }>): Violation[] {
+    const t = [...this.transitions].reverse().find((x) => x.patch === patch);
+    if (!t) return [];
+    const left = towardsReplacing ? t.replaced : t.replacing;
+    const found: Violation[] = [];
+    for (const { task, addresses } of stacks) {
+      this.checks++;
+      for (const a of addresses) {
+        const r = find(left, a);
+        if (!r) continue;
+        const v: Violation = {
+          time, task, patch, kind: 'left-behind',
+          running: towardsReplacing ? 'the patched state' : 'the unpatched state',
+          stillActive: `${towardsReplacing ? 'old' : 'new'} ${r.name}`,
+        };
+        this.violations.push(v);
+        found.push(v);
+        break;
+      }
+    }
+    return found;
+  }
+}
