@@ -13,6 +13,7 @@ import {
   ORC_REG_PREV_SP,
   ORC_REG_SP,
   ORC_REG_UNDEFINED,
+  type OrcEntry,
   UNWIND_HINT_TYPE_CALL,
   UNWIND_HINT_TYPE_REGS,
   UNWIND_HINT_TYPE_REGS_PARTIAL,
@@ -100,12 +101,15 @@ export type FnShape =
   | 'empty' // entry code under UNWIND_HINT_EMPTY: end of stack
   | 'syscall' // entry_SYSCALL_64: empty until the user pt_regs are saved, then regs
   | 'irq' // interrupt entry: IRET frame (regs partial), then full regs
-  | 'generated'; // text without any ORC rows (as generated code would be)
+  | 'generated' // text without any ORC rows (as generated code would be)
+  | 'custom'; // the rows given in FnSpec.rows
 
 export interface FnSpec {
   name: string;
   size: number;
   shape: FnShape;
+  /** for 'custom': [offset, entry] pairs (missing fields: sp+8, bp undefined, call) */
+  rows?: [number, Partial<OrcEntry>][];
 }
 
 /** Offsets inside an 'fp' function: after push %rbp, after mov %rsp,%rbp. */
@@ -194,6 +198,16 @@ function rowsFor(at: number, s: FnSpec): OrcRow[] {
       ];
     case 'generated':
       return [row(at, ORC_REG_UNDEFINED, 0, ORC_REG_UNDEFINED, 0)];
+    case 'custom':
+      return (s.rows ?? []).map(([off, e]) => ({
+        ip: at + off,
+        spReg: e.spReg ?? ORC_REG_SP,
+        spOffset: e.spOffset ?? 8,
+        bpReg: e.bpReg ?? ORC_REG_UNDEFINED,
+        bpOffset: e.bpOffset ?? 0,
+        type: e.type ?? UNWIND_HINT_TYPE_CALL,
+        end: e.end ?? 0,
+      }));
   }
 }
 
