@@ -60,6 +60,8 @@ const align = (n: number, to: number) => Math.ceil(n / Math.max(1, to)) * Math.m
 /** Symbol resolution for undefined symbols: the kernel's exported (global) symbols. */
 export interface SymbolResolver {
   kallsyms: Kallsyms;
+  /** Symbols the loader itself provides (such as __this_module), looked up first. */
+  extra?: ReadonlyMap<string, number>;
 }
 
 export function loadModule(obj: ElfFile, moduleName: string, base: number, resolver: SymbolResolver): LoadedModule {
@@ -143,6 +145,8 @@ function symbolValue(
   if (sym.shndx === C.SHN_ABS) return sym.value;
   if (sym.shndx === C.SHN_UNDEF) {
     if (sym.name === '') return 0n;
+    const provided = resolver.extra?.get(sym.name);
+    if (provided !== undefined) return BigInt(provided);
     const k = resolver.kallsyms.lookupGlobal(sym.name);
     if (k) return BigInt(k.address);
     if (sym.bind === C.STB_WEAK) return 0n;
