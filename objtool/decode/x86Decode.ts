@@ -54,6 +54,19 @@ export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: De
   }
 }
 
+/** The opcodes whose ModRM byte objtool's decoder looks at. */
+function hasModrm(op1: number, op2: number): boolean {
+  switch (op1) {
+    case 0x01: case 0x29: case 0x80: case 0x81: case 0x82: case 0x83: case 0x88: case 0x89: case 0x8b:
+    case 0x8d: case 0xff:
+      return true;
+    case 0x0f:
+      return op2 === 0x01 || op2 === 0x1e;
+    default:
+      return false;
+  }
+}
+
 function s8(v: number): number {
   return (v << 24) >> 24;
 }
@@ -88,7 +101,9 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     if (op2 === 0x38 || op2 === 0x3a) op3 = d[q++];
   }
 
-  // ModRM/SIB/displacement, only read for the opcodes that have them and matter here.
+  // ModRM/SIB/displacement, decoded up front (objtool reads them only for the opcodes that
+  // have one; the values are simply unused otherwise). Plain locals, no closures: this runs
+  // for every instruction.
   let modrm = 0;
   let mod = 0;
   let reg = 0;
@@ -97,12 +112,13 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
   let sibBase = 0;
   let haveSib = false;
   let disp = 0;
-  const readModrm = (): void => {
+  if (hasModrm(op1, op2)) {
     modrm = d[q];
     mod = modrm >> 6;
     reg = ((modrm >> 3) & 7) + 8 * rexR;
     rm = (modrm & 7) + 8 * rexB;
     let r = q + 1;
+    let sibNoBase = false;
     if (mod !== 3 && (modrm & 7) === 4) {
       haveSib = true;
       const sib = d[r++];
@@ -110,25 +126,27 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       sibBase = (sib & 7) + 8 * rexB;
       if (mod === 0 && (sib & 7) === 5) {
         disp = readS32(d, r);
-        return;
+        sibNoBase = true;
       }
     }
-    if (mod === 1) disp = s8(d[r]);
-    else if (mod === 2 || (mod === 0 && (modrm & 7) === 5)) disp = readS32(d, r);
-  };
-  const modIsReg = (): boolean => mod === 3;
-  const isRip = (): boolean => (rm & 7) === CFI_BP && mod === 0;
-  const rmIs = (r: number): boolean =>
-    haveSib ? sibBase === r && sibIndex === CFI_SP && (sibBase !== CFI_BP || mod !== 0) : rm === r;
-  const rmIsMem = (r: number): boolean => mod !== 3 && !isRip() && rmIs(r);
-  const rmIsReg = (r: number): boolean => mod === 3 && rm === r;
+    if (!sibNoBase) {
+      if (mod === 1) disp = s8(d[r]);
+      else if (mod === 2 || (mod === 0 && (modrm & 7) === 5)) disp = readS32(d, r);
+    }
+  }
+  const isRip = (rm & 7) === CFI_BP && mod === 0;
+  // rm_is(reg) / rm_is_mem(reg) / rm_is_reg(reg) for the two registers objtool asks about
+  const rmIsSp = haveSib ? sibBase === CFI_SP && sibIndex === CFI_SP : rm === CFI_SP;
+  const rmIsBp = haveSib ? sibBase === CFI_BP && sibIndex === CFI_SP && mod !== 0 : rm === CFI_BP;
+  const rmIsMemSp = mod !== 3 && !isRip && rmIsSp;
+  const rmIsMemBp = mod !== 3 && !isRip && rmIsBp;
+  const rmIsRegSp = mod === 3 && rm === CFI_SP;
   const ops: StackOp[] = [];
 
   switch (op1) {
     case 0x01:
     case 0x29:
-      readModrm();
-      if (rexW && rmIsReg(CFI_SP)) ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, reg, 0));
+      if (rexW && rmIsRegSp) ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, reg, 0));
       break;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
       ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.REG, (op1 & 7) + 8 * rexB, 0));
@@ -141,8 +159,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
       break;
     case 0x80: case 0x81: case 0x82: case 0x83: {
-      readModrm();
-      if (!rexW || !rmIsReg(CFI_SP)) break;
+      if (!rexW || !rmIsRegSp) break;
       // The immediate is the last field: imm32 for 0x81, imm8 otherwise.
       // The kernel decoder's immediate is signed (imm8 or imm32) in every form.
       const imm = op1 === 0x81 ? readS32(d, end - 4) : s8(d[end - 1]);
@@ -164,15 +181,14 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     }
     case 0x89:
     case 0x88: {
-      readModrm();
       if (!rexW) break;
       if (op1 === 0x89) {
         if (reg === CFI_SP) {
-          if (modIsReg()) {
+          if (mod === 3) {
             ops.push(stackOp(OpDest.REG, rm, 0, OpSrc.REG, CFI_SP, 0));
             break;
           }
-          if (isRip()) break;
+          if (isRip) break;
           let base = rm;
           if (haveSib) {
             base = sibBase;
@@ -181,33 +197,31 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
           ops.push(stackOp(OpDest.REG_INDIRECT, base, disp, OpSrc.REG, CFI_SP, 0));
           break;
         }
-        if (rmIsReg(CFI_SP)) {
+        if (rmIsRegSp) {
           ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, reg, 0));
           break;
         }
       }
-      if (rmIsMem(CFI_BP)) {
+      if (rmIsMemBp) {
         ops.push(stackOp(OpDest.REG_INDIRECT, CFI_BP, disp, OpSrc.REG, reg, 0));
         break;
       }
-      if (rmIsMem(CFI_SP)) {
+      if (rmIsMemSp) {
         ops.push(stackOp(OpDest.REG_INDIRECT, CFI_SP, disp, OpSrc.REG, reg, 0));
         break;
       }
       break;
     }
     case 0x8b:
-      readModrm();
       if (!rexW) break;
-      if (rmIsMem(CFI_BP)) {
+      if (rmIsMemBp) {
         ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_BP, disp));
         break;
       }
-      if (rmIsMem(CFI_SP)) ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_SP, disp));
+      if (rmIsMemSp) ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_SP, disp));
       break;
     case 0x8d: {
-      readModrm();
-      if (modIsReg()) {
+      if (mod === 3) {
         out.invalidLea = true;
         break;
       }
@@ -217,7 +231,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
         src = sibBase;
         if (sibIndex !== CFI_SP) break;
       }
-      if (isRip()) break;
+      if (isRip) break;
       ops.push(stackOp(OpDest.REG, reg, 0, disp ? OpSrc.ADD : OpSrc.REG, src, disp));
       break;
     }
@@ -236,7 +250,6 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       break;
     case 0x0f:
       if (op2 === 0x01) {
-        modrm = d[q];
         if (modrm === 0xca) out.type = InsnType.CLAC;
         else if (modrm === 0xcb) out.type = InsnType.STAC;
       } else if (op2 >= 0x80 && op2 <= 0x8f) {
@@ -249,7 +262,6 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       } else if (op2 === 0x0d || op2 === 0x1f) {
         out.type = InsnType.NOP;
       } else if (op2 === 0x1e) {
-        modrm = d[q];
         if (prefix === 0xf3 && (modrm === 0xfa || modrm === 0xfb)) out.type = InsnType.ENDBR;
       } else if (op2 === 0x38 && op3 === 0xf8) {
         // ENQCMD: only a warning in objtool (reported by the caller if needed).
@@ -311,7 +323,6 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       out.type = InsnType.STD;
       break;
     case 0xff:
-      readModrm();
       if (reg === 2 || reg === 3) out.type = InsnType.CALL_DYNAMIC;
       else if (reg === 4) out.type = InsnType.JUMP_DYNAMIC;
       else if (reg === 5) out.type = InsnType.CONTEXT_SWITCH;
