@@ -29,14 +29,16 @@ let pLo = 0, pHi = 0; // 64-bit product of mul32
 let w0 = 0, w1 = 0, w2 = 0, w3 = 0; // 128-bit value, 32-bit words, w0 least significant
 let qLo = 0, qHi = 0, rmLo = 0, rmHi = 0; // 64-bit quotient / remainder
 
-/** Unsigned 32x32 -> 64 into pLo/pHi. */
+/**
+ * Unsigned 32x32 -> 64 into pLo/pHi. The low word is exact from Math.imul. The double product a*b is
+ * within 2^11 of the true product (53-bit mantissa, product < 2^64), so (a*b - low) / 2^32 is within
+ * 2^-21 of the integer high word and rounding recovers it exactly.
+ */
 function mul32(a: number, b: number): void {
   a >>>= 0; b >>>= 0;
-  const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16;
-  const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH;
-  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff); // < 3 * 2^16
-  pLo = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
-  pHi = (hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 0x10000)) >>> 0;
+  const lo = Math.imul(a, b) >>> 0;
+  pLo = lo;
+  pHi = Math.round((a * b - lo) / 0x100000000) >>> 0;
 }
 
 /** Unsigned 64x64 -> 128 into w0..w3. */
@@ -135,6 +137,14 @@ export function imul1(f: FlagState, size: number, aLo: number, aHi: number, bLo:
 
 /** Two- and three-operand IMUL: the product truncated to size (2, 4 or 8; 1 is accepted too). */
 export function imul2(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+  if (size === 8 && (aHi >>> 0) === ((aLo >> 31) >>> 0) && (bHi >>> 0) === ((bLo >> 31) >>> 0)) {
+    // Both operands are sign-extended 32-bit values (the common case: indexes, sizes, small
+    // constants): the 64-bit product of two int32 never overflows 64 bits.
+    imul32(aLo, bLo);
+    res.lo = pLo; res.hi = pHi; res.lo2 = 0; res.hi2 = 0;
+    mulFlags(f, false);
+    return;
+  }
   imul1(f, size, aLo, aHi, bLo, bHi);
   // imul1 already left the truncated product in res.lo/hi and the flags; the high half is not a result.
   res.lo2 = 0; res.hi2 = 0;

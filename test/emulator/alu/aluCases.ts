@@ -109,8 +109,28 @@ export function hexHi(h: string): number {
   return h.length > 8 ? parseInt(h.slice(0, h.length - 8), 16) : 0;
 }
 
-export interface Outcome { lo: number; hi: number; lo2: number; hi2: number; flags: number; fault: boolean }
-const out: Outcome = { lo: 0, hi: 0, lo2: 0, hi2: 0, flags: 0, fault: false };
+export interface Outcome { lo: number; hi: number; lo2: number; hi2: number; flags: number; fault: boolean; conds: number }
+const out: Outcome = { lo: 0, hi: 0, lo2: 0, hi2: 0, flags: 0, fault: false, conds: 0 };
+
+/** Flags each condition code reads (cc >> 1: O, B, E, BE, S, P, L, LE). */
+const COND_READS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
+
+/** Condition cc evaluated from an RFLAGS value with the SDM's formulas. */
+export function condOf(flags: number, cc: number): boolean {
+  const cf = (flags & CF) !== 0, zf = (flags & ZF) !== 0, sf = (flags & SF) !== 0, of = (flags & OF) !== 0, pf = (flags & PF) !== 0;
+  let t: boolean;
+  switch (cc >> 1) {
+    case 0: t = of; break;
+    case 1: t = cf; break;
+    case 2: t = zf; break;
+    case 3: t = cf || zf; break;
+    case 4: t = sf; break;
+    case 5: t = pf; break;
+    case 6: t = sf !== of; break;
+    default: t = zf || sf !== of; break;
+  }
+  return (cc & 1) !== 0 ? !t : t;
+}
 const f = new FlagState();
 
 type Bin = (f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number) => void;
@@ -167,6 +187,9 @@ export function runCase(op: string, size: number, aLo: number, aHi: number, bLo:
   out.lo = res.lo >>> 0; out.hi = res.hi >>> 0;
   const two = kind === 'div' || op === 'mul1' || op === 'imul1';
   out.lo2 = two ? res.lo2 >>> 0 : 0; out.hi2 = two ? res.hi2 >>> 0 : 0;
+  // FlagState.cond() straight from the lazy record (its fast paths included), before get().
+  out.conds = 0;
+  for (let cc = 0; cc < 16; cc++) if (f.cond(cc)) out.conds |= 1 << cc;
   out.flags = f.get() & STATUS_FLAGS;
   return out;
 }
@@ -203,6 +226,11 @@ export function compareGolden(g: Golden, limit = 20, strict = false): CompareRep
     if (ok && fault !== 1) {
       if (d.result) ok = o.lo === hexLo(r) && o.hi === hexHi(r) && o.lo2 === hexLo(rh) && o.hi2 === hexHi(rh);
       ok = ok && (o.flags & d.flags) === (flags & d.flags);
+      // Every condition code whose flags are defined must agree with the host's flags.
+      for (let cc = 0; cc < 16 && ok; cc++) {
+        if ((COND_READS[cc >> 1] & ~d.flags) !== 0) continue;
+        ok = ((o.conds >> cc) & 1) === (condOf(flags, cc) ? 1 : 0);
+      }
     }
     if (fault === 1) rep.faults++;
     rep.compared++;
@@ -212,7 +240,7 @@ export function compareGolden(g: Golden, limit = 20, strict = false): CompareRep
       if (rep.mismatches.length < limit) {
         rep.mismatches.push(`${g.op}${size * 8} a=${a} b=${b} c=${c} fin=${flagsIn.toString(16)}: host r=${r} rh=${rh} ` +
           `fl=${flags.toString(16)} fault=${fault}; emu r=${hex(o.lo, o.hi)} rh=${hex(o.lo2, o.hi2)} ` +
-          `fl=${o.flags.toString(16)} fault=${o.fault ? 1 : 0} (compared flags ${d.flags.toString(16)}${d.result ? '' : ', result undefined'})`);
+          `fl=${o.flags.toString(16)} conds=${o.conds.toString(16)} fault=${o.fault ? 1 : 0} (compared flags ${d.flags.toString(16)}${d.result ? '' : ', result undefined'})`);
       }
     }
   }
