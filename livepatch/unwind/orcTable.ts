@@ -161,6 +161,11 @@ export class OrcTable {
     this.lookupStop = range.stop;
   }
 
+  /** orc_lookup[] as unwind_init() fills it (null before setLookupRange). */
+  lookupTable(): Uint32Array | null {
+    return this.lookup;
+  }
+
   /** __orc_find(): the rightmost entry in [first, first+num) whose ip <= target (first if none). */
   orcFindRange(first: number, num: number, ip: number): number {
     if (num <= 0) return -1;

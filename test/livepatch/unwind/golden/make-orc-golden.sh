@@ -16,3 +16,8 @@ done
 "$OBJTOOL" --dump=orc "$T/orc-linked.elf" > "$HERE/orc-linked.dump"
 cp "$T/orc-linked.elf" "$HERE/orc-linked.elf"
 rm -rf "$T"
+
+# The fixture kernel's ORC build: objtool's dump of the committed image, with the image's hash.
+K=$HERE/../../../../fixtures/kernel/kernel-nofp.elf
+"$OBJTOOL" --dump=orc "$K" > "$HERE/kernel-nofp.orc.dump"
+sha256sum "$K" | cut -d' ' -f1 > "$HERE/kernel-nofp.orc.sha256"
