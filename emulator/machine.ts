@@ -107,6 +107,7 @@ export class Machine {
     this.stopMessage = '';
     const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
+    let prev: Block | null = null;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -117,6 +118,7 @@ export class Machine {
           c.halted = false;
           const vector = pic.acknowledge();
           this.intr.raise(new GuestFault(vector), EV_EXTERNAL);
+          prev = null;
           continue;
         }
         if (c.halted) {
@@ -130,10 +132,24 @@ export class Machine {
           c.icount += skip; c.idleNs += skip;
           continue;
         }
-        // Find the block at RIP.
-        const phys = mmu.translateExec(c.rip);
-        let b = cache.lookup(phys, c.bits);
-        if (b === undefined || !b.valid) b = this.buildBlock(phys);
+        // Find the block at RIP: first through the previous block's successor links (chaining).
+        let b: Block | null = null;
+        const rip = c.rip;
+        if (prev !== null) {
+          if (prev.linkVa0 === rip && prev.linkEpoch0 === mmu.epoch && prev.linkCpl0 === c.cpl) b = prev.linkBlock0;
+          else if (prev.linkVa1 === rip && prev.linkEpoch1 === mmu.epoch && prev.linkCpl1 === c.cpl) b = prev.linkBlock1;
+          if (b !== null && (!b.valid || b.bits !== c.bits)) b = null;
+        }
+        if (b === null) {
+          const phys = mmu.translateExec(rip);
+          b = cache.lookup(phys, c.bits) ?? null;
+          if (b === null || !b.valid) b = this.buildBlock(phys);
+          if (prev !== null) {
+            if (prev.linkNext === 0) { prev.linkVa0 = rip; prev.linkBlock0 = b; prev.linkEpoch0 = mmu.epoch; prev.linkCpl0 = c.cpl; prev.linkNext = 1; }
+            else { prev.linkVa1 = rip; prev.linkBlock1 = b; prev.linkEpoch1 = mmu.epoch; prev.linkCpl1 = c.cpl; prev.linkNext = 0; }
+          }
+        }
+        prev = b;
         if (codeHooks.length > 0 && this.blockHooked(b)) { this.stepHooked(b, limit); continue; }
         const insns = b.insns;
         let n = insns.length;
@@ -150,6 +166,7 @@ export class Machine {
           if (c.exit) break;
         }
       } catch (e) {
+        prev = null;
         if (!this.handleThrow(e)) break;
       }
     }
@@ -204,12 +221,12 @@ export class Machine {
   }
 
   private blockHooked(b: Block): boolean {
-    if ((b as Block & { hookGen?: number }).hookGen !== this.hookGen || (b as Block & { hookVa?: number }).hookVa !== this.cpu.rip) {
+    if (b.hookGen !== this.hookGen || b.hookVa !== this.cpu.rip) {
       let len = 0;
       for (const d of b.insns) len += d.len;
       b.hooked = this.hooks.codeOverlaps(this.cpu.rip, this.cpu.rip + len - 1);
-      (b as Block & { hookGen?: number }).hookGen = this.hookGen;
-      (b as Block & { hookVa?: number }).hookVa = this.cpu.rip;
+      b.hookGen = this.hookGen;
+      b.hookVa = this.cpu.rip;
     }
     return b.hooked;
   }

@@ -13,6 +13,15 @@ export class Block {
   valid = true;
   /** Set when instruction hooks cover the block: the run loop then goes one instruction at a time. */
   hooked = false;
+  /**
+   * Two successor links (block chaining): the next block reached from this one at virtual address
+   * linkVa*, valid while the MMU epoch and CPL are unchanged and the target block is valid.
+   */
+  linkVa0 = NaN; linkBlock0: Block | null = null; linkEpoch0 = -1; linkCpl0 = -1;
+  linkVa1 = NaN; linkBlock1: Block | null = null; linkEpoch1 = -1; linkCpl1 = -1;
+  linkNext = 0;
+  hookGen = -1;
+  hookVa = NaN;
   constructor(readonly insns: Insn[], readonly phys: number, readonly bits: number, readonly pages: number[]) {}
 }
 

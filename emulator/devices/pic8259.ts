@@ -60,12 +60,15 @@ export class Pic8259 implements PortDevice {
   readonly slave = new Chip();
   /** Notified when the interrupt output may have changed. */
   onChange: () => void = () => {};
+  /** Cached INTR output (recomputed on every state change), read by the run loop per block. */
+  intr = false;
+  private recompute(): void { this.intr = this.master.pending() >= 0; this.onChange(); }
 
   read(port: number): number { return (port & 0x80) ? this.slave.read(port) : this.master.read(port); }
   write(port: number, _size: number, v: number): void {
     if (port & 0x80) this.slave.write(port, v & 0xff); else this.master.write(port, v & 0xff);
     this.refreshCascade();
-    this.onChange();
+    this.recompute();
   }
 
   private refreshCascade(): void { this.master.setLine(2, this.slave.pending() >= 0); }
@@ -73,20 +76,26 @@ export class Pic8259 implements PortDevice {
   /** Drive IRQ line 0-15. An edge sets the request. */
   setIrq(irq: number, level: boolean): void {
     if (irq < 8) this.master.setLine(irq, level); else { this.slave.setLine(irq - 8, level); this.refreshCascade(); }
-    this.onChange();
+    this.recompute();
   }
   /** A rising then falling edge (the PIT's output in mode 2). */
   pulse(irq: number): void { this.setIrq(irq, true); this.setIrq(irq, false); this.keep(irq); }
   private keep(irq: number): void {
     // pulse leaves IRR set (edge latched) even though the line is low again.
     if (irq < 8) this.master.irr |= 1 << irq; else { this.slave.irr |= 1 << (irq - 8); this.refreshCascade(); }
-    this.onChange();
+    this.recompute();
   }
 
-  hasInterrupt(): boolean { return this.master.pending() >= 0; }
+  hasInterrupt(): boolean { return this.intr; }
 
   /** INTA: the vector of the highest-priority request, moving it from IRR to ISR. */
   acknowledge(): number {
+    const v = this.ack();
+    this.recompute();
+    return v;
+  }
+
+  private ack(): number {
     const m = this.master;
     let irq = m.pending();
     if (irq < 0) return m.base + 7; // spurious

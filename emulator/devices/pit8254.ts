@@ -2,7 +2,7 @@
  * The 8254 PIT (ports 0x40-0x43; port 0x61 bit 5 reports channel 2's output). Channel 0 drives IRQ 0
  * in modes 0 (one shot), 2 (rate generator) and 3 (square wave); its clock is 1.193182 MHz of virtual
  * time. Virtual time is the retired-instruction count at 1 instruction = 1 ns, so a divisor of 11932
- * fires every 10,000,223 instructions (100 Hz), whatever the host speed.
+ * fires every 10,000,151 instructions (100 Hz), whatever the host speed.
  */
 import type { PortDevice } from './ioBus';
 

@@ -42,8 +42,10 @@ export class Mmu {
     else { this.tagR = t.supR; this.tagW = t.supW; this.tagX = t.supX; }
   }
 
-  flush(): void { this.tlb.flushAll(); }
-  invlpg(va: number): void { this.tlb.flushPage(Math.floor(va / 4096)); }
+  /** Bumped whenever translations may have changed (block links check it). */
+  epoch = 0;
+  flush(): void { this.tlb.flushAll(); this.epoch++; }
+  invlpg(va: number): void { this.tlb.flushPage(Math.floor(va / 4096)); this.epoch++; }
 
   // ---- hot paths -------------------------------------------------------------------------------
   read8(va: number): number {
