@@ -9,7 +9,7 @@ import type { KlpLog } from '../klpLog';
 import type { KlpPatch } from '../model/patch';
 import { KLP_PATCHED, KLP_UNDEFINED, KLP_UNPATCHED, directionName, type PatchState } from '../patchState';
 import type { KlpOpsTable } from '../redirect/klpOps';
-import { trySwitchTask, type SwitchResult } from './trySwitchTask';
+import { checkedFuncs, trySwitchTask, type SwitchContext, type SwitchResult } from './trySwitchTask';
 
 /** SIGNALS_TIMEOUT: failed attempts between two rounds of fake signals. */
 export const SIGNALS_TIMEOUT = 15;
@@ -26,7 +26,10 @@ export interface TransitionOwner {
   afterComplete(patch: KlpPatch, wasEnabled: boolean): void;
 }
 
-/** One attempt of klp_try_complete_transition, for timelines and studies. */
+/**
+ * One attempt of klp_try_complete_transition, for timelines and studies: the tasks it could
+ * not switch (with why) and the ones it switched; tasks already switched are not repeated.
+ */
 export interface AttemptRecord {
   time: number;
   results: Array<{ task: KlpTask; result: SwitchResult }>;
@@ -109,15 +112,16 @@ export class KlpTransition {
     if (this.target === KLP_UNDEFINED) this.warnOnce('klp_try_complete_transition: target undefined');
     const record: AttemptRecord = { time: this.port.now(), results: [], complete: true, signalsSent: false };
     if (!patch.immediate) {
+      const ctx = this.switchContext();
       for (const task of this.port.tasks()) {
-        const result = trySwitchTask(task, this.switchContext());
-        record.results.push({ task, result });
+        const result = trySwitchTask(task, ctx);
+        if (result.outcome !== 'already') record.results.push({ task, result });
         if (!result.switched) record.complete = false;
       }
       for (const { task, online } of this.port.idleTasks()) {
         if (online) {
-          const result = trySwitchTask(task, this.switchContext());
-          record.results.push({ task, result });
+          const result = trySwitchTask(task, ctx);
+          if (result.outcome !== 'already') record.results.push({ task, result });
           if (!result.switched) {
             record.complete = false;
             if (this.behaviour.wakeIdle && task.cpu !== undefined) this.port.wakeUpIfIdle(task.cpu);
@@ -244,8 +248,9 @@ export class KlpTransition {
     }
   }
 
-  private switchContext() {
-    return { port: this.port, ops: this.ops, log: this.log, patch: this.requirePatch(), target: this.target };
+  private switchContext(): SwitchContext {
+    const patch = this.requirePatch();
+    return { port: this.port, log: this.log, target: this.target, checked: checkedFuncs(patch, this.target, this.ops) };
   }
 
   private requirePatch(): KlpPatch {

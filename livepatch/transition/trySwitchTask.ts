@@ -22,10 +22,31 @@ export interface SwitchResult {
 
 export interface SwitchContext {
   port: KernelPort;
-  ops: KlpOpsTable;
   log: KlpLog;
-  patch: KlpPatch;
   target: PatchState;
+  /** What klp_check_stack looks for, computed once per try-complete pass. */
+  checked: CheckedFunc[];
+}
+
+/** A function of a patched object and the code range its stack check looks for. */
+export interface CheckedFunc {
+  oldName: string;
+  start: number;
+  end: number;
+}
+
+/** The ranges klp_check_stack_func tests, in klp_for_each_object/func order. */
+export function checkedFuncs(patch: KlpPatch, target: PatchState, ops: KlpOpsTable): CheckedFunc[] {
+  const out: CheckedFunc[] = [];
+  for (const obj of patch.objects) {
+    if (!obj.patched) continue;
+    for (const func of obj.funcs) {
+      if (func.immediate) continue; // 4.12 klp_func.immediate: never checked
+      const { addr, size } = checkedRange(func, target, ops);
+      out.push({ oldName: func.oldName, start: addr, end: addr + size });
+    }
+  }
+  return out;
 }
 
 /** The code range a func must not be found in, given the direction of the transition. */
@@ -38,22 +59,14 @@ export function checkedRange(func: KlpFunc, target: PatchState, ops: KlpOpsTable
   return prev ? { addr: prev.newFunc, size: prev.newSize } : { addr: func.oldFunc, size: func.oldSize };
 }
 
-/** klp_check_stack_func. */
-function stackHasFunc(func: KlpFunc, entries: number[], ctx: SwitchContext): boolean {
-  if (func.immediate) return false; // 4.12 klp_func.immediate: never checked
-  const { addr, size } = checkedRange(func, ctx.target, ctx.ops);
-  for (const address of entries) if (address >= addr && address < addr + size) return true;
-  return false;
-}
-
-/** klp_check_stack: 0, -EINVAL (unreliable) or -EADDRINUSE with the function's old_name. */
+/** klp_check_stack with klp_check_stack_func: 0, -EINVAL (unreliable) or -EADDRINUSE. */
 function checkStack(task: KlpTask, ctx: SwitchContext): { err: number; oldName?: string } {
   const trace = ctx.port.reliableStackTrace(task, MAX_STACK_ENTRIES);
   if ('error' in trace) return { err: -EINVAL };
-  for (const obj of ctx.patch.objects) {
-    if (!obj.patched) continue;
-    for (const func of obj.funcs) {
-      if (stackHasFunc(func, trace.entries, ctx)) return { err: -EADDRINUSE, oldName: func.oldName };
+  const entries = trace.entries;
+  for (const func of ctx.checked) {
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i] >= func.start && entries[i] < func.end) return { err: -EADDRINUSE, oldName: func.oldName };
     }
   }
   return { err: 0 };
@@ -61,18 +74,19 @@ function checkStack(task: KlpTask, ctx: SwitchContext): { err: number; oldName?:
 
 export function trySwitchTask(task: KlpTask, ctx: SwitchContext): SwitchResult {
   const { port, log } = ctx;
-  if (port.patchState(task) === ctx.target) return { switched: true, outcome: 'already' };
-  if (!port.haveReliableStack()) return { switched: false, outcome: 'no-reliable-stack' };
+  // Results are shared objects: a pass over thousands of tasks allocates nothing for them.
+  if (port.patchState(task) === ctx.target) return ALREADY;
+  if (!port.haveReliableStack()) return NO_RELIABLE_STACK;
 
   // task_call_func(task, klp_check_and_switch_task): the task is pinned while it is checked.
   if (port.isRunningElsewhere(task)) {
     log.trySwitchDebug(`klp_try_switch_task: ${task.comm}:${task.pid} is running`);
-    return { switched: false, outcome: 'running' };
+    return RUNNING;
   }
   const { err, oldName } = checkStack(task, ctx);
   if (err === -EINVAL) {
     log.trySwitchDebug(`klp_try_switch_task: ${task.comm}:${task.pid} has an unreliable stack`);
-    return { switched: false, outcome: 'unreliable' };
+    return UNRELIABLE;
   }
   if (err === -EADDRINUSE) {
     log.trySwitchDebug(`klp_try_switch_task: ${task.comm}:${task.pid} is sleeping on function ${oldName}`);
@@ -80,5 +94,11 @@ export function trySwitchTask(task: KlpTask, ctx: SwitchContext): SwitchResult {
   }
   port.setPatchPending(task, false);
   port.setPatchState(task, ctx.target);
-  return { switched: true, outcome: 'switched' };
+  return SWITCHED;
 }
+
+const ALREADY: SwitchResult = Object.freeze({ switched: true, outcome: 'already' });
+const SWITCHED: SwitchResult = Object.freeze({ switched: true, outcome: 'switched' });
+const NO_RELIABLE_STACK: SwitchResult = Object.freeze({ switched: false, outcome: 'no-reliable-stack' });
+const RUNNING: SwitchResult = Object.freeze({ switched: false, outcome: 'running' });
+const UNRELIABLE: SwitchResult = Object.freeze({ switched: false, outcome: 'unreliable' });
