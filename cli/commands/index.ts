@@ -4,10 +4,12 @@ import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo';
 import { readelfCommand } from './readelf';
 import { objtoolCommand } from './objtool';
+import { runCommand } from './run';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   demoCommand,
   readelfCommand,
   objtoolCommand,
+  runCommand,
 ];

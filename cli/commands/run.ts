@@ -1,0 +1,58 @@
+// `klp-lab run IMAGE.elf [--max-insns N] [--trace] [--seed S]`: boot a PVH image the way
+// `qemu-system-x86_64 -kernel` does, console on stdout, exit with the guest's isa-debug-exit status.
+//
+// Exit statuses: the guest's (v << 1) | 1 when it writes v to port 0xF4 (always odd, as with QEMU);
+// otherwise even values of klp-lab's own: 2 = instruction limit reached, 4 = triple fault (or an
+// unsupported mode), 6 = HLT that can never wake (interrupts off or no timer), 1 = bad image/arguments.
+// On 2, 4 and 6 a short report (RIP and its instruction, registers, last exceptions, unimplemented
+// instructions) goes to stderr.
+
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, HOOK_CODE } from '../../emulator/machine';
+import { loadPvh, BootError } from '../../emulator/loader/pvh';
+import { formatReport, disassembleAt } from '../../emulator/report';
+import { UserError } from '../userError';
+
+export const RUN_STATUS_LIMIT = 2, RUN_STATUS_TRIPLE = 4, RUN_STATUS_HALTED = 6;
+
+interface RunArgs { image: string; 'max-insns': number; trace?: boolean; seed: number }
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run <image>',
+  describe: 'boot a PVH kernel image in the emulator (serial console on stdout, exit status from isa-debug-exit)',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'ELF image with a PVH entry note' })
+      .option('max-insns', { type: 'number', default: 1e10, describe: 'stop after this many retired instructions (exit 2)' })
+      .option('trace', { type: 'boolean', describe: 'print every executed instruction to stderr' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' }),
+  handler: (args) => {
+    let bytes: Uint8Array;
+    try { bytes = fs.readFileSync(args.image); } catch (e) {
+      throw new UserError(`${args.image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+    }
+    if (!Number.isFinite(args['max-insns']) || args['max-insns'] <= 0) throw new UserError('--max-insns must be a positive number');
+    const out: number[] = [];
+    const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
+    const m = new Machine({ onConsole: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
+    try { loadPvh(m, bytes, args.image); } catch (e) {
+      if (e instanceof BootError) throw new UserError(e.message);
+      throw e;
+    }
+    if (args.trace) {
+      m.hookAdd(HOOK_CODE, (a: number) => {
+        process.stderr.write(`${BigInt.asUintN(64, BigInt(a)).toString(16).padStart(16, '0')}  ${disassembleAt(m, a)}\n`);
+      });
+    }
+    const r = m.run(args['max-insns']);
+    flush();
+    switch (r.reason) {
+      case STOP_EXIT: process.exitCode = r.exitStatus & 0xff; return;
+      case STOP_LIMIT: process.stderr.write(formatReport(m, r, args.seed)); process.exitCode = RUN_STATUS_LIMIT; return;
+      case STOP_TRIPLE: process.stderr.write(formatReport(m, r, args.seed)); process.exitCode = RUN_STATUS_TRIPLE; return;
+      case STOP_HALTED: process.stderr.write(formatReport(m, r, args.seed)); process.exitCode = RUN_STATUS_HALTED; return;
+      default: process.stderr.write(formatReport(m, r, args.seed)); process.exitCode = RUN_STATUS_TRIPLE;
+    }
+  },
+};
