@@ -74,7 +74,7 @@ export function preemptedKthread(g: SyntheticGuest, k: SyntheticKernel, at: numb
   if (at >= 6) b.push(b.bp); // push %rbp
   if (at >= 9) b.bp = b.sp; // mov %rsp,%rbp
   const spAtIrq = b.sp;
-  const regs = b.ptRegs({ ip: k.a('helper', at), cs: KERNEL_CS, sp: spAtIrq, bp: b.bp });
+  const regs = b.interrupt({ ip: k.a('helper', at), cs: KERNEL_CS, sp: spAtIrq, bp: b.bp });
   b.encode(regs);
   b.callFp(k.a('asm_sysvec_timer', 0x45)); // sysvec_timer
   b.callFp(k.a('sysvec_timer', 0x40)); // preempt_schedule_irq
@@ -119,5 +119,17 @@ export function deepKthread(g: SyntheticGuest, k: SyntheticKernel, depth: number
   b.callFp(k.a('schedule', 0x20)); // __schedule
   b.switchOut(k.a('__schedule', 0x100));
   truth.unshift(k.a('__schedule', 0x100), k.a('schedule', 0x20), k.a('recurse', 0x30));
+  return { task, truth, regs: null, b };
+}
+
+/** kthread_main -> worker -> leaf_nofp (no frame: a call before the frame is set up) -> schedule. */
+export function callWithoutFrame(g: SyntheticGuest, k: SyntheticKernel, name = 'noframe'): Scenario {
+  const { b, task, truth } = kthreadBase(g, k, name);
+  b.callFp(k.a('kthread_main', 0x30)).locals(2); // worker
+  b.call(k.a('worker', 0x40)); // leaf_nofp: no push %rbp
+  b.callFp(k.a('leaf_nofp', 0x10)); // schedule
+  b.callFp(k.a('schedule', 0x20)); // __schedule
+  b.switchOut(k.a('__schedule', 0x100));
+  truth.unshift(k.a('__schedule', 0x100), k.a('schedule', 0x20), k.a('leaf_nofp', 0x10), k.a('worker', 0x40), k.a('kthread_main', 0x30));
   return { task, truth, regs: null, b };
 }

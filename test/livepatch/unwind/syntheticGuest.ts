@@ -254,6 +254,8 @@ export class SyntheticTask implements GuestTask {
 
 export class SyntheticGuest implements GuestView {
   readonly mem = new SparseMemory();
+  /** ground truth in emulator/truth's shape: stack region -> frames, outermost first */
+  readonly truth = { stacks: new Map<number, { kind: number; sp: number; from: number; to: number }[]>(), stackSize: THREAD_SIZE };
   readonly taskList: SyntheticTask[] = [];
   regs: RegsSnapshot | null = null;
   readonly extra: ExtraStack[] = [];
@@ -331,9 +333,26 @@ export class StackBuilder {
     return base;
   }
 
-  /** `call`: pushes the return address. */
+  /** `call`: pushes the return address (and records the frame in the ground truth). */
   call(ret: number): this {
-    return this.push(ret);
+    this.push(ret);
+    this.record(0, this.sp, ret - 5);
+    return this;
+  }
+
+  private record(kind: number, sp: number, from: number): void {
+    const key = Math.floor(sp / THREAD_SIZE);
+    const stacks = this.guest.truth.stacks;
+    let ch = stacks.get(key);
+    if (!ch) stacks.set(key, (ch = []));
+    ch.push({ kind, sp, from, to: 0 });
+  }
+
+  /** An interrupt or exception: the CPU's frame and the entry code's registers (a pt_regs). */
+  interrupt(r: RegsValues): number {
+    const regs = this.ptRegs(r);
+    this.record(1, regs + PTREGS_IP, r.ip);
+    return regs;
   }
 
   /** push %rbp; mov %rsp,%rbp */

@@ -1,0 +1,58 @@
+// The true trace of a task from the emulator's ground truth (emulator/truth/callStacks.ts): the
+// return-address slots of the calls that are really active on its stack, and the saved RIP of
+// kernel-mode interrupt frames, innermost first; what a correct reliable trace must hold.
+// A user-mode interrupt or exception frame is the bottom of the kernel stack (the user boundary).
+
+import type { GuestMemory, GuestTask } from './guestView';
+import { PTREGS_CS, PTREGS_IP, type RegsSnapshot, userModeCs } from './ptRegs';
+
+/** The shape of emulator/truth CallStackTruth that this file reads (structural, no import). */
+export interface TruthSource {
+  readonly stacks: Map<number, readonly { kind: number; sp: number; from: number; to: number }[]>;
+  readonly stackSize: number;
+}
+
+export const TRUTH_FRAME_CALL = 0;
+export const TRUTH_FRAME_INTERRUPT = 1;
+
+export interface TruthEntry {
+  /** the return address (call) or interrupted RIP (interrupt), as the stack holds it */
+  addr: number;
+  kind: 'call' | 'interrupt' | 'cpu';
+  /** address of the slot (0 for the CPU's own rip) */
+  slot: number;
+  /** the call instruction or interrupted instruction the truth recorded */
+  from: number;
+}
+
+/**
+ * The active frames of `task` from `startSp` up. For the running task pass its CPU registers:
+ * the entry list then starts with the current rip (kernel mode), as a walk from registers does.
+ */
+export function truthTrace(truth: TruthSource, mem: GuestMemory, task: GuestTask, regs: RegsSnapshot | null): TruthEntry[] {
+  const out: TruthEntry[] = [];
+  if (regs !== null) {
+    if (userModeCs(regs[PTREGS_CS / 8])) return out;
+    out.push({ addr: regs[PTREGS_IP / 8], kind: 'cpu', slot: 0, from: regs[PTREGS_IP / 8] });
+  }
+  const startSp = regs !== null ? regs[152 / 8] : task.threadSp;
+  const frames: { kind: number; sp: number; from: number }[] = [];
+  const size = truth.stackSize;
+  const first = Math.floor(task.stackBegin / size);
+  const last = Math.floor((task.stackEnd - 1) / size);
+  for (let key = first; key <= last; key++) {
+    const chain = truth.stacks.get(key);
+    if (!chain) continue;
+    for (const f of chain) if (f.sp >= startSp && f.sp < task.stackEnd && f.sp >= task.stackBegin) frames.push(f);
+  }
+  frames.sort((a, b) => a.sp - b.sp);
+  for (const f of frames) {
+    if (f.kind === TRUTH_FRAME_INTERRUPT) {
+      const cs = mem.readWord(f.sp + 8);
+      if (cs !== undefined && userModeCs(cs)) break;
+    }
+    const addr = mem.readWord(f.sp);
+    out.push({ addr: addr ?? 0, kind: f.kind === TRUTH_FRAME_INTERRUPT ? 'interrupt' : 'call', slot: f.sp, from: f.from });
+  }
+  return out;
+}
