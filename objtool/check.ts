@@ -16,6 +16,7 @@ import { decodeSection } from './decode/x86Decode';
 import { addDeadEnds, addIgnores, makeFuncCfi, readUnwindHints } from './cfg/annotations';
 import { addCallDestinations, addJumpDestinations } from './cfg/destinations';
 import { addJumpTableAlts } from './cfg/jumpTables';
+import { addIgnoreAlternatives, addSpecialSectionAlts } from './cfg/special';
 import { InsnType } from './decode/insnTypes';
 import type { CheckContext } from './model/context';
 import { Instruction } from './model/instruction';
@@ -94,7 +95,10 @@ function decodeSections(ctx: CheckContext, funcCfi: Cfi): void {
   markRodata(ctx);
   decodeInstructions(ctx);
   addIgnores(ctx);
+  addIgnoreAlternatives(ctx);
   classifySymbols(ctx);
+  // Before add_jump_destinations(), which needs 'func' set for replacement instructions.
+  addSpecialSectionAlts(ctx);
   addJumpDestinations(ctx);
   addCallDestinations(ctx);
   addDeadEnds(ctx);

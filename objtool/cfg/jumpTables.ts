@@ -81,7 +81,7 @@ function addJumpTable(ctx: CheckContext, insn: Instruction, table: ObjReloc): vo
     const dest = ctx.file.findInsn(reloc.sym.sec, reloc.addend);
     if (!dest) break;
     if (!dest.func || dest.func.pfunc !== pfunc) break;
-    (insn.alts ??= []).push(dest);
+    (insn.alts ??= []).push({ insn: dest, skipOrig: false });
     prevOffset = reloc.offset;
   }
   if (!prevOffset) {

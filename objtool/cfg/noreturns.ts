@@ -40,9 +40,11 @@ export function isStaticJump(insn: Instruction): boolean {
   return insn.type === InsnType.JUMP_CONDITIONAL || insn.type === InsnType.JUMP_UNCONDITIONAL;
 }
 
-/** is_jump_table_jump() (no alternatives groups in this port) */
+/** is_jump_table_jump(): a table jump, or the retpoline alternative of one. */
 function isJumpTableJump(insn: Instruction): boolean {
-  return insn.jumpTable !== null;
+  if (insn.jumpTable) return true;
+  const g = insn.altGroup;
+  return !!(g && g.origGroup && g.origGroup.firstInsn.jumpTable);
 }
 
 /** is_sibling_call() */

@@ -8,6 +8,22 @@ export const VISITED_BRANCH = 0x01;
 export const VISITED_BRANCH_UACCESS = 0x02;
 export const VISITED_BRANCH_MASK = 0x03;
 
+/** struct alternative: another path objtool follows from an instruction. */
+export interface Alternative {
+  insn: Instruction;
+  /** The original instruction's own path is not followed (X86_FEATURE_SMAP with --uaccess, POPCNT). */
+  skipOrig: boolean;
+}
+
+/** struct alt_group: the instructions of one side of an alternative, sharing a per-byte CFI array. */
+export interface AltGroup {
+  /** For a replacement group: the original group it patches. */
+  origGroup: AltGroup | null;
+  firstInsn: Instruction;
+  lastInsn: Instruction;
+  cfi: (Cfi | null)[];
+}
+
 export class Instruction {
   /** Position in the file-wide instruction list (section order, then offset). */
   idx = 0;
@@ -30,7 +46,8 @@ export class Instruction {
   cfi: Cfi | null = null;
   jumpDest: Instruction | null = null;
   callDest: ObjSymbol | null = null;
-  alts: Instruction[] | null = null;
+  alts: Alternative[] | null = null;
+  altGroup: AltGroup | null = null;
   jumpTable: ObjReloc | null = null;
   firstJumpSrc: Instruction | null = null;
 

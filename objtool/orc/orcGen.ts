@@ -56,12 +56,30 @@ export function orcCreate(ctx: CheckContext): OrcRow[] {
     if (!sec.text) continue;
     let prev = zero;
     let empty = true;
-    for (const insn of sec.insns) {
-      const orc = initOrcEntry(ctx, insn.cfi, insn);
-      if (O.orcEqual(prev, orc)) continue;
-      rows.push({ entry: orc, sec, offset: insn.offset });
-      prev = orc;
-      empty = false;
+    const insns = sec.insns;
+    for (let k = 0; k < insns.length; k++) {
+      const insn = insns[k];
+      const g = insn.altGroup;
+      if (!g) {
+        const orc = initOrcEntry(ctx, insn.cfi, insn);
+        if (O.orcEqual(prev, orc)) continue;
+        rows.push({ entry: orc, sec, offset: insn.offset });
+        prev = orc;
+        empty = false;
+        continue;
+      }
+      // An alternative: use the group's flattened per-byte CFI, then skip to its end.
+      const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
+      for (let i = 0; i < len; i++) {
+        const cfi = g.cfi[i];
+        if (!cfi) continue;
+        const orc = initOrcEntry(ctx, cfi, insn);
+        if (O.orcEqual(prev, orc)) continue;
+        rows.push({ entry: orc, sec: insn.sec, offset: insn.offset + i });
+        prev = orc;
+        empty = false;
+      }
+      while (k < insns.length && insns[k] !== g.lastInsn) k++;
     }
     if (!empty) rows.push({ entry: { ...zero }, sec, offset: sec.size });
   }

@@ -5,7 +5,7 @@
 // function gets at most one warning (plus --backtrace lines on the way out).
 
 import * as C from '../../elf/constants';
-import { CFI_BP, CFI_NUM_REGS, CFI_RA, CFI_UNDEFINED, InsnType } from '../decode/insnTypes';
+import { CFI_BP, CFI_NUM_REGS, CFI_RA, CFI_UNDEFINED, InsnType, OpDest, OpSrc } from '../decode/insnTypes';
 import type { CheckContext } from '../model/context';
 import { Instruction, VISITED_BRANCH, VISITED_BRANCH_MASK } from '../model/instruction';
 import { findSymbolHoleContaining, type ObjSection, type ObjSymbol } from '../model/objectFile';
@@ -117,13 +117,38 @@ function nextInsnSameSec(ctx: CheckContext, insn: Instruction): Instruction | nu
   return next && next.sec === insn.sec ? next : null;
 }
 
+/** next_insn_to_validate(): the end of a replacement group continues after the original group. */
+function nextInsnToValidate(ctx: CheckContext, insn: Instruction): Instruction | null {
+  const g = insn.altGroup;
+  if (g && insn === g.lastInsn && g.origGroup) return nextInsnSameSec(ctx, g.origGroup.lastInsn);
+  return nextInsnSameSec(ctx, insn);
+}
+
+/** propagate_alt_cfi(): every stream of an alternative must agree at each byte offset. */
+function propagateAltCfi(ctx: CheckContext, insn: Instruction): boolean {
+  const g = insn.altGroup;
+  if (!g) return false;
+  if (!insn.cfi) {
+    ctx.rep.warn(MSG.cfiMissing);
+    return true;
+  }
+  const off = insn.offset - g.firstInsn.offset;
+  const have = g.cfi[off];
+  if (!have) g.cfi[off] = insn.cfi;
+  else if (!cfiEqual(have, insn.cfi)) {
+    ctx.rep.warnFunc(insn.sec, insn.offset, 'stack layout conflict in alternatives');
+    return true;
+  }
+  return false;
+}
+
 export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start: Instruction, state: InsnState): number {
   const rep = ctx.rep;
   const sec = start.sec;
   let insn = start;
   let prev: Instruction | null = null;
   for (;;) {
-    const next = nextInsnSameSec(ctx, insn);
+    const next = nextInsnToValidate(ctx, insn);
     if (func && insn.func && func !== insn.func.pfunc) {
       // KCFI type preambles always fall through.
       if (func.name.startsWith('__cfi_') || func.name.startsWith('__pfx_')) return 0;
@@ -175,18 +200,38 @@ export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start:
     }
     insn.visited |= visited;
 
+    if (propagateAltCfi(ctx, insn)) return 1;
+
     if (!insn.ignoreAlts && insn.alts) {
+      let skipOrig = false;
       for (const alt of insn.alts) {
-        const ret = validateBranch(ctx, func, alt, copyState(state));
+        if (alt.skipOrig) skipOrig = true;
+        const ret = validateBranch(ctx, func, alt.insn, copyState(state));
         if (ret) {
           if (ctx.opts.backtrace) rep.backtrace(insn.sec, insn.offset, '(alt)');
           return ret;
         }
       }
+      if (skipOrig) return 0;
     }
 
+    // handle_insn_ops()
     for (const op of insn.ops) {
       if (updateCfiState(rep, ctx.opts.stackval, insn, next, state.cfi, op)) return 1;
+      if (!insn.altGroup) continue;
+      if (op.destType === OpDest.PUSHF) {
+        if (!state.uaccessStack) state.uaccessStack = 1;
+        else if (state.uaccessStack >>> 31) {
+          rep.warnFunc(insn.sec, insn.offset, 'PUSHF stack exhausted');
+          return 1;
+        }
+        state.uaccessStack = ((state.uaccessStack << 1) | (state.uaccess ? 1 : 0)) >>> 0;
+      }
+      if (op.srcType === OpSrc.POPF && state.uaccessStack) {
+        state.uaccess = (state.uaccessStack & 1) === 1;
+        state.uaccessStack >>>= 1;
+        if (state.uaccessStack === 1) state.uaccessStack = 0;
+      }
     }
 
     switch (insn.type) {
