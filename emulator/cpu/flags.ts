@@ -11,7 +11,12 @@
  * - `bits` holds RFLAGS eagerly: every non-status bit, plus every status bit that is not pending.
  * - `lazy` is the mask of status bits that are pending; they are computed from the record
  *   (`kind`, `size`, a, b, result halves, carry-in).
- * - 64-bit values are (lo, hi) uint32 halves; for sizes 1, 2 and 4 the hi half is 0.
+ * - 64-bit values are (lo, hi) 32-bit halves; for sizes 1, 2 and 4 the hi half is 0. The record treats
+ *   them as bit patterns (every comparison goes through >>> 0 or XOR), so callers may pass either the
+ *   uint32 or the int32 reading. The ops in exec/ pass int32 (`x | 0`): Node's V8 has 32-bit Smis
+ *   (no pointer compression), so an int32 argument never allocates, while a uint32 >= 2^31 crossing a
+ *   call that TurboFan did not inline is boxed into a fresh heap number (measured: cmp + jl with
+ *   random 32-bit operands went from a scavenge every ~10k ops to none).
  *
  * Record kinds:
  * - LAZY_ADD: r = a + b + cin. CF, OF, AF, ZF, SF, PF are all derivable.
@@ -46,11 +51,6 @@ export const LAZY_RESULT = 3;
 /** Condition code numbers as encoded in jcc/setcc/cmovcc. */
 export const CC_O = 0, CC_NO = 1, CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
   CC_S = 8, CC_NS = 9, CC_P = 10, CC_NP = 11, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15;
-
-/** (aHi:aLo) < (bHi:bLo), unsigned, for uint32 halves. */
-function ult(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
-  return aHi !== bHi ? aHi < bHi : aLo < bLo;
-}
 
 export class FlagState {
   // Every field is initialised with a number where it is declared: with target ES2022 a bare
@@ -158,36 +158,40 @@ export class FlagState {
     const size = this.size;
     let t: boolean;
     const c = cc >> 1;
-    if (c === 2) t = this.aLo === this.bLo && this.aHi === this.bHi;
+    if (c === 2) t = ((this.aLo ^ this.bLo) | (this.aHi ^ this.bHi)) === 0;
     else if (c <= 3) {
-      // unsigned: B = a < b, BE = a <= b
-      const lt = ult(this.aLo, this.aHi, this.bLo, this.bHi);
-      t = c === 1 ? lt : lt || (this.aLo === this.bLo && this.aHi === this.bHi);
+      // unsigned: B = a < b, BE = a <= b (ult written out: a call here would box the uint32 arguments)
+      const aHi = this.aHi >>> 0, bHi = this.bHi >>> 0;
+      const lt = aHi !== bHi ? aHi < bHi : this.aLo >>> 0 < this.bLo >>> 0;
+      t = c === 1 ? lt : lt || ((this.aLo ^ this.bLo) | (this.aHi ^ this.bHi)) === 0;
     } else {
       // signed: L = a < b, LE = a <= b
       let lt: boolean;
       if (size === 8) {
         const ah = this.aHi | 0, bh = this.bHi | 0;
-        lt = ah !== bh ? ah < bh : this.aLo < this.bLo;
+        lt = ah !== bh ? ah < bh : this.aLo >>> 0 < this.bLo >>> 0;
       } else {
         const sh = size === 4 ? 0 : size === 2 ? 16 : 24;
         lt = (this.aLo << sh) >> sh < (this.bLo << sh) >> sh;
       }
-      t = c === 6 ? lt : lt || (this.aLo === this.bLo && this.aHi === this.bHi);
+      t = c === 6 ? lt : lt || ((this.aLo ^ this.bLo) | (this.aHi ^ this.bHi)) === 0;
     }
     return (cc & 1) !== 0 ? !t : t;
   }
 
   private cfLazy(): number {
+    // (hi:lo) < (hi:lo) comparisons written out: a helper call would box the uint32 arguments.
     if (this.kind === LAZY_ADD) {
       // r = a + b + cin wrapped: carry iff r < a, or r == a with a carry-in (then b was all ones).
-      if (ult(this.rLo, this.rHi, this.aLo, this.aHi)) return 1;
-      return this.cin !== 0 && this.rLo === this.aLo && this.rHi === this.aHi ? 1 : 0;
+      const rHi = this.rHi >>> 0, aHi = this.aHi >>> 0, rLo = this.rLo >>> 0, aLo = this.aLo >>> 0;
+      if (rHi !== aHi ? rHi < aHi : rLo < aLo) return 1;
+      return this.cin !== 0 && rLo === aLo && rHi === aHi ? 1 : 0;
     }
     if (this.kind === LAZY_SUB) {
       // r = a - b - cin: borrow iff a < b, or a == b with a borrow-in.
-      if (ult(this.aLo, this.aHi, this.bLo, this.bHi)) return 1;
-      return this.cin !== 0 && this.aLo === this.bLo && this.aHi === this.bHi ? 1 : 0;
+      const aHi = this.aHi >>> 0, bHi = this.bHi >>> 0, aLo = this.aLo >>> 0, bLo = this.bLo >>> 0;
+      if (aHi !== bHi ? aHi < bHi : aLo < bLo) return 1;
+      return this.cin !== 0 && aLo === bLo && aHi === bHi ? 1 : 0;
     }
     return this.bits & CF;
   }

@@ -30,7 +30,8 @@ function addWithCarry(f: FlagState, size: number, aLo: number, aHi: number, bLo:
   }
   res.lo = rLo;
   res.hi = rHi;
-  f.recordArith(LAZY_ADD, size, aLo, aHi, bLo, bHi, rLo, rHi, cin, mask);
+  // int32 readings: see "64-bit values" in flags.ts.
+  f.recordArith(LAZY_ADD, size, aLo | 0, aHi | 0, bLo | 0, bHi | 0, rLo | 0, rHi | 0, cin, mask);
 }
 
 /** r = a - b - cin, flags recorded for `mask`; the result is written to res only when `write`. */
@@ -53,7 +54,7 @@ function subWithBorrow(f: FlagState, size: number, aLo: number, aHi: number, bLo
     res.lo = rLo;
     res.hi = rHi;
   }
-  f.recordArith(LAZY_SUB, size, aLo, aHi, bLo, bHi, rLo, rHi, cin, mask);
+  f.recordArith(LAZY_SUB, size, aLo | 0, aHi | 0, bLo | 0, bHi | 0, rLo | 0, rHi | 0, cin, mask);
 }
 
 export function add(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {

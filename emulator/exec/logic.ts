@@ -14,7 +14,7 @@ export function and(f: FlagState, size: number, aLo: number, aHi: number, bLo: n
   const rHi = size === 8 ? (aHi & bHi) >>> 0 : 0;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CLEARED, 0);
+  f.recordResult(size, rLo | 0, rHi | 0, CLEARED, 0);
 }
 
 export function or(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
@@ -22,7 +22,7 @@ export function or(f: FlagState, size: number, aLo: number, aHi: number, bLo: nu
   const rHi = size === 8 ? (aHi | bHi) >>> 0 : 0;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CLEARED, 0);
+  f.recordResult(size, rLo | 0, rHi | 0, CLEARED, 0);
 }
 
 export function xor(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
@@ -30,14 +30,14 @@ export function xor(f: FlagState, size: number, aLo: number, aHi: number, bLo: n
   const rHi = size === 8 ? (aHi ^ bHi) >>> 0 : 0;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CLEARED, 0);
+  f.recordResult(size, rLo | 0, rHi | 0, CLEARED, 0);
 }
 
 /** Flags of a & b; res is not written. */
 export function test(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
   const rLo = (aLo & bLo) >>> 0;
   const rHi = size === 8 ? (aHi & bHi) >>> 0 : 0;
-  f.recordResult(size, rLo, rHi, CLEARED, 0);
+  f.recordResult(size, rLo | 0, rHi | 0, CLEARED, 0);
 }
 
 /** One's complement; no flag is affected (f is taken for a uniform signature and not touched). */

@@ -14,9 +14,13 @@
  * and keeps CF and OF. Both choices are what the AMD EPYC host that recorded the goldens does
  * (hostCpuUndefined.test.ts); the differential tests mask undefined flags, so an Intel host passes too.
  *
- * No bigint: 32x32 products are built from 16-bit limbs (every partial product < 2^32, every sum < 2^53)
- * and 64x64 -> 128 from four 32x32 products; 128/64 division is long division on 16-bit limbs when the
- * divisor fits in 32 bits and shift-subtract on (lo, hi) halves otherwise.
+ * No bigint: a 32x32 product is Math.imul for the low word plus the rounded double product for the
+ * high word (see mul32), 64x64 -> 128 is four of those; 128/64 division is long division on 16-bit
+ * limbs when the divisor fits in 32 bits and shift-subtract on (lo, hi) halves otherwise. Measured
+ * (Node 20, this 2-core machine under load, best of 7 runs of 2M ops, random operands): MUL r64
+ * 90 ns vs 234 ns for the same product with bigint; IMUL r64 of two sign-extended 32-bit values 9 ns
+ * (fast path), of full 64-bit values 204 ns; DIV r64 with a 32-bit divisor 124 ns, with a wider one
+ * 449 ns vs 390 ns with bigint (division is rare; kept number-only so the hot path never touches bigint).
  */
 import { FlagState, CF, OF, AF, SF, ZF, PF } from '../cpu/flags';
 import { res, SIZE_MASK } from './aluResult';

@@ -89,7 +89,7 @@ export function shl(f: FlagState, size: number, aLo: number, aHi: number, count:
   const of = msb(rLo, rHi, size) ^ cf;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
+  f.recordResult(size, rLo | 0, rHi | 0, CF_OF_AF, cf | (of << 11) | AF);
 }
 
 export function shr(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -102,7 +102,7 @@ export function shr(f: FlagState, size: number, aLo: number, aHi: number, count:
   const of = n === 1 ? msb(aLo, aHi, size) : 0; // = MSB(r)^MSB-1(r)
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
+  f.recordResult(size, rLo | 0, rHi | 0, CF_OF_AF, cf | (of << 11) | AF);
 }
 
 export function sar(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -127,7 +127,7 @@ export function sar(f: FlagState, size: number, aLo: number, aHi: number, count:
   }
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | AF); // OF = 0
+  f.recordResult(size, rLo | 0, rHi | 0, CF_OF_AF, cf | AF); // OF = 0
 }
 
 export function rol(f: FlagState, size: number, aLo: number, aHi: number, count: number): void {
@@ -276,7 +276,7 @@ export function shld(f: FlagState, size: number, aLo: number, aHi: number, bLo: 
   const of = size === 2 && n >= 16 ? (n === 16 ? cf : 0) : msb(rLo, rHi, size) ^ cf;
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
+  f.recordResult(size, rLo | 0, rHi | 0, CF_OF_AF, cf | (of << 11) | AF);
 }
 
 /**
@@ -314,5 +314,5 @@ export function shrd(f: FlagState, size: number, aLo: number, aHi: number, bLo: 
   const of = msb(rLo, rHi, size) ^ bit64(rLo, rHi, SIZE_BITS[size] - 2);
   res.lo = rLo;
   res.hi = rHi;
-  f.recordResult(size, rLo, rHi, CF_OF_AF, cf | (of << 11) | AF);
+  f.recordResult(size, rLo | 0, rHi | 0, CF_OF_AF, cf | (of << 11) | AF);
 }

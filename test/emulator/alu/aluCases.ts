@@ -213,14 +213,18 @@ export interface CompareReport { compared: number; bySize: Record<number, number
 /**
  * Compare every case of a golden document; returns the mismatch descriptions (at most `limit`).
  * `strict` compares undefined flags and undefined results too (see hostCpuUndefined.test.ts).
+ * `int32Inputs` passes the operands' halves as int32 (x | 0) instead of uint32.
  */
-export function compareGolden(g: Golden, limit = 20, strict = false): CompareReport {
+export function compareGolden(g: Golden, limit = 20, strict = false, int32Inputs = false): CompareReport {
   const rep: CompareReport = { compared: 0, bySize: {}, mismatches: [], faults: 0 };
   let bad = 0;
   for (const row of g.cases) {
     const [size, a, b, c, flagsIn, r, rh, flags, fault] = row;
     const bLo = hexLo(b), cLo = hexLo(c);
-    const o = runCase(g.op, size, hexLo(a), hexHi(a), bLo, hexHi(b), cLo, hexHi(c), flagsIn);
+    // The ops accept either reading of a 32-bit half (uint32 or int32); int32Inputs feeds the int32 one.
+    const o = int32Inputs
+      ? runCase(g.op, size, hexLo(a) | 0, hexHi(a) | 0, bLo | 0, hexHi(b) | 0, cLo | 0, hexHi(c) | 0, flagsIn)
+      : runCase(g.op, size, hexLo(a), hexHi(a), bLo, hexHi(b), cLo, hexHi(c), flagsIn);
     const d = strict ? STRICT : defined(g.op, size, bLo, cLo);
     let ok = o.fault === (fault === 1);
     if (ok && fault !== 1) {
