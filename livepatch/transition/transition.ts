@@ -37,7 +37,17 @@ export interface AttemptRecord {
   signalsSent: boolean;
 }
 
+/** Who wants to hear about a transition as it happens (timelines, the checker, studies). */
+export interface TransitionListener {
+  started?(patch: KlpPatch, target: PatchState, time: number, flagged: KlpTask[]): void;
+  attempted?(record: AttemptRecord): void;
+  signalled?(task: KlpTask, time: number): void;
+  forced?(tasks: KlpTask[], time: number): void;
+  completed?(patch: KlpPatch, target: PatchState, time: number): void;
+}
+
 export class KlpTransition {
+  readonly listeners: TransitionListener[] = [];
   /** klp_transition_patch. */
   patch: KlpPatch | null = null;
   /** klp_target_state. */
@@ -100,10 +110,15 @@ export class KlpTransition {
     } else {
       this.log.klp('notice', `'${patch.name}': starting ${directionName(this.target)} transition`);
     }
+    const flagged: KlpTask[] = [];
     for (const task of this.allTasks()) {
-      if (this.port.patchState(task) !== this.target) this.port.setPatchPending(task, true);
+      if (this.port.patchState(task) !== this.target) {
+        this.port.setPatchPending(task, true);
+        flagged.push(task);
+      }
     }
     this.signalsCount = 0;
+    for (const l of this.listeners) l.started?.(patch, this.target, this.port.now(), flagged);
   }
 
   /** klp_try_complete_transition; returns whether the transition completed. */
@@ -134,6 +149,7 @@ export class KlpTransition {
       }
     }
     this.attempts.push(record);
+    for (const l of this.listeners) l.attempted?.(record);
 
     if (!record.complete) {
       if (this.behaviour.signals && this.signalsCount && this.signalsCount % SIGNALS_TIMEOUT === 0) {
@@ -183,6 +199,7 @@ export class KlpTransition {
       this.owner.runPostCallbacks(patch, target);
       this.log.klp('notice', `'${patch.name}': ${directionName(target)} complete`);
     }
+    for (const l of this.listeners) l.completed?.(patch, target, this.port.now());
     this.setTarget(KLP_UNDEFINED);
     this.patch = null;
   }
@@ -219,7 +236,9 @@ export class KlpTransition {
   force(allPatches: KlpPatch[]): void {
     const patch = this.requirePatch();
     this.log.klp('warn', 'forcing remaining tasks to the patched state');
+    const forced = this.allTasks().filter((task) => this.port.patchPending(task));
     for (const task of this.allTasks()) this.updatePatchState(task);
+    for (const l of this.listeners) l.forced?.(forced, this.port.now());
     if (this.target === KLP_UNPATCHED) patch.forced = true;
     else if (patch.replace) for (const p of allPatches) if (p !== patch) p.forced = true;
   }
@@ -245,6 +264,7 @@ export class KlpTransition {
       if (!this.port.patchPending(task)) continue;
       if (task.kind === 'kthread') this.port.wakeUpInterruptible(task);
       else this.port.setNotifySignal(task);
+      for (const l of this.listeners) l.signalled?.(task, this.port.now());
     }
   }
 
