@@ -1,0 +1,45 @@
+// Unwinder throughput: frames per second of the reliable walk (stack_trace_save_tsk_reliable)
+// with the frame-pointer and the ORC unwinder, over synthetic sleeping tasks 30 frames deep,
+// and over the running kthread stopped in a prologue (ORC from CPU registers).
+
+import { FrameUnwinder } from '../../livepatch/unwind/frameUnwinder';
+import { OrcUnwinder } from '../../livepatch/unwind/orcUnwinder';
+import { ReliableStackTrace } from '../../livepatch/unwind/reliableStackTrace';
+import type { Unwinder } from '../../livepatch/unwind/unwinder';
+import { deepKthread, runningKthread, userInSyscall } from '../livepatch/unwind/scenarios';
+import { SyntheticGuest, standardKernel } from '../livepatch/unwind/syntheticGuest';
+
+function measure(label: string, u: Unwinder, g: SyntheticGuest, k: ReturnType<typeof standardKernel>, regsFor: (i: number) => Float64Array | null): void {
+  const r = new ReliableStackTrace(u, k.image.text);
+  const tasks = g.taskList;
+  let frames = 0;
+  let walks = 0;
+  // warm up, then run for about a second
+  for (let i = 0; i < 2000; i++) r.save(tasks[i % tasks.length], regsFor(i % tasks.length));
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < 1e9) {
+    for (let i = 0; i < 1000; i++) {
+      const t = i % tasks.length;
+      const n = r.save(tasks[t], regsFor(t));
+      if (n < 0) throw new Error(`${label}: unexpected refusal (${r.reason})`);
+      frames += n;
+      walks++;
+    }
+    elapsed = Number(process.hrtime.bigint() - start);
+  }
+  const perSec = (frames / elapsed) * 1e9;
+  console.log(`${label.padEnd(46)} ${(perSec / 1e6).toFixed(2)} M frames/s  (${((walks / elapsed) * 1e9 / 1e3).toFixed(0)} k walks/s, ${(frames / walks).toFixed(1)} frames/walk)`);
+}
+
+export function run(): void {
+  const k = standardKernel();
+  const g = new SyntheticGuest();
+  for (let i = 0; i < 12; i++) deepKthread(g, k, 26, `deep${i}`);
+  for (let i = 0; i < 4; i++) userInSyscall(g, k, `user${i}`);
+  measure('fp  reliable walk, sleeping tasks', new FrameUnwinder(g, k.image.text), g, k, () => null);
+  measure('orc reliable walk, sleeping tasks', new OrcUnwinder(g, k.image.text, k.image.orc, k.image.retFromFork), g, k, () => null);
+  const g2 = new SyntheticGuest();
+  const s = runningKthread(g2, k, 5);
+  measure('orc reliable walk, running task from registers', new OrcUnwinder(g2, k.image.text, k.image.orc, k.image.retFromFork), g2, k, () => s.regs);
+}
