@@ -6,14 +6,22 @@ import { Machine, STOP_EXIT } from '../../emulator/machine';
 import { loadPvh } from '../../emulator/loader/pvh';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const GOLDEN = path.join(ROOT, 'test', 'golden', 'qemu');
-const images = fs.readdirSync(GOLDEN).filter((f) => f.endsWith('.txt')).map((f) => f.replace(/\.txt$/, ''));
+/** Golden directories and the fixture directory their images live in. */
+const SETS: [string, string][] = [['qemu', 'boot'], ['emu', 'emu']];
+const images: { name: string; golden: string; elf: string }[] = [];
+for (const [g, dir] of SETS) {
+  const golden = path.join(ROOT, 'test', 'golden', g);
+  if (!fs.existsSync(golden)) continue;
+  for (const f of fs.readdirSync(golden).filter((x) => x.endsWith('.txt'))) {
+    const name = f.replace(/\.txt$/, '');
+    images.push({ name, golden, elf: path.join(ROOT, 'fixtures', dir, `${name}.elf`) });
+  }
+}
 
 describe('fixture images boot like QEMU', () => {
   test('golden set is not empty', () => { expect(images.length).toBeGreaterThan(0); });
-  for (const name of images) {
+  for (const { name, golden: GOLDEN, elf: elfPath } of images) {
     test(name, () => {
-      const elfPath = path.join(ROOT, 'fixtures', 'boot', `${name}.elf`);
       const m = new Machine();
       loadPvh(m, fs.readFileSync(elfPath), elfPath);
       const r = m.run(2_000_000_000);
