@@ -57,6 +57,35 @@ function openElf(path: string, cwd: string, firstCall: string): ElfFile | string
  * Runs objtool. `cwd` resolves the file argument (warnings name it exactly as given, so a
  * test can run in a scratch directory and still print "x.o: warning: ...").
  */
+/** ilog2() as the kernel's hash sizing uses it: max(10, ilog2(n)). */
+function hashBits(n: number): number {
+  return Math.max(10, n > 0 ? Math.floor(Math.log2(n)) : 0);
+}
+
+/** What elf_open_read() and check() print first with --stats. */
+function statsHeader(obj: ObjectFile): string {
+  const elf = obj.elf;
+  let textSize = 0;
+  let maxReloc = 0;
+  let totReloc = 0;
+  for (const s of elf.sections) {
+    if (s.flags & C.SHF_EXECINSTR) textSize += s.size;
+    if (s.type === C.SHT_RELA || s.type === C.SHT_REL) {
+      const n = s.entsize ? Math.floor(s.size / s.entsize) : 0;
+      maxReloc = Math.max(maxReloc, n);
+      totReloc += n;
+    }
+  }
+  const nSyms = elf.symbols().length;
+  const symbolBits = hashBits(nSyms);
+  return [
+    `nr_sections: ${elf.sections.length}`, `section_bits: ${hashBits(elf.sections.length)}`,
+    `nr_symbols: ${nSyms}`, `symbol_bits: ${symbolBits}`,
+    `max_reloc: ${maxReloc}`, `tot_reloc: ${totReloc}`, `reloc_bits: ${hashBits(Math.floor(textSize / 16))}`,
+    `cfi_bits: ${hashBits(2 ** (symbolBits - 3))}`,
+  ].join('\n') + '\n';
+}
+
 export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): ObjtoolResult {
   const parsed = parseObjtoolArgs(argv, env.OBJTOOL_ARGS);
   if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, status: parsed.status };
@@ -106,7 +135,11 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
   let stdout = '';
   if (opts.stats) {
-    stdout += `nr_insns: ${obj.insns.length}\n`;
+    stdout += statsHeader(obj);
+    if (!result.fatal || obj.insns.length) {
+      stdout += `nr_insns: ${obj.sections.reduce((n, s) => n + s.insns.length, 0)}\n`;
+      stdout += `jl\\\tNOP\tJMP\nshort:\t${obj.jlNopShort}\t${obj.jlShort}\nlong:\t${obj.jlNopLong}\t${obj.jlLong}\n`;
+    }
     stdout += `nr_insns_visited: ${ctx.nrInsnsVisited}\n`;
     stdout += `nr_cfi: ${ctx.cfis.nrCfi}\n`;
     stdout += `nr_cfi_reused: ${ctx.cfis.nrCfiReused}\n`;

@@ -175,7 +175,13 @@ function handleJumpAlt(ctx: CheckContext, orig: Instruction, newInsn: Instructio
   if (orig.type !== InsnType.JUMP_UNCONDITIONAL && orig.type !== InsnType.NOP) {
     fatalFunc(ctx, orig.sec, orig.offset, 'unsupported instruction at jump label');
   }
-  if (orig.type === InsnType.NOP) return newInsn;
+  if (orig.type === InsnType.NOP) {
+    if (orig.len === 2) ctx.file.jlNopShort++;
+    else ctx.file.jlNopLong++;
+    return newInsn;
+  }
+  if (orig.len === 2) ctx.file.jlShort++;
+  else ctx.file.jlLong++;
   return ctx.file.nextInsn(orig);
 }
 

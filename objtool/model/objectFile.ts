@@ -73,6 +73,11 @@ export class ObjectFile {
   readonly byName = new Map<string, ObjSymbol>();
   readonly insns: Instruction[] = [];
   numFiles = 0;
+  /** --stats: static branch counts (jl_nop_short, jl_short, jl_nop_long, jl_long). */
+  jlNopShort = 0;
+  jlShort = 0;
+  jlNopLong = 0;
+  jlLong = 0;
   rodata = false;
   hints = false;
   ignoreUnreachables = false;

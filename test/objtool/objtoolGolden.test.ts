@@ -81,16 +81,17 @@ test('the corpus is complete: every committed object has a golden', () => {
  * keeping the suite fast. Every option set runs on every other object.
  */
 function modesFor(g: Golden): [string, ModeRecord][] {
-  return Object.entries(g.modes).filter(([m]) => m !== 'stats' && m !== 'orcOnly' && (!g.object.startsWith('big-') || m === 'stackval'));
+  return Object.entries(g.modes).filter(([m]) => m !== 'orcOnly' && (!g.object.startsWith('big-') || m === 'stackval'));
 }
 
 describe.each(goldens.map((g) => [g.object, g] as const))('%s', (obj, g) => {
   const modes = modesFor(g);
-  test.each(modes)('%s: same warnings and exit status as objtool 6.1', (mode, rec) => {
+  test.each(modes)('%s: same warnings, output and exit status as objtool 6.1', (mode, rec) => {
     const file = fresh(obj);
     const before = fs.readFileSync(file);
     const r = runObjtool([...rec.args, obj], {}, work);
     expect(r.stderr.split('\n')).toEqual(rec.stderr.split('\n'));
+    expect(r.stdout.split('\n')).toEqual(rec.stdout.split('\n'));
     expect(r.status).toBe(rec.status);
     if (rec.changed !== undefined) expect(!fs.readFileSync(file).equals(before)).toBe(rec.changed);
   });
