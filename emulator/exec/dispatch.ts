@@ -20,6 +20,7 @@ import * as str from './string';
 import * as sys from './system';
 import * as sse from './sseMove';
 import { cpuid } from './cpuid';
+import * as fast from './aluFast';
 
 /** Counts of unimplemented instructions by mnemonic (reported by the run report). */
 export const unimplementedCounts = new Map<string, number>();
@@ -149,8 +150,25 @@ export function handlerFor(code: number, mnemonic: number): Handler {
   return h;
 }
 
+/** [generic handler, size, source kind] → specialised handler (register destination only). */
+const FAST: [Handler, number, number, Handler][] = [
+  [alu.addRm, 8, 1, fast.addR64R64], [alu.subRm, 8, 1, fast.subR64R64], [alu.cmpRm, 8, 1, fast.cmpR64R64],
+  [alu.andRm, 8, 1, fast.andR64R64], [alu.orRm, 8, 1, fast.orR64R64], [alu.xorRm, 8, 1, fast.xorR64R64],
+  [alu.testRm, 8, 1, fast.testR64R64],
+  [alu.addRm, 8, 3, fast.addR64I], [alu.subRm, 8, 3, fast.subR64I], [alu.cmpRm, 8, 3, fast.cmpR64I],
+  [alu.andRm, 8, 3, fast.andR64I], [alu.orRm, 8, 3, fast.orR64I],
+  [alu.addRm, 4, 1, fast.addR32R32], [alu.subRm, 4, 1, fast.subR32R32], [alu.cmpRm, 4, 1, fast.cmpR32R32],
+  [alu.xorRm, 4, 1, fast.xorR32R32], [alu.testRm, 4, 1, fast.testR32R32],
+  [alu.addRm, 4, 3, fast.addR32I], [alu.subRm, 4, 3, fast.subR32I], [alu.cmpRm, 4, 3, fast.cmpR32I],
+  [alu.andRm, 4, 3, fast.andR32I],
+];
+
 /** Pick a specialised handler for the hottest operand forms (called by the decoder after conversion). */
 export function specialise(d: Insn): void {
+  if (d.k0 === 1 && (d.k1 === 1 || d.k1 === 3) && d.k2 === 0 && d.lock === 0 && (d.size === 8 || d.size === 4) &&
+    (d.k1 !== 1 || d.s1 === d.size)) {
+    for (const [g, size, k, h] of FAST) if (d.fn === g && d.size === size && d.k1 === k) { d.fn = h; return; }
+  }
   if (d.fn === movR64Form) {
     d.fn = d.k0 === 1 && d.k1 === 1 ? mv.movR64R64 : d.k0 === 1 ? mv.movR64M : mv.movMR64;
   } else if (d.fn === movR32Form) {
