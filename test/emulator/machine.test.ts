@@ -135,6 +135,46 @@ describe('exceptions', () => {
   });
 });
 
+describe('double fault, IST and privilege changes', () => {
+  test('#PF whose gate is not present becomes #NP → #DF, delivered on the IST1 stack', () => {
+    const m = machine([0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40]); // mov rax, [0x40000000] (beyond RAM map)
+    gate(m, 8, 0x100400, 0, 1);
+    put(m, 0x100400, [0xf4]);
+    m.mem.dv.setUint32(0x600 + 0x24, 0xa0000, true); // TSS.IST1
+    const r = m.run(100);
+    expect(r.reason).toBe(STOP_HALTED);
+    expect(m.intr.recent.map((e) => e.vector)).toEqual([14, 8]);
+    expect(m.cpu.cr2).toBe(0x40000000);
+    // Frame on the IST stack: error code 0, RIP of the faulting mov, CS, RFLAGS, RSP, SS.
+    const sp = 0xa0000 - 48;
+    expect(m.regRead('rsp')).toBe(BigInt(sp));
+    expect(q(m, sp)).toBe(0n);
+    expect(q(m, sp + 8)).toBe(BigInt(CODE));
+    expect(q(m, sp + 16)).toBe(0x10n);
+    expect(q(m, sp + 32)).toBe(0x80000n);
+  });
+  test('INT3 from ring 3 switches to TSS.RSP0 and IRETQ returns to ring 3', () => {
+    const m = machine([0x48, 0x0f, 0x07]);                       // sysretq → 0x100100 at CPL 3
+    put(m, 0x100100, [0xcc, 0x0f, 0x05]);                      // user: int3; syscall
+    put(m, 0x100200, [0xf4]);                                  // LSTAR: hlt
+    gate(m, 3, 0x100300, 3);
+    put(m, 0x100300, [
+      0x48, 0x89, 0x24, 0x25, 0x00, 0x70, 0x00, 0x00,          // mov [0x7000], rsp
+      0x48, 0xcf,                                              // iretq
+    ]);
+    m.regWrite('rcx', 0x100100n); m.regWrite('r11', 0x2n); m.regWrite('rsp', 0x50000n);
+    m.regWrite('star', (0x0020_0010n << 32n)); m.regWrite('lstar', 0x100200n);
+    expect(m.run(100).reason).toBe(STOP_HALTED);
+    const frame = 0x90000 - 40;
+    expect(q(m, 0x7000)).toBe(BigInt(frame));
+    expect(q(m, frame)).toBe(0x100101n);   // RIP after int3
+    expect(q(m, frame + 8)).toBe(0x33n);   // user CS
+    expect(q(m, frame + 24)).toBe(0x50000n); // user RSP
+    expect(q(m, frame + 32)).toBe(0x2bn);  // user SS
+    expect(m.regRead('rcx')).toBe(0x100103n); // the syscall after iretq ran at CPL 3
+  });
+});
+
 describe('self-modifying code', () => {
   test('a store into the current block changes the next instruction', () => {
     const m = machine([
