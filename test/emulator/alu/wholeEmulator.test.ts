@@ -11,6 +11,11 @@
 //   bsf bsr tzcnt lzcnt popcnt: RBX = op(RSI or [RDI]), RBX starts as the golden's b
 // Registers not written by an instruction and the bytes beyond a memory operand are filled with a
 // pattern and must survive; a 32-bit register destination must be zero-extended.
+// Forms: 'r' register (every case), 'm' memory r/m (every 3rd, with a LOCK prefix on every other one
+// where LOCK is legal), and for the cases whose operand fits: 'i' immediate (every 2nd; op r/m, imm;
+// shifts, bt and shld/shrd by imm8), 'a' accumulator short form (every 4th; op AL/AX/EAX/RAX, imm),
+// '1' shift by 1 (D0/D1), 'h' high-byte registers (every 2nd 8-bit case; BH destination, DH source). Per-case immediates are
+// written to a scratch page right before the run, which also exercises decoded-block invalidation.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
@@ -20,7 +25,7 @@ import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { OPS, Golden, defined } from './aluCases';
 
 const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu');
-const CODE = 0x100000, DE_HANDLER = 0x1ff000, IDT = 0x8000, DATA = 0x200000;
+const CODE = 0x100000, SCRATCH = 0x1f0000, DE_HANDLER = 0x1ff000, IDT = 0x8000, DATA = 0x200000;
 const PATTERN = 0xa55a5aa5c33c3cc3n;
 const M64 = (1n << 64n) - 1n;
 
@@ -30,17 +35,52 @@ function code(name: string): Code {
   if (c === undefined) throw new Error(`no iced Code ${name}`);
   return c as Code;
 }
-const RBX = [0, Register.BL, Register.BX, 0, Register.EBX, 0, 0, 0, Register.RBX];
-const RSI = [0, Register.SIL, Register.SI, 0, Register.ESI, 0, 0, 0, Register.RSI];
+const RBX_ = [0, Register.BL, Register.BX, 0, Register.EBX, 0, 0, 0, Register.RBX];
+const RSI_ = [0, Register.SIL, Register.SI, 0, Register.ESI, 0, 0, 0, Register.RSI];
+const RBX = RBX_, RSI = RSI_;
+const RAX = [0, Register.AL, Register.AX, 0, Register.EAX, 0, 0, 0, Register.RAX];
+const LOCKABLE = new Set(['add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'inc', 'dec', 'neg', 'not', 'bts', 'btr', 'btc']);
+
+/** Forms: r register, m memory, i immediate, a accumulator+immediate, 1 shift by one, h high-byte regs. */
+type Form = 'r' | 'm' | 'i' | 'a' | '1' | 'h';
+
+/** Immediate-operand instruction (forms i, a, 1) for a case, or null when the case has no such form. */
+function immInsnFor(op: string, size: number, form: Form, b: bigint, c: bigint): Instruction | null {
+  const w = size * 8, k = OPS[op].kind, Op = cap(op);
+  const sv = BigInt.asIntN(w, b); // the operand as a signed value
+  if (k === 'bin') {
+    if (size === 8 && (sv < -0x80000000n || sv > 0x7fffffffn)) return null; // imm32 sign-extended only
+    const imm = Number(sv);
+    const small = imm >= -128 && imm <= 127 && size !== 1 && op !== 'test';
+    if (form === 'a') {
+      const acc = size === 1 ? 'AL_imm8' : size === 2 ? 'AX_imm16' : size === 4 ? 'EAX_imm32' : 'RAX_imm32';
+      return Instruction.createRegI32(code(`${Op}_${acc}`), RAX[size], imm);
+    }
+    const full = size === 1 ? 'imm8' : size === 2 ? 'imm16' : 'imm32';
+    return Instruction.createRegI32(code(`${Op}_rm${w}_${small ? 'imm8' : full}`), RBX[size], imm);
+  }
+  if (form === 'a') return null;
+  if (k === 'sh') {
+    if (form === '1') return (b & 0xffn) === 1n ? Instruction.createRegI32(code(`${Op}_rm${w}_1`), RBX[size], 1) : null;
+    return Instruction.createRegU32(code(`${Op}_rm${w}_imm8`), RBX[size], Number(b & 0xffn));
+  }
+  if (form === '1') return null;
+  if (k === 'bt') return Instruction.createRegU32(code(`${Op}_rm${w}_imm8`), RBX[size], Number(b & 0xffn));
+  if (k === 'shd') return Instruction.createRegRegU32(code(`${Op}_rm${w}_r${w}_imm8`), RBX[size], RSI[size], Number(c & 0xffn));
+  return null;
+}
 const MEM = (): MemoryOperand => MemoryOperand.createBaseDisplSize(Register.RDI, 0n, 0);
 
 const IMM16 = [0, 1, -1, 0x7f, -0x80, 3, 0x7fff, -0x8000, 0x1234, -7];
 const IMM32 = [0, 1, -1, 0x7f, -0x80, 3, 0x7fffffff, -0x80000000, 0x12345, -7];
 
 /** The instruction for op/size/form (and the immediate for imul3). */
-function insnFor(op: string, size: number, mem: boolean, imm: number): Instruction {
+function insnFor(op: string, size: number, mem: boolean, imm: number, high = false): Instruction {
   const w = size * 8, k = OPS[op].kind, Op = op === 'mul1' ? 'Mul' : op === 'imul1' ? 'Imul' : cap(op);
   const rm = mem ? MEM() : null;
+  // 'h' form (8-bit): BH and DH in the roles of BL and SIL.
+  const RBX = high ? [0, Register.BH] : RBX_;
+  const RSI = high ? [0, Register.DH] : RSI_;
   switch (k) {
     case 'bin': case 'bt': {
       const c = code(`${Op}_rm${w}_r${w}`);
@@ -94,12 +134,21 @@ class Bench {
     this.m.physWrite(DE_HANDLER, Uint8Array.of(0xf4));
   }
 
+  /** Write `insn; hlt` on the scratch page (host writes invalidate what was decoded there). */
+  scratch(insn: Instruction): number {
+    this.enc.encode(insn, BigInt(SCRATCH));
+    insn.free();
+    this.m.physWrite(SCRATCH, Uint8Array.from([...this.enc.takeBuffer(), 0xf4]));
+    return SCRATCH;
+  }
+
   /** Address of `insn; hlt` for this op/size/form/immediate. */
-  place(op: string, size: number, mem: boolean, imm: number): number {
-    const key = `${op}/${size}/${mem ? 'm' : 'r'}/${imm}`;
+  place(op: string, size: number, mem: boolean, imm: number, lock = false, high = false): number {
+    const key = `${op}/${size}/${mem ? 'm' : 'r'}/${imm}/${lock}/${high}`;
     let a = this.at.get(key);
     if (a === undefined) {
-      const insn = insnFor(op, size, mem, imm);
+      const insn = insnFor(op, size, mem, imm, high);
+      if (lock) insn.hasLockPrefix = true;
       this.enc.encode(insn, BigInt(this.next));
       insn.free();
       const bytes = this.enc.takeBuffer();
@@ -122,34 +171,45 @@ interface Expect { reg: 'rbx' | 'rax' | 'mem' | 'none'; value: bigint; high?: bi
 let bench: Bench | null = null;
 let compared = 0;
 
-function runCase(op: string, row: Golden['cases'][number], mem: boolean, immIndex: number): string | null {
+function runCase(op: string, row: Golden['cases'][number], form: Form, immIndex: number, lock = false): string | null {
   const b = bench!;
   const m = b.m, c = m.cpu;
   const [size, A, B, C, flagsIn, R, RH, flags, fault] = row;
   const k = OPS[op].kind, w = BigInt(size * 8), sm = mask(size);
-  let a = hx(A), bb = hx(B);
-  const cc = hx(C);
+  const mem = form === 'm', high = form === 'h', acc = form === 'a';
+  const a = hx(A), cc = hx(C);
+  let bb = hx(B);
   if (k === 'bt' && mem) bb &= w - 1n; // memory form: the offset is not reduced, keep it in the operand
   const imm = op === 'imul3' ? (size === 2 ? IMM16 : IMM32)[immIndex] : 0;
-  const at = b.place(op, size, mem, imm);
+  let at: number;
+  if (form === 'i' || form === 'a' || form === '1') {
+    const insn = immInsnFor(op, size, form, bb, cc);
+    if (insn === null) return null;
+    at = b.scratch(insn);
+  } else at = b.place(op, size, mem, imm, lock, high);
+
+  /** Register value with v in the operand's place (bits 8..15 for the 'h' form). */
+  const put = (v: bigint): bigint => high ? (PATTERN & ~0xff00n) | ((v & 0xffn) << 8n) : fill(v, size);
+  const dst = acc ? 'rax' : 'rbx';
+  const srcReg = high ? 'rdx' : 'rsi';
 
   // Registers: everything patterned, operands in their roles.
   for (const r of ['rax', 'rbx', 'rcx', 'rdx', 'rsi'] as const) m.regWrite(r, PATTERN);
   m.regWrite('rdi', BigInt(DATA));
   m.regWrite('rsp', 0x80000n);
   let memVal = 0n;
-  const src = (v: bigint): void => { if (mem) memVal = v; else m.regWrite('rsi', fill(v, size)); };
+  const src = (v: bigint): void => { if (mem) memVal = v; else m.regWrite(srcReg, put(v)); };
   switch (k) {
     case 'bin': case 'bt': case 'shd':
-      if (mem) memVal = a; else m.regWrite('rbx', fill(a, size));
-      m.regWrite('rsi', fill(bb, size));
+      if (mem) memVal = a; else m.regWrite(dst, put(a));
+      if (k === 'shd' || (form !== 'i' && form !== 'a')) m.regWrite(srcReg, put(bb));
       if (k === 'shd') m.regWrite('rcx', fill(cc, 1));
       break;
     case 'un':
-      if (mem && op !== 'bswap') memVal = a; else m.regWrite('rbx', fill(a, size));
+      if (mem && op !== 'bswap') memVal = a; else m.regWrite('rbx', put(a));
       break;
     case 'sh':
-      if (mem) memVal = a; else m.regWrite('rbx', fill(a, size));
+      if (mem) memVal = a; else m.regWrite('rbx', put(a));
       m.regWrite('rcx', fill(bb, 1));
       break;
     case 'mul':
@@ -170,14 +230,14 @@ function runCase(op: string, row: Golden['cases'][number], mem: boolean, immInde
   const dv = m.mem.dv;
   dv.setBigUint64(DATA, fill(memVal, size), true);
   dv.setBigUint64(DATA + 8, PATTERN, true);
-  const before = { rax: m.regRead('rax'), rdx: m.regRead('rdx') };
+  const before = { rax: m.regRead('rax'), rdx: m.regRead('rdx'), rbx: m.regRead('rbx'), rsi: m.regRead('rsi') };
   m.regWrite('rflags', BigInt(flagsIn | 2));
   m.regWrite('rip', BigInt(at));
   c.halted = false;
 
   const r = m.run(4);
   compared++;
-  const where = `${op}${size * 8}${mem ? ' mem' : ''} a=${A} b=${B} c=${C} fin=${flagsIn.toString(16)}`;
+  const where = `${op}${size * 8} form ${form}${lock ? ' lock' : ''} a=${A} b=${B} c=${C} fin=${flagsIn.toString(16)}`;
   if (r.reason !== STOP_HALTED) return `${where}: stopped with reason ${r.reason} (${r.message})`;
   const rip = Number(m.regRead('rip'));
   if (fault === 1) {
@@ -191,8 +251,9 @@ function runCase(op: string, row: Golden['cases'][number], mem: boolean, immInde
   const res = hx(R), resH = hx(RH);
   const d = defined(op === 'imul3' ? 'imul2' : op, size, Number(bb & 0xffn), Number(cc & 0xffn));
   const got = (reg: 'rax' | 'rbx' | 'rdx'): bigint => m.regRead(reg);
-  /** What a register holds after a `size` write of v (8/16-bit merge, 32-bit zero-extends). */
-  const wrote = (old: bigint, v: bigint): bigint => size === 4 ? v & sm : (old & ~sm & M64) | (v & sm);
+  /** What a register holds after a `size` write of v (8/16-bit merge, 32-bit zero-extends, BH/DH). */
+  const wrote = (old: bigint, v: bigint): bigint =>
+    high ? (old & ~0xff00n) | ((v & 0xffn) << 8n) : size === 4 ? v & sm : (old & ~sm & M64) | (v & sm);
   const checks: [string, bigint, bigint][] = [];
   const writesDest = !(op === 'cmp' || op === 'test' || op === 'bt');
   if (k === 'mul' && (op === 'mul1' || op === 'imul1')) {
@@ -206,15 +267,17 @@ function runCase(op: string, row: Golden['cases'][number], mem: boolean, immInde
     if (d.result) checks.push(['mem', v, fill(writesDest ? res : memVal, size)]);
     checks.push(['guard', dv.getBigUint64(DATA + 8, true), PATTERN]);
   } else if (d.result) {
-    const old = k === 'scan' ? fill(bb, size) : k === 'mul' && op === 'imul3' ? PATTERN : fill(k === 'mul' ? a : a, size);
+    const old = acc ? before.rax : before.rbx;
     let want = writesDest ? wrote(old, res) : old;
+    let g = got(dst);
     // bsf/bsr with a zero source leave the destination alone; whether a 32-bit one is zero-extended
     // then is not recorded by the golden, so only the low half is compared there.
-    if ((op === 'bsf' || op === 'bsr') && a === 0n && size === 4) { want &= sm; checks.push(['rbx', got('rbx') & sm, want]); }
-    else checks.push(['rbx', got('rbx'), want]);
+    if ((op === 'bsf' || op === 'bsr') && a === 0n && size === 4) { want &= sm; g &= sm; }
+    checks.push([dst, g, want]);
+    if (acc) checks.push(['rbx', got('rbx'), before.rbx]);
   }
   // The source register is never written.
-  if (k === 'bin' || k === 'bt' || k === 'shd') checks.push(['rsi', m.regRead('rsi'), fill(bb, size)]);
+  if (k === 'bin' || k === 'bt' || k === 'shd') checks.push([srcReg, m.regRead(srcReg), high ? before.rdx : before.rsi]);
   for (const [name, g, want] of checks) {
     if (g !== want) return `${where}: ${name} = ${g.toString(16)}, expected ${want.toString(16)} (host result ${R}/${RH})`;
   }
@@ -245,11 +308,18 @@ describe('ALU instructions through the whole emulator against host goldens', () 
             lastB = row[2];
           }
         }
-        // Register form for every case; the memory form (where the instruction has one) for every 3rd.
-        for (const mem of [false, true]) {
-          if (mem && (op === 'bswap' || i % 3 !== 0)) continue;
-          const err = runCase(op, row, mem, immIndex);
-          n++;
+        const k = OPS[op].kind, size = row[0];
+        const forms: Form[] = ['r'];
+        if (i % 3 === 0 && op !== 'bswap') forms.push('m');
+        if ((k === 'bin' || k === 'sh' || k === 'bt' || k === 'shd') && i % 2 === 0) forms.push('i');
+        if (k === 'bin' && i % 4 === 1) forms.push('a');
+        if (k === 'sh') forms.push('1');
+        if (size === 1 && i % 2 === 1 && k !== 'scan' && op !== 'imul2' && op !== 'imul3') forms.push('h');
+        for (const form of forms) {
+          const lock = form === 'm' && LOCKABLE.has(op) && i % 6 === 0;
+          const err = runCase(op, row, form, immIndex, lock);
+          if (err === null && form !== 'r') n++;
+          if (form === 'r') n++;
           if (err !== null && bad.length < 12) bad.push(err);
         }
       }
