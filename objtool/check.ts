@@ -80,6 +80,10 @@ function decodeInstructions(ctx: CheckContext): void {
   }
 }
 
+function decodeInstructionsStats(ctx: CheckContext): void {
+  ctx.stats?.push(`nr_insns: ${ctx.file.sections.reduce((n, s) => n + s.insns.length, 0)}`);
+}
+
 function classifySymbols(ctx: CheckContext): void {
   for (const sym of ctx.file.symbols) {
     if (sym.type !== C.STT_NOTYPE && sym.type !== C.STT_FUNC) continue;
@@ -94,11 +98,14 @@ function classifySymbols(ctx: CheckContext): void {
 function decodeSections(ctx: CheckContext, funcCfi: Cfi): void {
   markRodata(ctx);
   decodeInstructions(ctx);
+  decodeInstructionsStats(ctx);
   addIgnores(ctx);
   addIgnoreAlternatives(ctx);
   classifySymbols(ctx);
   // Before add_jump_destinations(), which needs 'func' set for replacement instructions.
   addSpecialSectionAlts(ctx);
+  const f = ctx.file;
+  ctx.stats?.push('jl\\\tNOP\tJMP', `short:\t${f.jlNopShort}\t${f.jlShort}`, `long:\t${f.jlNopLong}\t${f.jlLong}`);
   addJumpDestinations(ctx);
   addCallDestinations(ctx);
   addDeadEnds(ctx);
@@ -155,5 +162,7 @@ export function check(ctx: CheckContext): CheckResult {
     }
     throw e;
   }
+  ctx.stats?.push(`nr_insns_visited: ${ctx.nrInsnsVisited}`, `nr_cfi: ${ctx.cfis.nrCfi}`,
+    `nr_cfi_reused: ${ctx.cfis.nrCfiReused}`, `nr_cfi_cache: ${ctx.cfis.nrCfiCache}`);
   return res;
 }

@@ -83,7 +83,7 @@ function statsHeader(obj: ObjectFile): string {
     `nr_symbols: ${nSyms}`, `symbol_bits: ${symbolBits}`,
     `max_reloc: ${maxReloc}`, `tot_reloc: ${totReloc}`, `reloc_bits: ${hashBits(Math.floor(textSize / 16))}`,
     `cfi_bits: ${hashBits(2 ** (symbolBits - 3))}`,
-  ].join('\n') + '\n';
+  ].join('\n');
 }
 
 export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): ObjtoolResult {
@@ -123,7 +123,7 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
     opts.link = true;
   }
   obj.ignoreUnreachables = opts.noUnreachable;
-  const ctx: CheckContext = { file: obj, rep, opts, cfis: new CfiTable(), nrInsnsVisited: 0 };
+  const ctx: CheckContext = { file: obj, rep, opts, cfis: new CfiTable(), nrInsnsVisited: 0, stats: opts.stats ? [statsHeader(obj)] : null };
   let result;
   try {
     result = check(ctx);
@@ -133,18 +133,7 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
     }
     throw e;
   }
-  let stdout = '';
-  if (opts.stats) {
-    stdout += statsHeader(obj);
-    if (!result.fatal || obj.insns.length) {
-      stdout += `nr_insns: ${obj.sections.reduce((n, s) => n + s.insns.length, 0)}\n`;
-      stdout += `jl\\\tNOP\tJMP\nshort:\t${obj.jlNopShort}\t${obj.jlShort}\nlong:\t${obj.jlNopLong}\t${obj.jlLong}\n`;
-    }
-    stdout += `nr_insns_visited: ${ctx.nrInsnsVisited}\n`;
-    stdout += `nr_cfi: ${ctx.cfis.nrCfi}\n`;
-    stdout += `nr_cfi_reused: ${ctx.cfis.nrCfiReused}\n`;
-    stdout += `nr_cfi_cache: ${ctx.cfis.nrCfiCache}\n`;
-  }
+  const stdout = ctx.stats ? ctx.stats.map((l) => l + '\n').join('') : '';
   if (result.orc.length && !opts.dryRun) {
     try {
       const out = buildOrcObject(obj, result.orc);

@@ -42,8 +42,14 @@ export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: De
     let offset = 0;
     while (offset < data.length) {
       decoder.decodeOut(ins);
-      const len = ins.length;
-      if (ins.code === Code.INVALID || len === 0 || offset + len > data.length) return { insns, badOffset: offset };
+      let len = ins.length;
+      if (ins.code === Code.INVALID || len === 0 || offset + len > data.length) {
+        // The kernel's decoder gives opcodes that are invalid in 64-bit mode (push %es,
+        // ljmp ptr16:32, aam, ...) their 32-bit form instead of failing; so does this one.
+        len = legacyLength(data, offset, ins);
+        if (len === 0) return { insns, badOffset: offset };
+        decoder.position = offset + len;
+      }
       insns.push(classify(data, offset, len, ctx));
       offset += len;
     }
@@ -51,6 +57,34 @@ export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: De
   } finally {
     ins.free();
     decoder.free();
+  }
+}
+
+/**
+ * Length of an instruction that is invalid in 64-bit mode, decoded as its 32-bit form with
+ * any legacy prefixes and REX kept (REX only counts as one byte). 0 if that fails too.
+ */
+function legacyLength(data: Uint8Array, offset: number, ins: IcedInsn): number {
+  let p = offset;
+  while (p < data.length && LEGACY_PREFIXES.has(data[p])) p++;
+  let rex = 0;
+  if (p < data.length && (data[p] & 0xf0) === 0x40) {
+    rex = 1;
+    p++;
+  }
+  const prefixes = data.subarray(offset, p - rex);
+  const rest = data.subarray(p, Math.min(data.length, p + 15));
+  const buf = new Uint8Array(prefixes.length + rest.length);
+  buf.set(prefixes, 0);
+  buf.set(rest, prefixes.length);
+  const d = new Decoder(32, buf, DecoderOptions.None);
+  try {
+    d.decodeOut(ins);
+    const len = ins.length;
+    if (ins.code === Code.INVALID || len === 0 || len > buf.length) return 0;
+    return len + rex;
+  } finally {
+    d.free();
   }
 }
 

@@ -12,4 +12,6 @@ export interface CheckContext {
   cfis: CfiTable;
   /** --stats counters */
   nrInsnsVisited: number;
+  /** --stats lines, appended where objtool prints them (null without --stats). */
+  stats: string[] | null;
 }
