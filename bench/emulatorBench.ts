@@ -22,14 +22,17 @@ function findRoot(): string {
 }
 const ROOT = findRoot();
 
-export interface BenchFigure { name: string; instructions: number; ms: number; mips: number }
+export interface BenchFigure { name: string; instructions: number; ms: number; mips: number; cpuMs: number; cpuMips: number }
 
 function timed(name: string, m: Machine): BenchFigure {
   const t0 = process.hrtime.bigint();
+  const u0 = process.cpuUsage();
   const r = m.run(1e10);
+  const u = process.cpuUsage(u0);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpuMs = (u.user + u.system) / 1000;
   if (r.reason !== STOP_EXIT) throw new Error(`${name}: guest did not exit: ${m.describeStop(r)}`);
-  return { name, instructions: r.instructions, ms, mips: r.instructions / ms / 1000 };
+  return { name, instructions: r.instructions, ms, mips: r.instructions / ms / 1000, cpuMs, cpuMips: r.instructions / cpuMs / 1000 };
 }
 
 export function benchLoop(): BenchFigure {
@@ -73,10 +76,12 @@ function main(): void {
   benchLoop(); benchCpubench(); // warm-up (JIT)
   const figures = [benchLoop(), benchLoop(), benchCpubench(), benchCpubench()];
   for (const f of figures) {
-    console.log(`${f.name.padEnd(28)} ${String(f.instructions).padStart(10)} instructions in ${f.ms.toFixed(0).padStart(6)} ms = ${f.mips.toFixed(1)} MIPS`);
+    console.log(`${f.name.padEnd(28)} ${String(f.instructions).padStart(10)} instructions in ${f.ms.toFixed(0).padStart(6)} ms wall = ${f.mips.toFixed(1)} MIPS; ` +
+      `${f.cpuMs.toFixed(0)} ms CPU = ${f.cpuMips.toFixed(1)} MIPS per CPU-second`);
   }
   const best = Math.max(...figures.map((f) => f.mips));
-  console.log(`best: ${best.toFixed(1)} MIPS (first target: 30 MIPS)`);
+  const bestCpu = Math.max(...figures.map((f) => f.cpuMips));
+  console.log(`best: ${best.toFixed(1)} MIPS wall, ${bestCpu.toFixed(1)} MIPS per CPU-second (first target: 30 MIPS)`);
   const image = path.join(ROOT, 'fixtures', 'emu', 'cpubench.elf');
   const q = qemuMs(image);
   const ours = Math.min(...figures.filter((f) => f.name.startsWith('cpubench')).map((f) => f.ms));

@@ -27,6 +27,8 @@ for (const [k, v] of Object.entries(MemorySize)) {
   else if (k === 'Fxsave_512Byte' || k === 'Fxsave64_512Byte') n = 512;
   else if (k === 'Bound32_DwordDword') n = 8; else if (k === 'Bound16_WordWord') n = 4;
   else if (k === 'Float80' || k === 'Bcd') n = 10;
+  // Near indirect branches through memory (jmp/call *mem, e.g. gcc's jump tables) use these.
+  else if (k === 'WordOffset') n = 2; else if (k === 'DwordOffset') n = 4; else if (k === 'QwordOffset') n = 8;
   MEM_BYTES[v] = n;
 }
 
@@ -205,9 +207,11 @@ export class InsnDecoder {
       d.base = -1;
       const t = ins.memoryDisplacementU64;
       d.disp = asz === 8 ? signed64(t - nextIp) : Number(BigInt.asIntN(32, t - nextIp));
+      d.eaFast = asz === 8 && d.seg < 4 && d.index === -1 ? 1 : 0;
       return;
     }
     d.base = addrReg(base);
+    d.eaFast = asz === 8 && d.seg < 4 && d.base >= -1 && d.index >= -1 ? 1 : 0;
     const disp = ins.memoryDisplacementU64 & MASK64;
     if (asz === 8) {
       d.dispLo = Number(disp & 0xffffffffn);

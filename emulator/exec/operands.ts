@@ -8,8 +8,25 @@ import type { Cpu } from '../cpu/cpu';
 import { Insn, OK_REG, OK_IMM, OK_MEM } from '../decode/insn';
 import { GuestFault, GP, UD } from '../interrupts/guestFault';
 
-/** Linear address of the memory operand (segment base applied; #GP if not canonical in 64-bit mode). */
+/**
+ * Linear address of the memory operand (segment base applied; #GP if not canonical in 64-bit mode).
+ * Fast path for 64-bit addressing without FS/GS (the decoder sets eaFast): plain double arithmetic on
+ * the signed register values, exact whenever the result is canonical; anything else (huge index values
+ * that wrap, FS/GS bases, 32-bit addressing) takes the exact lo/hi path below.
+ */
 export function ea(c: Cpu, d: Insn): number {
+  if (d.eaFast !== 0) {
+    const u = c.regs.u32;
+    let v = d.ripRel !== 0 ? c.rip + d.disp : d.disp;
+    const b = d.base, x = d.index;
+    if (b >= 0) v += (u[(b << 1) | 1] | 0) * 4294967296 + u[b << 1];
+    if (x >= 0) v += ((u[(x << 1) | 1] | 0) * 4294967296 + u[x << 1]) * d.scale;
+    if (v >= -0x800000000000 && v < 0x800000000000) return v;
+  }
+  return eaExact(c, d);
+}
+
+function eaExact(c: Cpu, d: Insn): number {
   let va: number;
   if (d.asz === 8) {
     if (d.ripRel !== 0) {
