@@ -159,6 +159,12 @@ const SH: Record<string, Sh> = {
 export function runCase(op: string, size: number, aLo: number, aHi: number, bLo: number, bHi: number,
   cLo: number, cHi: number, flagsIn: number): Outcome {
   f.set(flagsIn);
+  return runCaseOn(f, op, size, aLo, aHi, bLo, bHi, cLo, cHi);
+}
+
+/** runCase on a given FlagState, keeping whatever (possibly lazy) flags it holds as the input flags. */
+export function runCaseOn(f: FlagState, op: string, size: number, aLo: number, aHi: number, bLo: number, bHi: number,
+  cLo: number, cHi: number): Outcome {
   res.lo = aLo; res.hi = aHi; res.lo2 = 0; res.hi2 = 0;
   out.fault = false;
   const kind = OPS[op].kind;
