@@ -15,11 +15,12 @@ import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
 import { Pit8254 } from './devices/pit8254';
 import { DebugExit } from './devices/debugExit';
-import { InterruptController, TripleFault, EV_FAULT, EV_EXTERNAL } from './interrupts/delivery';
+import { InterruptController, TripleFault, EV_FAULT, EV_EXTERNAL, EV_TRAP } from './interrupts/delivery';
 import { GuestFault, EXCEPTION_NAMES } from './interrupts/guestFault';
 import { UnsupportedPagingMode, ACCESS_READ, ACCESS_WRITE } from './memory/pageWalk';
 import { HookRegistry, HOOK_CODE, HOOK_MEM_READ, HOOK_MEM_WRITE, HOOK_INTR, HOOK_IO, HookEntry } from './hooks/registry';
-import { IF } from './cpu/flags';
+import { IF, TF } from './cpu/flags';
+import type { Insn } from './decode/insn';
 import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
 import { RegisterId, readRegister, writeRegister } from './registerIds';
 import { CallStackTruth } from './truth/callStacks';
@@ -156,6 +157,8 @@ export class Machine {
         if (limit - retired < n) n = limit - retired;
         // Inside an STI / MOV SS shadow: run one instruction, then look at interrupts again.
         if (c.shadowUntil >= c.icount) n = 1;
+        // RFLAGS.TF: single-step, #DB (trap) after each instruction.
+        if ((c.flags.bits & TF) !== 0) { this.singleStep(insns[0]); prev = null; continue; }
         c.exit = false;
         for (let i = 0; i < n; i++) {
           const d = insns[i];
@@ -171,6 +174,17 @@ export class Machine {
       }
     }
     return { reason: c.stopReason, instructions: c.icount - c.idleNs - start, exitStatus: c.exitStatus, message: this.stopMessage };
+  }
+
+  /** Execute one instruction with TF set, then deliver the single-step #DB trap (DR6.BS). */
+  private singleStep(d: Insn): void {
+    const c = this.cpu;
+    c.insnStart = c.rip;
+    c.rip += d.len;
+    d.fn(c, d);
+    c.icount++;
+    c.dr[6] = 0xffff4ff0; // BS
+    this.intr.raise(new GuestFault(1), EV_TRAP);
   }
 
   /** Returns false when the machine must stop. */

@@ -77,7 +77,8 @@ mn(['Lgdt'], sys.lgdt); mn(['Lidt'], sys.lidt); mn(['Sgdt'], sys.sgdtH); mn(['Si
 mn(['Ltr'], sys.ltr); mn(['Lldt'], sys.lldt); mn(['Str'], sys.strH); mn(['Sldt'], sys.sldt);
 mn(['Iret', 'Iretd', 'Iretq'], sys.iret); mn(['Int'], sys.intN); mn(['Int3'], sys.int3); mn(['Int1'], sys.int1); mn(['Into'], sys.into);
 mn(['Ud2', 'Ud0', 'Ud1'], sys.ud); mn(['In'], sys.inH); mn(['Out'], sys.outH);
-mn(['Wbinvd', 'Invd'], sys.wbinvd); mn(['Xgetbv'], sys.xgetbv);
+mn(['Wbinvd', 'Invd'], sys.wbinvd); mn(['Xgetbv'], sys.xgetbv); mn(['Stac'], sys.stac); mn(['Clac'], sys.clac);
+mn(['Movnti'], mv.mov);
 mn(['Rdfsbase'], (c, d) => sys.rdfsgsbase(c, d, false)); mn(['Rdgsbase'], (c, d) => sys.rdfsgsbase(c, d, true));
 mn(['Wrfsbase'], (c, d) => sys.wrfsgsbase(c, d, false)); mn(['Wrgsbase'], (c, d) => sys.wrfsgsbase(c, d, true));
 mn(['Movdqa', 'Movaps', 'Movapd'], sse.movAligned); mn(['Movdqu', 'Movups', 'Movupd'], sse.movUnaligned);

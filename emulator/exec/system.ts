@@ -7,9 +7,9 @@ import type { Cpu } from '../cpu/cpu';
 import { ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from '../cpu/cpu';
 import { Insn, OK_REG, OK_CR, OK_DR, OK_IMM, OK_SEG, OK_MEM } from '../decode/insn';
 import { RCX, R11, RSP } from '../cpu/registers';
-import { CS, SS, DS, ES, FS, GS, CR4_SUPPORTED, CR4_FSGSBASE, EFER_SCE, EFER_LMA, CR0_TS, CR0_PG } from '../cpu/modes';
+import { CS, SS, DS, ES, FS, GS, CR4_SUPPORTED, CR4_FSGSBASE, CR4_SMAP, EFER_SCE, EFER_LMA, CR0_TS, CR0_PG } from '../cpu/modes';
 import * as MSR from '../cpu/msr';
-import { IF, IOPL, RF, VM } from '../cpu/flags';
+import { IF, IOPL, RF, VM, AC as AC_FLAG } from '../cpu/flags';
 import { ea, readOp0, readOp1, storeOp0 } from './operands';
 import { GuestFault, GP, UD, BP, OF as OF_VEC } from '../interrupts/guestFault';
 import { EV_SOFT_INT, EV_TRAP } from '../interrupts/delivery';
@@ -320,3 +320,11 @@ export function xgetbv(c: Cpu): void {
   c.regs.set32(0, 3); c.regs.set32(2, 0);
 }
 void OK_REG; void storeOp0; void DS; void ES; void VM; void RSP;
+
+/** STAC/CLAC: set/clear RFLAGS.AC for SMAP (CPL 0, CR4.SMAP). */
+export function stac(c: Cpu): void { smapCheck(c); c.flags.setBit(AC_FLAG, true); }
+export function clac(c: Cpu): void { smapCheck(c); c.flags.setBit(AC_FLAG, false); }
+function smapCheck(c: Cpu): void {
+  if ((c.cr4 & CR4_SMAP) === 0) throw new GuestFault(UD);
+  requireCpl0(c);
+}

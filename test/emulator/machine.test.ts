@@ -175,6 +175,26 @@ describe('double fault, IST and privilege changes', () => {
   });
 });
 
+describe('single-step', () => {
+  test('RFLAGS.TF traps with #DB after each instruction, starting after the POPF that set it', () => {
+    const m = machine([
+      0x9c,                                           // pushfq
+      0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, // or qword [rsp], 0x100
+      0x9d,                                           // popfq (TF on)
+      0x90, 0x90,                                     // nop; nop
+      0x9c,                                           // pushfq
+      0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xff, 0xff, // and qword [rsp], ~0x100
+      0x9d,                                           // popfq (TF off; still traps after it)
+      0xf4,
+    ]);
+    gate(m, 1, 0x100400);
+    put(m, 0x100400, [0x48, 0xff, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00, 0x48, 0xcf]); // inc qword [0x7000]; iretq
+    expect(m.run(200).reason).toBe(STOP_HALTED);
+    expect(q(m, 0x7000)).toBe(5n);
+    expect(m.intr.recent.map((e) => e.rip - CODE)).toEqual([11, 12, 13, 21, 22]);
+  });
+});
+
 describe('self-modifying code', () => {
   test('a store into the current block changes the next instruction', () => {
     const m = machine([
