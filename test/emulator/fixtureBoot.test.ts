@@ -7,7 +7,7 @@ import { loadPvh } from '../../emulator/loader/pvh';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Golden directories and the fixture directory their images live in. */
-const SETS: [string, string][] = [['qemu', 'boot'], ['emu', 'emu']];
+const SETS: [string, string][] = [['qemu', 'boot'], ['qemu/kernel', 'kernel'], ['emu', 'emu']];
 const images: { name: string; golden: string; elf: string }[] = [];
 for (const [g, dir] of SETS) {
   const golden = path.join(ROOT, 'test', 'golden', g);
