@@ -61,6 +61,12 @@ export class GdbServer {
 
   private log(s: string): void { this.opts.log?.(s); }
 
+  /** True while a client is attached and its continue is running the guest. */
+  get clientRunning(): boolean { return this.session !== null && this.session.isRunning; }
+
+  /** True while a client is attached. */
+  get attached(): boolean { return this.session !== null; }
+
   private onConnection(s: net.Socket): void {
     if (this.socket !== null || this.finished) {
       this.log('gdb: refusing a second client');

@@ -49,6 +49,8 @@ export class GdbSession {
   private readonly reader = new PacketReader();
   private readonly tasks: GuestTasks | null;
   private noAck = false;
+  /** gdb asked for multiprocess thread ids (p<pid>.<tid>, one process: pid 1), as QEMU answers. */
+  private multiprocess = false;
   private lastReply: Buffer | null = null;
   private running = false;
   private interruptRequested = false;
@@ -135,13 +137,17 @@ export class GdbSession {
     return this.tasks.savedRegisters(this.m, t);
   }
 
+  private fmtThread(tid: number): string {
+    return this.multiprocess ? `p1.${tid.toString(16)}` : tid.toString(16);
+  }
+
   private isCpuThread(tid: number): boolean { return tid <= 0 || tid === this.threadIds().current; }
 
   private parseThreadId(s: string): number | null {
     if (s === '-1') return -1;
     if (s.startsWith('p')) { // multiprocess form p<pid>.<tid>: take the tid
       const dot = s.indexOf('.');
-      if (dot < 0) return null;
+      if (dot < 0) return parseHexSmall(s.slice(1), 0x7fffffff) === null ? null : 0; // p<pid>: any thread
       s = s.slice(dot + 1);
       if (s === '-1') return -1;
     }
@@ -150,8 +156,9 @@ export class GdbSession {
 
   // ---- stop replies ---------------------------------------------------------------------------------
   private stopReply(ev: StopEvent): string {
-    if (ev.kind === 'exited') return `W${ev.code.toString(16).padStart(2, '0')}`;
-    if (ev.kind === 'terminated') return `X${ev.signal.toString(16).padStart(2, '0')}`;
+    const proc = this.multiprocess ? ';process:1' : '';
+    if (ev.kind === 'exited') return `W${ev.code.toString(16).padStart(2, '0')}${proc}`;
+    if (ev.kind === 'terminated') return `X${ev.signal.toString(16).padStart(2, '0')}${proc}`;
     const tid = this.threadIds().current;
     let s = `T${ev.signal.toString(16).padStart(2, '0')}`;
     const hit = ev.hit;
@@ -159,7 +166,7 @@ export class GdbSession {
       const name = hit.type === Z_WRITE ? 'watch' : hit.type === Z_READ ? 'rwatch' : 'awatch';
       s += `${name}:${BigInt.asUintN(64, BigInt(hit.addr)).toString(16)};`;
     }
-    return `${s}thread:${tid.toString(16)};`;
+    return `${s}thread:${this.fmtThread(tid)};`;
   }
 
   private lastStop: StopEvent = { kind: 'signal', signal: 5, hit: null, why: 'attached' };
@@ -381,13 +388,15 @@ export class GdbSession {
 
   private cmdQuery(p: string): void {
     if (p.startsWith('qSupported')) {
-      return this.reply(`PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;vContSupported+;QStartNoAckMode+;swbreak-;hwbreak-`);
+      this.multiprocess = /(^|[:;])multiprocess\+/.test(p);
+      return this.reply(`PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;vContSupported+;QStartNoAckMode+` +
+        (this.multiprocess ? ';multiprocess+' : ''));
     }
     if (p === 'qAttached' || p.startsWith('qAttached:')) return this.reply('1');
-    if (p === 'qC') return this.reply(`QC${this.threadIds().current.toString(16)}`);
+    if (p === 'qC') return this.reply(`QC${this.fmtThread(this.threadIds().current)}`);
     if (p === 'qfThreadInfo') {
       const { ids } = this.threadIds();
-      return this.reply('m' + ids.map((t) => t.toString(16)).join(','));
+      return this.reply('m' + ids.map((t) => this.fmtThread(t)).join(','));
     }
     if (p === 'qsThreadInfo') return this.reply('l');
     if (p.startsWith('qThreadExtraInfo,')) {
