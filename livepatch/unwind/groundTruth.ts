@@ -3,7 +3,7 @@
 // kernel-mode interrupt frames, innermost first; what a correct reliable trace must hold.
 // A user-mode interrupt or exception frame is the bottom of the kernel stack (the user boundary).
 
-import type { GuestMemory, GuestTask } from './guestView';
+import type { GuestTask, GuestView } from './guestView';
 import { PTREGS_CS, PTREGS_IP, type RegsSnapshot, userModeCs } from './ptRegs';
 
 /** The shape of emulator/truth CallStackTruth that this file reads (structural, no import). */
@@ -29,7 +29,7 @@ export interface TruthEntry {
  * The active frames of `task` from `startSp` up. For the running task pass its CPU registers:
  * the entry list then starts with the current rip (kernel mode), as a walk from registers does.
  */
-export function truthTrace(truth: TruthSource, mem: GuestMemory, task: GuestTask, regs: RegsSnapshot | null): TruthEntry[] {
+export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, regs: RegsSnapshot | null): TruthEntry[] {
   const out: TruthEntry[] = [];
   if (regs !== null) {
     if (userModeCs(regs[PTREGS_CS / 8])) return out;
@@ -46,6 +46,12 @@ export function truthTrace(truth: TruthSource, mem: GuestMemory, task: GuestTask
     for (const f of chain) if (f.sp >= startSp && f.sp < task.stackEnd && f.sp >= task.stackBegin) frames.push(f);
   }
   frames.sort((a, b) => a.sp - b.sp);
+  // A task that never ran sleeps on the frame copy_thread() built: no call pushed its return
+  // address (ret_from_fork), but switching to it "returns" there, so it is an active frame.
+  if (regs === null) {
+    const slot = task.threadSp + mem.inactiveTaskFrame.retAddr;
+    if (!frames.some((f) => f.sp === slot)) frames.unshift({ kind: TRUTH_FRAME_CALL, sp: slot, from: 0 });
+  }
   for (const f of frames) {
     if (f.kind === TRUTH_FRAME_INTERRUPT) {
       const cs = mem.readWord(f.sp + 8);

@@ -138,11 +138,11 @@ export class MachineGuestView implements GuestView {
     return out;
   }
 
+  /** A 32-bit signed int (a word read would be inexact when its upper half is large). */
   private readInt32(addr: number): number | undefined {
-    const w = this.readWord(addr);
-    if (w === undefined) return undefined;
-    const lo = w % 4294967296;
-    return (lo < 0 ? lo + 4294967296 : lo) | 0;
+    const b = this.readBytes(addr, 4);
+    if (b === null) return undefined;
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
   }
 
   cpuRegs(): RegsSnapshot | null {

@@ -1,0 +1,111 @@
+// `klp-lab unwind IMAGE --at N`: boots a fixture kernel with ground truth on, stops it after N
+// instructions and prints, for every task, the ground truth beside each unwinder's reliable trace
+// and verdict. `klp-lab unwind study IMAGE`: the same at many random stop points, counted.
+
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { formatStudy, studyJson, runStudy, type StudyOptions } from '../../livepatch/unwind/unwindStudy';
+import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
+import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
+import type { ReliableVersion } from '../../livepatch/unwind/reliableStackTrace';
+import { UserError } from '../userError';
+
+interface AtArgs {
+  image: string;
+  at: number;
+  unwinder: string;
+  kernel: string;
+}
+
+interface StudyArgs {
+  image: string;
+  samples: number;
+  seed?: number;
+  unwinder: string;
+  kernel: string;
+  json?: string;
+  shard?: string;
+  'max-insns'?: number;
+}
+
+function unwinders(u: string): UnwinderName[] {
+  return u === 'all' ? ['fp', 'orc'] : [u as UnwinderName];
+}
+
+function boot(image: string): StoppedGuest {
+  const bytes = new Uint8Array(fs.readFileSync(image));
+  try {
+    return new StoppedGuest(bytes, image);
+  } catch (e) {
+    if (e instanceof GuestSetupError) throw new UserError(e.message);
+    if (e instanceof Error && e.name !== 'Error' && /Boot|Elf/.test(e.constructor.name)) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+const atCommand: CommandModule<object, AtArgs> = {
+  command: '$0 <image>',
+  describe: 'stop the guest after N instructions and unwind every task',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
+      .option('at', { type: 'number', demandOption: true, describe: 'retired instructions before the stop' })
+      .option('unwinder', { choices: ['fp', 'orc', 'all'], default: 'all', describe: 'which unwinders' })
+      .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' }),
+  handler: (args) => {
+    if (!(args.at >= 0) || !Number.isInteger(args.at)) throw new UserError(`--at must be a whole number of instructions, not ${args.at}`);
+    const g = boot(args.image);
+    if (!g.runTo(args.at)) throw new UserError(`${args.image}: the guest did not reach instruction ${args.at}: ${g.stopText()}`);
+    const insp = new StackInspector(g.view, g.image, unwinders(args.unwinder), args.kernel as ReliableVersion);
+    const out: string[] = [`${args.image}: stopped after ${g.at} instructions (kernel ${args.kernel} rules)`];
+    if (g.image.orc === null && args.unwinder !== 'fp') out.push('note: the image has no ORC tables, so the ORC unwinder cannot start (orc_init false)');
+    for (const t of insp.unwindAll(g.truth)) out.push('', formatTaskUnwind(t, g.image.kallsyms));
+    process.stdout.write(out.join('\n') + '\n');
+  },
+};
+
+const studyCommand: CommandModule<object, StudyArgs> = {
+  command: 'study <image>',
+  describe: 'unwind every task at many random stop points and count verdicts against the ground truth',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
+      .option('samples', { type: 'number', default: 1000, describe: 'number of stop points' })
+      .option('seed', { type: 'number', describe: 'random seed (printed; default: time-based)' })
+      .option('unwinder', { choices: ['fp', 'orc', 'all'], default: 'all' })
+      .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' })
+      .option('json', { type: 'string', describe: 'write the counts as JSON to this file' })
+      .option('shard', { type: 'string', describe: 'i/n: take every n-th sample starting at i' })
+      .option('max-insns', { type: 'number', describe: 'stop points lie in [0, this) (default: the whole run)' }),
+  handler: (args) => {
+    let shard: [number, number] = [0, 1];
+    if (args.shard !== undefined) {
+      const m = /^(\d+)\/(\d+)$/.exec(args.shard);
+      if (!m || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard must be i/n with 0 <= i < n, not ${args.shard}`);
+      shard = [Number(m[1]), Number(m[2])];
+    }
+    if (!(args.samples > 0) || !Number.isInteger(args.samples)) throw new UserError('--samples must be a positive whole number');
+    const seed = args.seed ?? (Date.now() % 2147483647);
+    const opts: StudyOptions = {
+      samples: args.samples,
+      seed,
+      unwinders: unwinders(args.unwinder),
+      version: args.kernel as ReliableVersion,
+      shard,
+      maxInsns: args['max-insns'],
+      progress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
+    };
+    const result = runStudy(() => boot(args.image), args.image, opts);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    process.stdout.write(formatStudy(result) + '\n');
+    if (args.json) fs.writeFileSync(args.json, JSON.stringify(studyJson(result), null, 2) + '\n');
+  },
+};
+
+export const unwindCommand: CommandModule<object, object> = {
+  command: 'unwind',
+  describe: 'unwind the tasks of a stopped fixture kernel with the frame-pointer and ORC unwinders',
+  builder: (y) => y.command(studyCommand).command(atCommand),
+  handler: () => undefined,
+};

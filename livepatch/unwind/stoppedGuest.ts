@@ -1,0 +1,56 @@
+// A fixture kernel booted in klp-lab's emulator with ground truth on, run to an instruction count
+// and stopped there: the guest view, the kernel image and the truth the unwinders are judged by.
+
+import { ElfFile } from '../../elf/elfFile';
+import { Machine, STOP_EXIT, STOP_LIMIT, type RunResult } from '../../emulator/machine';
+import { loadPvh } from '../../emulator/loader/pvh';
+import type { CallStackTruth } from '../../emulator/truth/callStacks';
+import { KernelImage } from './kernelImage';
+import { MachineGuestView, type TaskLayout, taskLayoutOf } from './machineGuestView';
+
+export class GuestSetupError extends Error {}
+
+export class StoppedGuest {
+  readonly machine: Machine;
+  readonly image: KernelImage;
+  readonly layout: TaskLayout;
+  readonly view: MachineGuestView;
+  readonly truth: CallStackTruth;
+  /** the last run's result */
+  last: RunResult | null = null;
+
+  constructor(readonly bytes: Uint8Array, readonly name: string) {
+    const elf = ElfFile.parse(bytes, name);
+    this.image = KernelImage.fromElf(elf);
+    const layout = taskLayoutOf(this.image);
+    if (typeof layout === 'string') throw new GuestSetupError(`${name}: ${layout}`);
+    this.layout = layout;
+    this.machine = new Machine({ onConsole: () => undefined });
+    loadPvh(this.machine, bytes, name);
+    this.truth = this.machine.enableTruth(layout.threadSize);
+    this.view = new MachineGuestView(this.machine, this.image, layout);
+  }
+
+  /** Retired instructions so far. */
+  get at(): number {
+    return this.machine.instructions;
+  }
+
+  /**
+   * Runs until `target` instructions have retired in total. Returns true when the machine
+   * stopped there (false: the guest exited, halted or triple-faulted first; see `last`).
+   */
+  runTo(target: number): boolean {
+    const left = target - this.machine.instructions;
+    if (left > 0) this.last = this.machine.run(left);
+    this.view.refresh();
+    return this.machine.instructions >= target && (this.last === null || this.last.reason === STOP_LIMIT);
+  }
+
+  /** Why the last run stopped, as one line. */
+  stopText(): string {
+    if (this.last === null) return 'not run';
+    if (this.last.reason === STOP_EXIT) return `guest exited with status ${this.last.exitStatus} after ${this.machine.instructions} instructions`;
+    return `${this.machine.describeStop(this.last)} after ${this.machine.instructions} instructions`;
+  }
+}

@@ -1,0 +1,223 @@
+// The unwinder-reliability study: stop the guest at seeded random instruction counts, unwind
+// every task with each unwinder under the kernel's reliable rules, and count each verdict
+// against the ground truth, broken down by function and by cause. Wrong-but-reliable traces are
+// attributed to the function whose frame went wrong, with the objtool warning that predicted
+// it when objtool's golden output names that function.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import type { KernelImage } from './kernelImage';
+import { formatAddress } from './kallsyms';
+import type { ReliableVersion } from './reliableStackTrace';
+import { StackInspector, type UnwinderName, type UnwinderRun } from './stackInspector';
+import type { StoppedGuest } from './stoppedGuest';
+import { VERDICT_CLASSES, type VerdictClass } from './verdict';
+
+export interface StudyOptions {
+  samples: number;
+  seed: number;
+  unwinders: UnwinderName[];
+  version: ReliableVersion;
+  /** [i, n]: this process takes samples i, i+n, i+2n, ... */
+  shard: [number, number];
+  /** stop points lie in [1, maxInsns); default: the length of a full run */
+  maxInsns?: number;
+  progress?: (done: number, total: number) => void;
+}
+
+export interface UnwinderCounts {
+  correct_reliable: number;
+  refused: number;
+  wrong_reliable: number;
+  wrong_refused: number;
+  /** reason (or unwind-error cause) of refusals */
+  byCause: Record<string, number>;
+  /** function -> class -> count, for the wrong classes */
+  byFunction: Record<string, Partial<Record<VerdictClass, number>>>;
+  /** a few wrong-but-reliable traces, for the report */
+  examples: { at: number; task: string; function: string; entries: string[]; truth: string[] }[];
+}
+
+export interface StudyResult {
+  image: string;
+  seed: number;
+  samples: number;
+  shard: [number, number];
+  maxInsns: number;
+  /** stop points actually taken by this shard (the guest may exit before the last ones) */
+  stopPoints: number;
+  tasksUnwound: number;
+  version: ReliableVersion;
+  unwinders: Partial<Record<UnwinderName, UnwinderCounts>>;
+  /** function -> the objtool 6.1 warning about it (from test/golden/objtool-kernel) */
+  objtoolWarnings: Record<string, string>;
+}
+
+/** mulberry32: a small seeded PRNG (deterministic across platforms). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The stop points of shard i/n, ascending: sample k is taken by shard k % n. */
+export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number]): number[] {
+  const rnd = prng(seed);
+  const out: number[] = [];
+  for (let k = 0; k < samples; k++) {
+    const at = 1 + Math.floor(rnd() * (maxInsns - 1));
+    if (k % shard[1] === shard[0]) out.push(at);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function emptyCounts(): UnwinderCounts {
+  return { correct_reliable: 0, refused: 0, wrong_reliable: 0, wrong_refused: 0, byCause: {}, byFunction: {}, examples: [] };
+}
+
+/** test/golden/objtool-kernel, from the sources (ts-jest) or from the build in dist/. */
+function goldenDir(): string | null {
+  for (const up of [['..', '..'], ['..', '..', '..']]) {
+    const d = path.resolve(__dirname, ...up, 'test', 'golden', 'objtool-kernel');
+    if (fs.existsSync(d)) return d;
+  }
+  return null;
+}
+
+/** Warning lines of Linux 6.1 objtool on the fixture kernel's objects, by function name. */
+export function loadObjtoolWarnings(dir = goldenDir()): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (dir === null || !fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.txt'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      const m = /warning: objtool: ([A-Za-z0-9_.]+)\+0x[0-9a-f]+: (.*)$/.exec(line);
+      if (m && !(m[1] in out)) out[m[1]] = `${m[1]}: ${m[2]}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * The function whose frame the unwinder got wrong: the last frame it still had right (the next
+ * step out of it went astray), or the innermost true frame when even the first was wrong.
+ */
+export function culprit(img: KernelImage, got: ArrayLike<number>, truth: ArrayLike<number>): string {
+  let i = 0;
+  while (i < got.length && i < truth.length && got[i] === truth[i]) i++;
+  const a = i > 0 ? truth[i - 1] : truth.length > 0 ? truth[0] : NaN;
+  if (Number.isNaN(a)) return '(empty truth)';
+  return img.kallsyms.functionOf(a) ?? formatAddress(a);
+}
+
+export function accumulate(result: StudyResult, img: KernelImage, at: number, taskName: string, run: UnwinderRun, truth: number[]): void {
+  const c = (result.unwinders[run.unwinder] ??= emptyCounts());
+  const v = run.verdict as VerdictClass;
+  c[v]++;
+  if (!run.reliable) {
+    const cause = run.reason === 'unwind-error' ? `unwind-error: ${run.cause}` : (run.reason as string);
+    c.byCause[cause] = (c.byCause[cause] ?? 0) + 1;
+  }
+  if (v === 'wrong_reliable' || v === 'wrong_refused') {
+    const fn = culprit(img, run.reliable ? run.entries : run.walkIps, truth);
+    const slot = (c.byFunction[fn] ??= {});
+    slot[v] = (slot[v] ?? 0) + 1;
+    if (v === 'wrong_reliable' && c.examples.length < 5) {
+      c.examples.push({
+        at,
+        task: taskName,
+        function: fn,
+        entries: run.entries.map((a) => img.kallsyms.backtrace(a)),
+        truth: truth.map((a) => img.kallsyms.backtrace(a)),
+      });
+    }
+  }
+}
+
+/** Runs the study: `boot` gives a fresh stopped guest at instruction 0. */
+export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOptions): StudyResult {
+  let maxInsns = opts.maxInsns ?? 0;
+  if (!(maxInsns > 1)) {
+    const probe = boot();
+    probe.runTo(Number.MAX_SAFE_INTEGER);
+    maxInsns = probe.at;
+  }
+  const g = boot();
+  const result: StudyResult = {
+    image,
+    seed: opts.seed,
+    samples: opts.samples,
+    shard: opts.shard,
+    maxInsns,
+    stopPoints: 0,
+    tasksUnwound: 0,
+    version: opts.version,
+    unwinders: {},
+    objtoolWarnings: loadObjtoolWarnings(),
+  };
+  for (const u of opts.unwinders) result.unwinders[u] = emptyCounts();
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const insp = new StackInspector(g.view, g.image, opts.unwinders, opts.version);
+  let done = 0;
+  for (const at of points) {
+    if (!g.runTo(at)) break;
+    for (const t of g.view.tasks()) {
+      const tu = insp.unwindTask(t, g.truth);
+      result.tasksUnwound++;
+      for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? []);
+    }
+    result.stopPoints++;
+    done++;
+    if (opts.progress && (done % 50 === 0 || done === points.length)) opts.progress(done, points.length);
+  }
+  return result;
+}
+
+/** Sums studies of the same image and settings (shards, or runs with other seeds). */
+export function mergeStudies(parts: StudyResult[]): StudyResult {
+  const out: StudyResult = JSON.parse(JSON.stringify(parts[0]));
+  for (const p of parts.slice(1)) {
+    out.samples += p.samples;
+    out.stopPoints += p.stopPoints;
+    out.tasksUnwound += p.tasksUnwound;
+    for (const [u, c] of Object.entries(p.unwinders) as [UnwinderName, UnwinderCounts][]) {
+      const o = (out.unwinders[u] ??= emptyCounts());
+      for (const k of VERDICT_CLASSES) o[k] += c[k];
+      for (const [cause, n] of Object.entries(c.byCause)) o.byCause[cause] = (o.byCause[cause] ?? 0) + n;
+      for (const [fn, cls] of Object.entries(c.byFunction)) {
+        const slot = (o.byFunction[fn] ??= {});
+        for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
+      }
+      o.examples.push(...c.examples.slice(0, Math.max(0, 5 - o.examples.length)));
+    }
+  }
+  out.shard = [0, 1];
+  return out;
+}
+
+/** The JSON that runs and shards exchange. */
+export function studyJson(r: StudyResult): object {
+  return r;
+}
+
+export function formatStudy(r: StudyResult): string {
+  const lines: string[] = [];
+  lines.push(`unwinder study of ${r.image}: seed ${r.seed}, ${r.samples} samples (shard ${r.shard[0]}/${r.shard[1]}), stop points in [1, ${r.maxInsns}), kernel ${r.version} rules`);
+  lines.push(`${r.stopPoints} stop points taken, ${r.tasksUnwound} task stacks unwound`);
+  for (const [u, c] of Object.entries(r.unwinders) as [string, UnwinderCounts][]) {
+    lines.push('');
+    lines.push(`${u}: correct_reliable ${c.correct_reliable}, refused ${c.refused}, wrong_reliable ${c.wrong_reliable}, wrong_refused ${c.wrong_refused}`);
+    const causes = Object.entries(c.byCause).sort((a, b) => b[1] - a[1]);
+    if (causes.length > 0) lines.push(`  refusals by cause: ${causes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const fns = Object.entries(c.byFunction).sort((a, b) => (b[1].wrong_reliable ?? 0) - (a[1].wrong_reliable ?? 0));
+    for (const [fn, cls] of fns) {
+      const warn = r.objtoolWarnings[fn];
+      lines.push(`  ${fn}: wrong_reliable ${cls.wrong_reliable ?? 0}, wrong_refused ${cls.wrong_refused ?? 0}${warn ? `  <- objtool: ${warn}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
