@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo';
 import { readelfCommand } from './readelf';
 import { objtoolCommand } from './objtool';
+import { unwindCommand } from './unwind';
 import { runCommand } from './run';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,4 +13,5 @@ export const commands: CommandModule<any, any>[] = [
   readelfCommand,
   objtoolCommand,
   runCommand,
+  unwindCommand,
 ];
