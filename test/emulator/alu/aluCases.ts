@@ -18,7 +18,7 @@ import * as shift from '../../../emulator/exec/shift';
 import * as muldiv from '../../../emulator/exec/muldiv';
 import * as bitops from '../../../emulator/exec/bitops';
 
-export type Kind = 'bin' | 'un' | 'sh' | 'shd' | 'mul' | 'div' | 'bt' | 'scan';
+export type Kind = 'bin' | 'un' | 'sh' | 'shd' | 'mul' | 'div' | 'bt' | 'scan' | 'cc';
 
 interface OpInfo {
   kind: Kind;
@@ -47,6 +47,8 @@ export const OPS: Record<string, OpInfo> = {
   btc: { kind: 'bt', enc: '480fbbd8' },
   bsf: { kind: 'scan', enc: '480fbcc3' }, bsr: { kind: 'scan', enc: '480fbdc3' }, tzcnt: { kind: 'scan', enc: 'f3480fbcc3' },
   lzcnt: { kind: 'scan', enc: 'f3480fbdc3' }, popcnt: { kind: 'scan', enc: 'f3480fb8c3' },
+  // SETcc under every combination of the status flags: checks FlagState.cond() against the hardware.
+  setcc: { kind: 'cc', enc: '0f94c0' },
 };
 
 const ICED_TO_X86: [number, number][] = [
@@ -168,7 +170,9 @@ export function runCaseOn(f: FlagState, op: string, size: number, aLo: number, a
   res.lo = aLo; res.hi = aHi; res.lo2 = 0; res.hi2 = 0;
   out.fault = false;
   const kind = OPS[op].kind;
-  if (op === 'div' || op === 'idiv') {
+  if (kind === 'cc') {
+    res.lo = f.cond(aLo & 15) ? 1 : 0; res.hi = 0;
+  } else if (op === 'div' || op === 'idiv') {
     const fn = op === 'div' ? muldiv.div : muldiv.idiv;
     out.fault = !fn(f, size, aLo, aHi, cLo, cHi, bLo, bHi);
     if (out.fault) { res.lo = 0; res.hi = 0; }

@@ -9,7 +9,7 @@ const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu');
 const SIZES: Record<string, number[]> = {};
 for (const op of Object.keys(OPS)) {
   const k = OPS[op].kind;
-  SIZES[op] = op === 'bswap' ? [2, 4, 8] : (k === 'shd' || k === 'bt' || k === 'scan' || op === 'imul2' || op === 'imul3') ? [2, 4, 8] : [1, 2, 4, 8];
+  SIZES[op] = op === 'setcc' ? [1] : op === 'bswap' ? [2, 4, 8] : (k === 'shd' || k === 'bt' || k === 'scan' || op === 'imul2' || op === 'imul3') ? [2, 4, 8] : [1, 2, 4, 8];
 }
 
 let total = 0;
