@@ -13,10 +13,12 @@
 
 import * as C from '../elf/constants';
 import { decodeSection } from './decode/x86Decode';
-import { addDeadEnds, addIgnores, makeFuncCfi, readUnwindHints } from './cfg/annotations';
+import { addDeadEnds, addIgnores, makeFuncCfi, readRetpolineHints, readUnwindHints } from './cfg/annotations';
+import { validateSls } from './validate/validateSls';
 import { addCallDestinations, addJumpDestinations } from './cfg/destinations';
 import { addJumpTableAlts } from './cfg/jumpTables';
 import { addIgnoreAlternatives, addSpecialSectionAlts } from './cfg/special';
+import { addUaccessSafe } from './cfg/uaccessSafe';
 import { InsnType } from './decode/insnTypes';
 import type { CheckContext } from './model/context';
 import { Instruction } from './model/instruction';
@@ -100,6 +102,7 @@ function decodeSections(ctx: CheckContext, funcCfi: Cfi): void {
   decodeInstructions(ctx);
   decodeInstructionsStats(ctx);
   addIgnores(ctx);
+  addUaccessSafe(ctx);
   addIgnoreAlternatives(ctx);
   classifySymbols(ctx);
   // Before add_jump_destinations(), which needs 'func' set for replacement instructions.
@@ -111,6 +114,7 @@ function decodeSections(ctx: CheckContext, funcCfi: Cfi): void {
   addDeadEnds(ctx);
   addJumpTableAlts(ctx);
   readUnwindHints(ctx, funcCfi);
+  readRetpolineHints(ctx);
 }
 
 export interface CheckResult {
@@ -144,6 +148,7 @@ export function check(ctx: CheckContext): CheckResult {
       warnings += validateUnwindHints(ctx);
       if (!warnings) warnings += validateReachableInstructions(ctx);
     }
+    if (ctx.opts.sls) warnings += validateSls(ctx);
     if (ctx.opts.orc) {
       const rows = orcCreate(ctx);
       if (rows.length) {

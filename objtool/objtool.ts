@@ -14,7 +14,7 @@ import * as C from '../elf/constants';
 import { check } from './check';
 import type { CheckContext } from './model/context';
 import { FatalError, ObjectFile } from './model/objectFile';
-import { parseObjtoolArgs } from './options';
+import { parseObjtoolArgs, type Options } from './options';
 import { orcDump } from './orc/orcDump';
 import { buildOrcObject } from './orc/orcWrite';
 import { Reporter, MSG } from './report/warnings';
@@ -57,6 +57,19 @@ function openElf(path: string, cwd: string, firstCall: string): ElfFile | string
  * Runs objtool. `cwd` resolves the file argument (warnings name it exactly as given, so a
  * test can run in a scratch directory and still print "x.o: warning: ...").
  */
+/** Actions of 6.1 objtool this port does not implement: refused rather than silently ignored. */
+function unimplementedAction(o: Options): string | null {
+  if (o.hackJumpLabel || o.hackNoinstr) return '--hacks';
+  if (o.ibt) return '--ibt';
+  if (o.mcount) return '--mcount';
+  if (o.noinstr) return '--noinstr';
+  if (o.retpoline) return '--retpoline';
+  if (o.rethunk) return '--rethunk';
+  if (o.unret) return '--unret';
+  if (o.staticCall) return '--static-call';
+  return null;
+}
+
 /** ilog2() as the kernel's hash sizing uses it: max(10, ilog2(n)). */
 function hashBits(n: number): number {
   return Math.max(10, n > 0 ? Math.floor(Math.log2(n)) : 0);
@@ -90,6 +103,10 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const parsed = parseObjtoolArgs(argv, env.OBJTOOL_ARGS);
   if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, status: parsed.status };
   const { opts, file: path } = parsed;
+  const missing = unimplementedAction(opts);
+  if (missing) {
+    return { stdout: '', stderr: `error: objtool: ${missing} is not implemented by klp-lab objtool (it implements --stackval, --orc, --uaccess, --sls and --dump=orc)\n`, status: 1 };
+  }
 
   // The first libelf call that fails on a non-ELF file differs: orc_dump() asks for the
   // section count, objtool_open_read() for the ELF header. --dump returns -1 (status 255).

@@ -8,6 +8,7 @@ import type { Instruction } from '../model/instruction';
 import { FatalError, findFuncByOffset, findSymbolByOffset, ObjSection, ObjSymbol } from '../model/objectFile';
 import { MSG } from '../report/warnings';
 import { CFA_BASE, CFA_OFFSET, END, initCfi, setFuncState, TYPE, type Cfi } from '../validate/cfiState';
+import { InsnType } from '../decode/insnTypes';
 import { CFI_BP, CFI_DI, CFI_DX, CFI_R10, CFI_R13, CFI_SP, CFI_SP_INDIRECT, CFI_UNDEFINED } from '../decode/insnTypes';
 import { funcInsns } from './noreturns';
 
@@ -157,4 +158,22 @@ export function makeFuncCfi(): Cfi {
   const c = initCfi();
   setFuncState(c);
   return c;
+}
+
+/** read_retpoline_hints(): ANNOTATE_RETPOLINE_SAFE sites. */
+export function readRetpolineHints(ctx: CheckContext): void {
+  const name = '.rela.discard.retpoline_safe';
+  const base = relaSection(ctx, name);
+  if (!base) return;
+  for (const reloc of base.relocs) {
+    if (reloc.sym.type !== C.STT_SECTION || !reloc.sym.sec) fail(ctx, MSG.relocSymType(name));
+    const insn = ctx.file.findInsn(reloc.sym.sec, reloc.addend);
+    if (!insn) fail(ctx, 'bad .discard.retpoline_safe entry');
+    if (insn.type !== InsnType.JUMP_DYNAMIC && insn.type !== InsnType.CALL_DYNAMIC && insn.type !== InsnType.RETURN &&
+        insn.type !== InsnType.NOP) {
+      ctx.rep.warnFunc(insn.sec, insn.offset, 'retpoline_safe hint not an indirect jump/call/ret/nop');
+      throw new FatalError('retpoline_safe');
+    }
+    insn.retpolineSafe = true;
+  }
 }

@@ -51,6 +51,7 @@ function addRetpolineCall(ctx: CheckContext, insn: Instruction): void {
   else if (insn.type === InsnType.JUMP_UNCONDITIONAL) insn.type = InsnType.JUMP_DYNAMIC;
   else if (insn.type === InsnType.JUMP_CONDITIONAL) insn.type = InsnType.JUMP_DYNAMIC_CONDITIONAL;
   else return;
+  insn.retpolineSafe = true;
   insn.ops = NO_OPS;
 }
 
@@ -80,7 +81,9 @@ export function addJumpDestinations(ctx: CheckContext): void {
       addRetpolineCall(ctx, insn);
       continue;
     } else if (reloc.sym.returnThunk) {
+      // add_return_call(): a tail call to the return thunk is a return in disguise.
       insn.type = InsnType.RETURN;
+      insn.retpolineSafe = true;
       continue;
     } else if (insn.func) {
       // External sibling call or internal sibling call with an STT_FUNC relocation.

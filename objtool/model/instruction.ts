@@ -35,6 +35,7 @@ export class Instruction {
   deadEnd = false;
   ignore = false;
   ignoreAlts = false;
+  retpolineSafe = false;
   hint = false;
   save = false;
   restore = false;

@@ -116,7 +116,8 @@ export class ObjectFile {
       }
       if (e.type === C.STT_FILE) this.numFiles++;
       this.symbols.push(sym);
-      if (!this.byName.has(sym.name)) this.byName.set(sym.name, sym);
+      // find_symbol_by_name() walks a hash chain newest-first: the last symbol of a name wins.
+      this.byName.set(sym.name, sym);
       insertSymbol(sec ?? undef, sym);
     }
     for (const sec of this.sections) {

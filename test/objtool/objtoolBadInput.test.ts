@@ -74,3 +74,12 @@ test('OBJTOOL_ARGS is parsed before argv', () => {
   const r = runObjtool(['x.o'], { OBJTOOL_ARGS: '--stackval  --backtrace' }, os.tmpdir());
   expect(r.stderr).toBe("objtool: Can't open 'x.o': No such file or directory\n");
 });
+
+test.each(['--mcount', '--retpoline', '--ibt', '--static-call', '--noinstr', '--hacks', '--rethunk'])(
+  'an action this port does not implement (%s) is refused with one line, the file untouched',
+  (action) => {
+    const r = runObjtool(['--stackval', action, 'x.o'], {}, os.tmpdir());
+    expect(r.stderr).toMatch(new RegExp(`^error: objtool: ${action} is not implemented by klp-lab objtool .*\\n$`));
+    expect(r.status).toBe(1);
+  },
+);

@@ -22,7 +22,7 @@ const objects: [string, string][] = [
   ...(fs.existsSync(KOBJ) ? fs.readdirSync(KOBJ).filter((f) => f.endsWith('.o')).sort().map((f) => [KOBJ, f] as [string, string]) : []),
 ];
 const ACTIONS = ['--stackval', '--orc'];
-const OPTIONS = ['--no-unreachable', '--backtrace', '--sec-address', '--module', '--link', '--dry-run', '--stats', '--uaccess'];
+const OPTIONS = ['--no-unreachable', '--backtrace', '--sec-address', '--module', '--link', '--dry-run', '--stats', '--uaccess', '--sls'];
 
 if (fs.existsSync(REAL)) {
   const seed = Number(process.env.OBJTOOL_SEED ?? Date.now() % 1000000);
