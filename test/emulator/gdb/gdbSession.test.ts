@@ -44,7 +44,8 @@ class Harness {
       if (ev.kind === 'ack') this.acks++;
       else if (ev.kind === 'nak') this.naks++;
       else if (ev.kind === 'packet') this.got.push(Buffer.from(unescapeBinary(Buffer.from(ev.payload, 'latin1'))!).toString('latin1'));
-      else throw new Error(`stub sent a bad frame: ${ev.reason}`);
+      else if (ev.kind === 'bad') throw new Error(`stub sent a bad frame: ${ev.reason}`);
+      else throw new Error('stub sent a Ctrl-C byte');
     }
   }
 
