@@ -29,7 +29,9 @@ interface StudyArgs {
   'max-insns'?: number;
 }
 
-function unwinders(u: string): UnwinderName[] {
+/** 'auto': the unwinder the image was built for (ORC when it has .orc_unwind tables). */
+function unwinders(u: string, g: StoppedGuest): UnwinderName[] {
+  if (u === 'auto') return g.image.orc !== null ? ['orc'] : ['fp'];
   return u === 'all' ? ['fp', 'orc'] : [u as UnwinderName];
 }
 
@@ -51,15 +53,16 @@ const atCommand: CommandModule<object, AtArgs> = {
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
       .option('at', { type: 'number', demandOption: true, describe: 'retired instructions before the stop' })
-      .option('unwinder', { choices: ['fp', 'orc', 'all'], default: 'all', describe: 'which unwinders' })
+      .option('unwinder', { choices: ['auto', 'fp', 'orc', 'all'], default: 'auto', describe: "which unwinders (auto: ORC if the image has ORC tables, else frame pointers)" })
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' }),
   handler: (args) => {
     if (!(args.at >= 0) || !Number.isInteger(args.at)) throw new UserError(`--at must be a whole number of instructions, not ${args.at}`);
     const g = boot(args.image);
     if (!g.runTo(args.at)) throw new UserError(`${args.image}: the guest did not reach instruction ${args.at}: ${g.stopText()}`);
-    const insp = new StackInspector(g.view, g.image, unwinders(args.unwinder), args.kernel as ReliableVersion);
+    const names = unwinders(args.unwinder, g);
+    const insp = new StackInspector(g.view, g.image, names, args.kernel as ReliableVersion);
     const out: string[] = [`${args.image}: stopped after ${g.at} instructions (kernel ${args.kernel} rules)`];
-    if (g.image.orc === null && args.unwinder !== 'fp') out.push('note: the image has no ORC tables, so the ORC unwinder cannot start (orc_init false)');
+    if (g.image.orc === null && names.includes('orc')) out.push('note: the image has no ORC tables, so the ORC unwinder cannot start (orc_init false)');
     for (const t of insp.unwindAll(g.truth)) out.push('', formatTaskUnwind(t, g.image.kallsyms));
     process.stdout.write(out.join('\n') + '\n');
   },
@@ -73,7 +76,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
       .option('samples', { type: 'number', default: 1000, describe: 'number of stop points' })
       .option('seed', { type: 'number', describe: 'random seed (printed; default: time-based)' })
-      .option('unwinder', { choices: ['fp', 'orc', 'all'], default: 'all' })
+      .option('unwinder', { choices: ['auto', 'fp', 'orc', 'all'], default: 'auto', describe: 'which unwinders (auto: the one the image was built for)' })
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' })
       .option('json', { type: 'string', describe: 'write the counts as JSON to this file' })
       .option('shard', { type: 'string', describe: 'i/n: take every n-th sample starting at i' })
@@ -87,10 +90,11 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     }
     if (!(args.samples > 0) || !Number.isInteger(args.samples)) throw new UserError('--samples must be a positive whole number');
     const seed = args.seed ?? (Date.now() % 2147483647);
+    const probe = boot(args.image);
     const opts: StudyOptions = {
       samples: args.samples,
       seed,
-      unwinders: unwinders(args.unwinder),
+      unwinders: unwinders(args.unwinder, probe),
       version: args.kernel as ReliableVersion,
       shard,
       maxInsns: args['max-insns'],
