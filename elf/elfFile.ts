@@ -157,12 +157,15 @@ export class ElfFile {
     return out;
   }
 
-  /** Notes from SHT_NOTE sections, or from PT_NOTE segments when the file has no sections. */
-  notes(): ElfNote[] {
+  /**
+   * Notes from SHT_NOTE sections, or from PT_NOTE segments when the file has no sections.
+   * `contents` gives a section's bytes (readelf shows a relocatable object's notes relocated).
+   */
+  notes(contents: (s: ElfSection) => Uint8Array = (s) => s.data): ElfNote[] {
     const notes: ElfNote[] = [];
     const noteSections = this.sections.filter((s) => s.type === C.SHT_NOTE);
     if (noteSections.length > 0 || this.sections.length > 1) {
-      for (const s of noteSections) this.readNotes(s.offset, s.size, s.addralign, s.name, notes);
+      for (const s of noteSections) this.readNotes(s.offset, s.size, s.addralign, s.name, notes, contents(s));
     } else {
       for (const p of this.programs) {
         if (p.type === C.PT_NOTE) this.readNotes(p.offset, p.filesz, Number(p.align), `segment ${p.index}`, notes);
@@ -314,7 +317,7 @@ export class ElfFile {
     return programs;
   }
 
-  private readNotes(offset: number, size: number, align: number, source: string, out: ElfNote[]): void {
+  private readNotes(offset: number, size: number, align: number, source: string, out: ElfNote[], contents?: Uint8Array): void {
     const step = align === 8 ? 8 : 4;
     const pad = (n: number) => (n + step - 1) & ~(step - 1);
     const end = offset + size;
@@ -330,7 +333,8 @@ export class ElfFile {
         throw new ElfError(this.name, `note in ${source} has sizes past its end (namesz ${namesz}, descsz ${descsz})`);
       }
       const name = namesz === 0 ? '' : this.reader.cString(nameAt, nameAt + namesz);
-      out.push({ name, type, desc: this.bytes.subarray(descAt, descAt + descsz), source });
+      const desc = contents ? contents.subarray(descAt - offset, descAt - offset + descsz) : this.bytes.subarray(descAt, descAt + descsz);
+      out.push({ name, type, desc, source });
       at = descAt + pad(descsz);
     }
   }

@@ -4,6 +4,7 @@
 import * as C from './constants';
 import { relocTypeName } from './relocTypes';
 import type { ElfFile } from './elfFile';
+import { relocatedSectionData } from './relocatedData';
 import type { ElfNote, ElfSection, ElfSymbol } from './types';
 
 const hex = (v: bigint | number, width: number) => v.toString(16).padStart(width, '0');
@@ -141,7 +142,9 @@ export function formatSymbols(f: ElfFile): string {
     for (const s of symbols) {
       const type = SYMBOL_TYPES[s.type] ?? (s.type === C.STT_GNU_IFUNC ? 'IFUNC' : `<unknown>: ${s.type}`);
       const bind = SYMBOL_BINDS[s.bind] ?? (s.bind === C.STB_GNU_UNIQUE ? 'UNIQUE' : `<unknown>: ${s.bind}`);
-      out += `${String(s.index).padStart(6)}: ${hex(s.value, 16)} ${String(s.size).padStart(5)} ${type.padEnd(7)} ` +
+      // readelf's DEC_5: decimal when it fits in five digits, else hexadecimal.
+      const size = s.size <= 99999 ? String(s.size).padStart(5) : `0x${hex(s.size, 0)}`;
+      out += `${String(s.index).padStart(6)}: ${hex(s.value, 16)} ${size} ${type.padEnd(7)} ` +
         `${bind.padEnd(6)} ${VISIBILITIES[s.visibility].padEnd(7)} ${symbolIndexName(s.shndx).padStart(4)} ${displaySymbolName(f, s)}\n`;
     }
   }
@@ -190,7 +193,7 @@ function noteDescription(n: ElfNote): string {
 export function formatNotes(f: ElfFile): string {
   let out = '';
   let source = '';
-  for (const n of f.notes()) {
+  for (const n of f.notes((s) => relocatedSectionData(f, s))) {
     if (n.source !== source) {
       source = n.source;
       out += `\nDisplaying notes found in: ${source}\n`;

@@ -9,13 +9,16 @@ export const REPO_ROOT = findRepoRoot(__dirname);
 export const FIXTURES = path.join(REPO_ROOT, 'fixtures');
 export const GOLDEN = path.join(REPO_ROOT, 'test', 'golden');
 
-/** Every ELF file under fixtures/ (*.o and *.elf), relative to fixtures/, sorted. */
+/**
+ * Every committed ELF file under fixtures/ (*.o and *.elf), relative to fixtures/, sorted.
+ * Build directories (ignored by git, absent from a fresh clone) are skipped.
+ */
 export function fixtureElfFiles(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+      if (entry.isDirectory() && entry.name !== 'build') walk(full);
       else if (/\.(o|elf)$/.test(entry.name)) out.push(path.relative(FIXTURES, full));
     }
   };
