@@ -48,11 +48,9 @@ function decodeInstructions(ctx: CheckContext): void {
     if (sec.name !== '.altinstr_replacement' && sec.name !== '.altinstr_aux' && !sec.name.startsWith('.discard.')) sec.text = true;
     if (sec.name === '.noinstr.text' || sec.name === '.entry.text' || sec.name.startsWith('.text.__x86.')) sec.noinstr = true;
     const data = sec.type === C.SHT_NOBITS ? new Uint8Array(sec.size) : sec.data;
-    const { insns, badOffset } = decodeSection(data, {
-      symbolTypeAt: (off) => findSymbolContaining(sec, off)?.type ?? -1,
-    });
     sec.insnAt = new Int32Array(sec.size);
-    for (const d of insns) {
+    const insnAt = sec.insnAt;
+    const badOffset = decodeSection(data, { symbolTypeAt: (off) => findSymbolContaining(sec, off)?.type ?? -1 }, (d) => {
       if (d.invalidLea) ctx.rep.warn(MSG.invalidLea(sec.name, d.offset));
       const insn = new Instruction(sec, d.offset, d.len, d.ops);
       insn.type = d.type;
@@ -62,8 +60,8 @@ function decodeInstructions(ctx: CheckContext): void {
       insn.idx = file.insns.length;
       file.insns.push(insn);
       sec.insns.push(insn);
-      sec.insnAt[d.offset] = sec.insns.length;
-    }
+      insnAt[d.offset] = sec.insns.length;
+    });
     if (badOffset >= 0) {
       ctx.rep.warn(MSG.cantDecode(sec.name, badOffset));
       throw new FatalError('decode');

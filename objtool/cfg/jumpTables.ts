@@ -9,7 +9,7 @@ import type { CheckContext } from '../model/context';
 import type { Instruction } from '../model/instruction';
 import { FatalError, findSymbolContaining, ObjReloc, ObjSymbol } from '../model/objectFile';
 import { MSG } from '../report/warnings';
-import { funcInsns } from './noreturns';
+import { nextInsnSameFunc } from './noreturns';
 import { insnReloc } from './destinations';
 
 /** arch_find_switch_table() */
@@ -53,7 +53,7 @@ function findJumpTable(ctx: CheckContext, func: ObjSymbol, orig: Instruction): O
 
 function markFuncJumpTables(ctx: CheckContext, func: ObjSymbol): void {
   let last: Instruction | null = null;
-  for (const insn of funcInsns(ctx, func)) {
+  for (let insn = ctx.file.findInsn(func.sec, func.offset); insn; insn = nextInsnSameFunc(ctx, insn)) {
     if (!last) last = insn;
     if (insn.type === InsnType.JUMP_UNCONDITIONAL && insn.jumpDest && insn.offset > last.offset &&
         insn.jumpDest.offset > insn.offset && !insn.jumpDest.firstJumpSrc) {
@@ -96,7 +96,9 @@ export function addJumpTableAlts(ctx: CheckContext): void {
     for (const func of sec.symbols) {
       if (func.type !== C.STT_FUNC) continue;
       markFuncJumpTables(ctx, func);
-      for (const insn of funcInsns(ctx, func)) if (insn.jumpTable) addJumpTable(ctx, insn, insn.jumpTable);
+      for (let insn = ctx.file.findInsn(func.sec, func.offset); insn; insn = nextInsnSameFunc(ctx, insn)) {
+        if (insn.jumpTable) addJumpTable(ctx, insn, insn.jumpTable);
+      }
     }
   }
 }

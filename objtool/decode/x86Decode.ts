@@ -26,16 +26,31 @@ export interface DecodeContext {
 
 /** Shared by every instruction without stack operations (never mutated). */
 export const NO_OPS: StackOp[] = [];
+// Operation lists shared by every instruction of the same form (ops are never mutated, only
+// replaced), so the common pushes and pops allocate nothing per instruction.
+const PUSH_REG: StackOp[][] = [];
+const POP_REG: StackOp[][] = [];
+for (let r = 0; r < 16; r++) {
+  PUSH_REG.push([stackOp(OpDest.PUSH, 0, 0, OpSrc.REG, r, 0)]);
+  POP_REG.push([stackOp(OpDest.REG, r, 0, OpSrc.POP, 0, 0)]);
+}
+const PUSH_CONST: StackOp[] = [stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0)];
+const POP_MEM: StackOp[] = [stackOp(OpDest.MEM, 0, 0, OpSrc.POP, 0, 0)];
+const PUSHF: StackOp[] = [stackOp(OpDest.PUSHF, 0, 0, OpSrc.CONST, 0, 0)];
+const POPF: StackOp[] = [stackOp(OpDest.MEM, 0, 0, OpSrc.POPF, 0, 0)];
+const LEAVE: StackOp[] = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, CFI_BP, 0), stackOp(OpDest.REG, CFI_BP, 0, OpSrc.POP, 0, 0)];
+
+const scratch: DecodedInsn = { offset: 0, len: 0, type: InsnType.OTHER, immediate: 0, ops: [], invalidLea: false };
 
 const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]);
 
 /**
- * Decodes a whole executable section. Returns the instructions, or the offset of the
- * first instruction that cannot be decoded (objtool: "can't decode instruction at").
+ * Decodes a whole executable section, handing each instruction to `emit` (the record is
+ * reused between calls: copy what you keep). Returns -1, or the offset of the first
+ * instruction that cannot be decoded (objtool: "can't decode instruction at").
  */
-export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: DecodedInsn[]; badOffset: number } {
-  const insns: DecodedInsn[] = [];
-  if (data.length === 0) return { insns, badOffset: -1 };
+export function decodeSection(data: Uint8Array, ctx: DecodeContext, emit: (d: DecodedInsn) => void): number {
+  if (data.length === 0) return -1;
   const decoder = new Decoder(64, data, DecoderOptions.None);
   const ins = new IcedInsn();
   try {
@@ -47,13 +62,13 @@ export function decodeSection(data: Uint8Array, ctx: DecodeContext): { insns: De
         // The kernel's decoder gives opcodes that are invalid in 64-bit mode (push %es,
         // ljmp ptr16:32, aam, ...) their 32-bit form instead of failing; so does this one.
         len = legacyLength(data, offset, ins);
-        if (len === 0) return { insns, badOffset: offset };
+        if (len === 0) return offset;
         decoder.position = offset + len;
       }
-      insns.push(classify(data, offset, len, ctx));
+      emit(classify(data, offset, len, ctx));
       offset += len;
     }
-    return { insns, badOffset: -1 };
+    return -1;
   } finally {
     ins.free();
     decoder.free();
@@ -110,7 +125,12 @@ function readS32(d: Uint8Array, at: number): number {
 }
 
 function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext): DecodedInsn {
-  const out: DecodedInsn = { offset, len, type: InsnType.OTHER, immediate: 0, ops: NO_OPS };
+  const out = scratch;
+  out.offset = offset;
+  out.len = len;
+  out.type = InsnType.OTHER;
+  out.immediate = 0;
+  out.invalidLea = false;
   const end = offset + len;
   let p = offset;
   let prefix = 0;
@@ -175,22 +195,22 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
   const rmIsMemSp = mod !== 3 && !isRip && rmIsSp;
   const rmIsMemBp = mod !== 3 && !isRip && rmIsBp;
   const rmIsRegSp = mod === 3 && rm === CFI_SP;
-  const ops: StackOp[] = [];
+  let ops: StackOp[] = NO_OPS;
 
   switch (op1) {
     case 0x01:
     case 0x29:
-      if (rexW && rmIsRegSp) ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, reg, 0));
+      if (rexW && rmIsRegSp) ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, reg, 0)];
       break;
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
-      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.REG, (op1 & 7) + 8 * rexB, 0));
+      ops = PUSH_REG[(op1 & 7) + 8 * rexB];
       break;
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
-      ops.push(stackOp(OpDest.REG, (op1 & 7) + 8 * rexB, 0, OpSrc.POP, 0, 0));
+      ops = POP_REG[(op1 & 7) + 8 * rexB];
       break;
     case 0x68:
     case 0x6a:
-      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      ops = PUSH_CONST;
       break;
     case 0x80: case 0x81: case 0x82: case 0x83: {
       if (!rexW || !rmIsRegSp) break;
@@ -200,13 +220,13 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       const rawImm = imm;
       switch (reg & 7) {
         case 5:
-          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, -imm));
+          ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, -imm)];
           break;
         case 0:
-          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, imm));
+          ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, imm)];
           break;
         case 4:
-          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.AND, CFI_SP, rawImm));
+          ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.AND, CFI_SP, rawImm)];
           break;
         default:
           break;
@@ -219,7 +239,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       if (op1 === 0x89) {
         if (reg === CFI_SP) {
           if (mod === 3) {
-            ops.push(stackOp(OpDest.REG, rm, 0, OpSrc.REG, CFI_SP, 0));
+            ops = [stackOp(OpDest.REG, rm, 0, OpSrc.REG, CFI_SP, 0)];
             break;
           }
           if (isRip) break;
@@ -228,20 +248,20 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
             base = sibBase;
             if (sibIndex !== CFI_SP) break;
           }
-          ops.push(stackOp(OpDest.REG_INDIRECT, base, disp, OpSrc.REG, CFI_SP, 0));
+          ops = [stackOp(OpDest.REG_INDIRECT, base, disp, OpSrc.REG, CFI_SP, 0)];
           break;
         }
         if (rmIsRegSp) {
-          ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, reg, 0));
+          ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, reg, 0)];
           break;
         }
       }
       if (rmIsMemBp) {
-        ops.push(stackOp(OpDest.REG_INDIRECT, CFI_BP, disp, OpSrc.REG, reg, 0));
+        ops = [stackOp(OpDest.REG_INDIRECT, CFI_BP, disp, OpSrc.REG, reg, 0)];
         break;
       }
       if (rmIsMemSp) {
-        ops.push(stackOp(OpDest.REG_INDIRECT, CFI_SP, disp, OpSrc.REG, reg, 0));
+        ops = [stackOp(OpDest.REG_INDIRECT, CFI_SP, disp, OpSrc.REG, reg, 0)];
         break;
       }
       break;
@@ -249,10 +269,10 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     case 0x8b:
       if (!rexW) break;
       if (rmIsMemBp) {
-        ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_BP, disp));
+        ops = [stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_BP, disp)];
         break;
       }
-      if (rmIsMemSp) ops.push(stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_SP, disp));
+      if (rmIsMemSp) ops = [stackOp(OpDest.REG, reg, 0, OpSrc.REG_INDIRECT, CFI_SP, disp)];
       break;
     case 0x8d: {
       if (mod === 3) {
@@ -266,21 +286,21 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
         if (sibIndex !== CFI_SP) break;
       }
       if (isRip) break;
-      ops.push(stackOp(OpDest.REG, reg, 0, disp ? OpSrc.ADD : OpSrc.REG, src, disp));
+      ops = [stackOp(OpDest.REG, reg, 0, disp ? OpSrc.ADD : OpSrc.REG, src, disp)];
       break;
     }
     case 0x8f:
-      ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POP, 0, 0));
+      ops = POP_MEM;
       break;
     case 0x90:
       // 6.1 marks every 0x90 a NOP (including pause and xchg %r8,%rax).
       out.type = InsnType.NOP;
       break;
     case 0x9c:
-      ops.push(stackOp(OpDest.PUSHF, 0, 0, OpSrc.CONST, 0, 0));
+      ops = PUSHF;
       break;
     case 0x9d:
-      ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POPF, 0, 0));
+      ops = POPF;
       break;
     case 0x0f:
       if (op2 === 0x01) {
@@ -300,14 +320,13 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       } else if (op2 === 0x38 && op3 === 0xf8) {
         // ENQCMD: only a warning in objtool (reported by the caller if needed).
       } else if (op2 === 0xa0 || op2 === 0xa8) {
-        ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+        ops = PUSH_CONST;
       } else if (op2 === 0xa1 || op2 === 0xa9) {
-        ops.push(stackOp(OpDest.MEM, 0, 0, OpSrc.POP, 0, 0));
+        ops = POP_MEM;
       }
       break;
     case 0xc9:
-      ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, CFI_BP, 0));
-      ops.push(stackOp(OpDest.REG, CFI_BP, 0, OpSrc.POP, 0, 0));
+      ops = LEAVE;
       break;
     case 0xcc:
       out.type = InsnType.TRAP;
@@ -336,7 +355,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     case 0xcf:
       // sync_core()'s IRET-to-self inside a function: add $40,%rsp.
       if (ctx.symbolTypeAt(offset) === C.STT_FUNC) {
-        ops.push(stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, 40));
+        ops = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.ADD, CFI_SP, 40)];
         break;
       }
       out.type = InsnType.CONTEXT_SWITCH;
@@ -348,7 +367,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
     case 0xe8:
       out.type = InsnType.CALL;
       out.immediate = readS32(d, end - 4);
-      ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      ops = PUSH_CONST;
       break;
     case 0xfc:
       out.type = InsnType.CLD;
@@ -360,11 +379,11 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
       if (reg === 2 || reg === 3) out.type = InsnType.CALL_DYNAMIC;
       else if (reg === 4) out.type = InsnType.JUMP_DYNAMIC;
       else if (reg === 5) out.type = InsnType.CONTEXT_SWITCH;
-      else if (reg === 6) ops.push(stackOp(OpDest.PUSH, 0, 0, OpSrc.CONST, 0, 0));
+      else if (reg === 6) ops = PUSH_CONST;
       break;
     default:
       break;
   }
-  if (ops.length) out.ops = ops;
+  out.ops = ops;
   return out;
 }

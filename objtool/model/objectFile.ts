@@ -150,13 +150,19 @@ export class ObjectFile {
       const base = this.sections[rs.elf.info];
       if (!base || rs.elf.link !== this.elf.symtabSection()?.index) continue;
       base.rela = rs;
-      const list = this.elf.relocations(rs.elf);
       base.relocAt = new Map();
-      for (const r of list) {
-        const sym = this.symbols[r.symbolIndex];
+      // Read straight from the bytes (numbers, no bigint): offsets and addends of relocatable
+      // objects fit in 53 bits.
+      if (rs.elf.entsize !== 24 || rs.size % 24 !== 0) throw new FatalError(`${rs.name}: bad relocation section entry size`);
+      const dv = new DataView(rs.data.buffer, rs.data.byteOffset, rs.data.byteLength);
+      for (let at = 0; at < rs.size; at += 24) {
+        const symIdx = dv.getUint32(at + 12, true);
+        const sym = this.symbols[symIdx];
+        if (!sym) throw new FatalError(`can't find reloc entry symbol ${symIdx} for ${rs.name}`);
         const reloc: ObjReloc = {
-          index: base.relocs.length, base, offset: Number(r.offset), type: r.type, sym,
-          addend: Number(BigInt.asIntN(64, r.addend)), jumpTableStart: false,
+          index: base.relocs.length, base, offset: dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 0x100000000,
+          type: dv.getUint32(at + 8, true), sym,
+          addend: dv.getUint32(at + 16, true) + dv.getInt32(at + 20, true) * 0x100000000, jumpTableStart: false,
         };
         base.relocs.push(reloc);
         if (!base.relocAt.has(reloc.offset)) base.relocAt.set(reloc.offset, reloc);

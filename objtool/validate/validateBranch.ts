@@ -24,8 +24,23 @@ interface InsnState {
   df: boolean;
 }
 
-function copyState(s: InsnState): InsnState {
-  return { cfi: new Int32Array(s.cfi), uaccess: s.uaccess, uaccessStack: s.uaccessStack, df: s.df };
+/**
+ * States for nested walks, one per recursion depth: validate_branch() passes its state by
+ * value, and a callee's copy is dead once it returns, so depth d can always reuse slot d.
+ */
+const statePool: InsnState[] = [];
+
+function copyState(s: InsnState, depth: number): InsnState {
+  let c = statePool[depth];
+  if (!c) {
+    c = { cfi: new Int32Array(s.cfi.length), uaccess: false, uaccessStack: 0, df: false };
+    statePool[depth] = c;
+  }
+  c.cfi.set(s.cfi);
+  c.uaccess = s.uaccess;
+  c.uaccessStack = s.uaccessStack;
+  c.df = s.df;
+  return c;
 }
 
 function hasModifiedStackFrame(c: Cfi): boolean {
@@ -142,7 +157,7 @@ function propagateAltCfi(ctx: CheckContext, insn: Instruction): boolean {
   return false;
 }
 
-export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start: Instruction, state: InsnState): number {
+export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start: Instruction, state: InsnState, depth = 0): number {
   const rep = ctx.rep;
   const sec = start.sec;
   let insn = start;
@@ -206,7 +221,7 @@ export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start:
       let skipOrig = false;
       for (const alt of insn.alts) {
         if (alt.skipOrig) skipOrig = true;
-        const ret = validateBranch(ctx, func, alt.insn, copyState(state));
+        const ret = validateBranch(ctx, func, alt.insn, copyState(state, depth + 1), depth + 1);
         if (ret) {
           if (ctx.opts.backtrace) rep.backtrace(insn.sec, insn.offset, '(alt)');
           return ret;
@@ -254,7 +269,7 @@ export function validateBranch(ctx: CheckContext, func: ObjSymbol | null, start:
           const ret = validateSiblingCall(ctx, insn, state);
           if (ret) return ret;
         } else if (insn.jumpDest) {
-          const ret = validateBranch(ctx, func, insn.jumpDest, copyState(state));
+          const ret = validateBranch(ctx, func, insn.jumpDest, copyState(state, depth + 1), depth + 1);
           if (ret) {
             if (ctx.opts.backtrace) rep.backtrace(insn.sec, insn.offset, '(branch)');
             return ret;
