@@ -152,22 +152,40 @@ export class Machine {
         }
         prev = b;
         if (codeHooks.length > 0 && this.blockHooked(b)) { this.stepHooked(b, limit); continue; }
-        const insns = b.insns;
-        let n = insns.length;
-        if (limit - retired < n) n = limit - retired;
         // Inside an STI / MOV SS shadow: run one instruction, then look at interrupts again.
-        if (c.shadowUntil >= c.icount) n = 1;
+        const shadow = c.shadowUntil >= c.icount;
         // RFLAGS.TF: single-step, #DB (trap) after each instruction.
-        if ((c.flags.bits & TF) !== 0) { this.singleStep(insns[0]); prev = null; continue; }
+        if ((c.flags.bits & TF) !== 0) { this.singleStep(b.insns[0]); prev = null; continue; }
+        // Run this block and the blocks chained after it until something needs the outer loop: a
+        // handler set c.exit (mode/flag/device/SMC/host events), the next timer event or the
+        // instruction limit is reached, or the successor is not linked yet.
+        const limitIcount = limit + c.idleNs;
+        const endIcount = pit.next < limitIcount ? pit.next : limitIcount;
+        const chain = !shadow && codeHooks.length === 0;
+        let blk: Block = b;
         c.exit = false;
-        for (let i = 0; i < n; i++) {
-          const d = insns[i];
-          c.insnStart = c.rip;
-          c.rip += d.len;
-          d.fn(c, d);
-          c.icount++;
-          if (c.exit) break;
+        for (;;) {
+          const insns = blk.insns;
+          let n = insns.length;
+          if (limitIcount - c.icount < n) n = limitIcount - c.icount;
+          if (shadow) n = 1;
+          for (let i = 0; i < n; i++) {
+            const d = insns[i];
+            c.insnStart = c.rip;
+            c.rip += d.len;
+            d.fn(c, d);
+            c.icount++;
+            if (c.exit) break;
+          }
+          if (c.exit || !chain || c.icount >= endIcount) break;
+          const next = c.rip;
+          let nb: Block | null = null;
+          if (blk.linkVa0 === next && blk.linkEpoch0 === mmu.epoch && blk.linkCpl0 === c.cpl) nb = blk.linkBlock0;
+          else if (blk.linkVa1 === next && blk.linkEpoch1 === mmu.epoch && blk.linkCpl1 === c.cpl) nb = blk.linkBlock1;
+          if (nb === null || !nb.valid || nb.bits !== c.bits) break;
+          blk = nb;
         }
+        prev = blk;
       } catch (e) {
         prev = null;
         if (!this.handleThrow(e)) break;
