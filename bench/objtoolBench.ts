@@ -86,9 +86,13 @@ export function run(): void {
       if (i > 0) cpu.push((c.user + c.system) / 1000);
     }
     const ours: ProcRun[] = [];
+    const bare: ProcRun[] = [];
     const theirs: ProcRun[] = [];
+    const mod = path.join(ROOT, 'dist', 'objtool', 'objtool.js');
+    const script = `const r = require(${JSON.stringify(mod)}).runObjtool(process.argv.slice(1)); process.exitCode = r.status;`;
     for (let i = 0; i < rounds; i++) {
       if (fs.existsSync(cli)) ours.push(runProcess(process.execPath, [cli, 'objtool', ...ARGS], obj, work));
+      if (fs.existsSync(mod)) bare.push(runProcess(process.execPath, ['-e', script, '--', ...ARGS], obj, work));
       if (real) theirs.push(runProcess(real, ARGS, obj, work));
     }
     const oursMs = ours.length ? median(ours.map((r) => r.ms)) : NaN;
@@ -97,14 +101,19 @@ export function run(): void {
     const oursCpu = ours.length ? median(ours.map((r) => r.cpuMs)) : NaN;
     if (ours.length) console.log(`  klp-lab objtool process: ${oursMs.toFixed(1)} ms wall, ${oursCpu.toFixed(0)} ms CPU, ${(oursKb / 1024).toFixed(1)} MiB peak RSS`);
     else console.log(`  klp-lab objtool process: ${cli} not built (npm run build)`);
+    const bareMs = bare.length ? median(bare.map((r) => r.ms)) : NaN;
+    const bareCpu = bare.length ? median(bare.map((r) => r.cpuMs)) : NaN;
+    const bareKb = bare.length ? median(bare.map((r) => r.kb)) : NaN;
+    if (bare.length) console.log(`  objtool module alone (node -e, no CLI): ${bareMs.toFixed(1)} ms wall, ${bareCpu.toFixed(0)} ms CPU, ${(bareKb / 1024).toFixed(1)} MiB peak RSS`);
     if (theirs.length) {
       const ms = median(theirs.map((r) => r.ms));
       const kb = median(theirs.map((r) => r.kb));
       const cpuC = median(theirs.map((r) => r.cpuMs));
       console.log(`  Linux 6.1 objtool:       ${ms.toFixed(1)} ms wall, ${cpuC.toFixed(0)} ms CPU, ${(kb / 1024).toFixed(1)} MiB peak RSS`);
       if (ours.length) {
-        console.log(`  ratio (ours/C): process wall ${(oursMs / ms).toFixed(2)}x, process CPU ${(oursCpu / Math.max(cpuC, 1)).toFixed(2)}x, ` +
-          `warm in-process CPU ${(median(cpu) / Math.max(cpuC, 1)).toFixed(2)}x, peak memory ${(oursKb / kb).toFixed(2)}x`);
+        console.log(`  ratio (ours/C): CLI process wall ${(oursMs / ms).toFixed(2)}x, CPU ${(oursCpu / Math.max(cpuC, 1)).toFixed(2)}x, ` +
+          `peak memory ${(oursKb / kb).toFixed(2)}x; module process wall ${(bareMs / ms).toFixed(2)}x; ` +
+          `warm in-process CPU vs C wall ${(median(cpu) / ms).toFixed(2)}x (GNU time's CPU figures have 10 ms resolution)`);
       }
     }
   }
