@@ -13,7 +13,7 @@
 
 import * as C from '../elf/constants';
 import { decodeSection } from './decode/x86Decode';
-import { addDeadEnds, addIgnores, makeFuncCfi, readRetpolineHints, readUnwindHints } from './cfg/annotations';
+import { addDeadEnds, addIgnores, makeFuncCfi, readIntraFunctionCalls, readRetpolineHints, readUnwindHints } from './cfg/annotations';
 import { validateSls } from './validate/validateSls';
 import { addCallDestinations, addJumpDestinations } from './cfg/destinations';
 import { addJumpTableAlts } from './cfg/jumpTables';
@@ -108,6 +108,8 @@ function decodeSections(ctx: CheckContext, funcCfi: Cfi): void {
   const f = ctx.file;
   ctx.stats?.push('jl\\\tNOP\tJMP', `short:\t${f.jlNopShort}\t${f.jlShort}`, `long:\t${f.jlNopLong}\t${f.jlLong}`);
   addJumpDestinations(ctx);
+  // Before add_call_destinations(): it turns annotated CALLs into JUMPs.
+  readIntraFunctionCalls(ctx);
   addCallDestinations(ctx);
   addDeadEnds(ctx);
   addJumpTableAlts(ctx);

@@ -177,3 +177,29 @@ export function readRetpolineHints(ctx: CheckContext): void {
     insn.retpolineSafe = true;
   }
 }
+
+/**
+ * read_intra_function_calls(): ANNOTATE_INTRA_FUNCTION_CALL sites become jumps that keep
+ * the call's push (add_call_destinations() would otherwise strip it).
+ */
+export function readIntraFunctionCalls(ctx: CheckContext): void {
+  const name = '.rela.discard.intra_function_calls';
+  const base = relaSection(ctx, name);
+  if (!base) return;
+  for (const reloc of base.relocs) {
+    if (reloc.sym.type !== C.STT_SECTION || !reloc.sym.sec) fail(ctx, MSG.relocSymType(name));
+    const insn = ctx.file.findInsn(reloc.sym.sec, reloc.addend);
+    if (!insn) fail(ctx, 'bad .discard.intra_function_call entry');
+    if (insn.type !== InsnType.CALL) {
+      ctx.rep.warnFunc(insn.sec, insn.offset, 'intra_function_call not a direct call');
+      throw new FatalError('intra_function_call');
+    }
+    insn.type = InsnType.JUMP_UNCONDITIONAL;
+    const destOff = insn.offset + insn.len + insn.immediate;
+    insn.jumpDest = ctx.file.findInsn(insn.sec, destOff);
+    if (!insn.jumpDest) {
+      ctx.rep.warnFunc(insn.sec, insn.offset, `can't find call dest at ${insn.sec.name}+0x${destOff.toString(16)}`);
+      throw new FatalError('intra_function_call');
+    }
+  }
+}
