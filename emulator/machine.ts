@@ -25,6 +25,9 @@ import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
 import { RegisterId, readRegister, writeRegister } from './registerIds';
 import { CallStackTruth } from './truth/callStacks';
 import { setTruthHandlers } from './exec/dispatch';
+import * as mv from './exec/dataMove';
+import * as ctl from './exec/control';
+import * as fast from './exec/aluFast';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
 
@@ -173,7 +176,24 @@ export class Machine {
             const d = insns[i];
             c.insnStart = c.rip;
             c.rip += d.len;
-            d.fn(c, d);
+            switch (d.op) {
+              case 0: d.fn(c, d); break;
+              case 1: mv.movR64R64(c, d); break;
+              case 2: mv.movR64M(c, d); break;
+              case 3: mv.movMR64(c, d); break;
+              case 4: ctl.jcc(c, d); break;
+              case 5: fast.addR64R64(c, d); break;
+              case 6: fast.addR64I(c, d); break;
+              case 7: fast.cmpR64R64(c, d); break;
+              case 8: fast.cmpR64I(c, d); break;
+              case 9: fast.testR64R64(c, d); break;
+              case 10: fast.subR64R64(c, d); break;
+              case 11: fast.xorR32R32(c, d); break;
+              case 12: mv.movR32R32(c, d); break;
+              case 13: mv.movR32M(c, d); break;
+              case 14: fast.cmpR32I(c, d); break;
+              default: fast.testR32R32(c, d); break;
+            }
             c.icount++;
             if (c.exit) break;
           }

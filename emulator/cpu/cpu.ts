@@ -105,9 +105,28 @@ export class Cpu implements PagingRegs {
     return ((this.regs.u32[RSP << 1] + offset) >>> 0) + this.segBase[SS];
   }
   push64(lo: number, hi: number): void {
+    const u = this.regs.u32;
+    if (this.bits === 64) {
+      // 64-bit mode fast path: write first (a fault leaves RSP untouched), then RSP -= 8 on the halves.
+      const spLo = u[RSP << 1], spHi = u[(RSP << 1) | 1];
+      this.mmu.write64((spHi | 0) * 4294967296 + spLo - 8, lo, hi);
+      u[RSP << 1] = spLo - 8;
+      if (spLo < 8) u[(RSP << 1) | 1] = spHi - 1;
+      return;
+    }
     const va = this.spAddr(-8);
     this.mmu.write64(va, lo, hi);
     this.addSp(-8);
+  }
+  /** POP of 8 bytes in 64-bit mode: low half returned, high half in mmu.hi. */
+  pop64(): number {
+    const u = this.regs.u32;
+    const spLo = u[RSP << 1], spHi = u[(RSP << 1) | 1];
+    const lo = this.mmu.read64((spHi | 0) * 4294967296 + spLo);
+    const nlo = spLo + 8;
+    u[RSP << 1] = nlo;
+    if (nlo > 0xffffffff) u[(RSP << 1) | 1] = spHi + 1;
+    return lo;
   }
   push32(v: number): void {
     const va = this.spAddr(-4);

@@ -64,6 +64,8 @@ export class Insn {
   bits: number;
   /** 1 when the memory operand can use ea()'s fast path (64-bit addressing, no FS/GS). */
   eaFast: number;
+  /** Small id of a hot handler the run loop calls directly (so V8 can inline it); 0 = call fn. */
+  op: number;
 
   constructor() {
     this.fn = noHandler;
@@ -74,6 +76,6 @@ export class Insn {
     this.base = -1; this.index = -1; this.scale = 1; this.dispLo = 0; this.dispHi = 0; this.disp = 0;
     this.ripRel = 0; this.seg = 3; this.asz = 8; this.msize = 0;
     this.immLo = 0; this.immHi = 0; this.imm2 = 0; this.target = 0;
-    this.cc = -1; this.rep = 0; this.lock = 0; this.ssz = 8; this.end = 0; this.bits = 64; this.eaFast = 0;
+    this.cc = -1; this.rep = 0; this.lock = 0; this.ssz = 8; this.end = 0; this.bits = 64; this.eaFast = 0; this.op = 0;
   }
 }

@@ -58,6 +58,13 @@ function pushReturn(c: Cpu, s: number): void {
 
 export function ret(c: Cpu, d: Insn): void {
   const s = d.ssz;
+  if (s === 8 && c.bits === 64 && d.k0 === 0) {
+    const lo = c.pop64(), hi = c.mmu.hi;
+    const v = (hi | 0) * 4294967296 + lo;
+    if (v < -0x800000000000 || v >= 0x800000000000) { c.addSp(-8); throw new GuestFault(GP, 0); }
+    c.rip = v;
+    return;
+  }
   const lo = c.mmu.read(s, c.spAddr(0)), hi = s === 8 ? c.mmu.hi : 0;
   setRip(c, lo, hi);
   c.addSp(s + (d.k0 !== 0 ? d.immLo & 0xffff : 0));

@@ -164,8 +164,22 @@ const FAST: [Handler, number, number, Handler][] = [
   [alu.andRm, 4, 3, fast.andR32I],
 ];
 
+/**
+ * Hot handlers the run loop calls by id (a direct call V8 can inline) instead of through Insn.fn
+ * (megamorphic). Index = Insn.op; must match the switch in machine.ts.
+ */
+export const HOT_HANDLERS: Handler[] = [unimplemented, mv.movR64R64, mv.movR64M, mv.movMR64, ctl.jcc,
+  fast.addR64R64, fast.addR64I, fast.cmpR64R64, fast.cmpR64I, fast.testR64R64, fast.subR64R64, fast.xorR32R32,
+  mv.movR32R32, mv.movR32M, fast.cmpR32I, fast.testR32R32];
+
 /** Pick a specialised handler for the hottest operand forms (called by the decoder after conversion). */
 export function specialise(d: Insn): void {
+  specialiseForm(d);
+  const i = HOT_HANDLERS.indexOf(d.fn);
+  d.op = i > 0 ? i : 0;
+}
+
+function specialiseForm(d: Insn): void {
   if (d.k0 === 1 && (d.k1 === 1 || d.k1 === 3) && d.k2 === 0 && d.lock === 0 && (d.size === 8 || d.size === 4) &&
     (d.k1 !== 1 || d.s1 === d.size)) {
     for (const [g, size, k, h] of FAST) if (d.fn === g && d.size === size && d.k1 === k) { d.fn = h; return; }

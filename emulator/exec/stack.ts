@@ -37,8 +37,8 @@ export function pop(c: Cpu, d: Insn): void {
 }
 
 export function popR64(c: Cpu, d: Insn): void {
-  const lo = c.mmu.read64(c.spAddr(0)), hi = c.mmu.hi;
-  c.addSp(8);
+  if (c.bits !== 64) { pop(c, d); return; }
+  const lo = c.pop64(), hi = c.mmu.hi;
   const u = c.regs.u32;
   u[d.r0 << 1] = lo; u[(d.r0 << 1) | 1] = hi;
 }
