@@ -24,7 +24,6 @@ import type { Insn } from './decode/insn';
 import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
 import { RegisterId, readRegister, writeRegister } from './registerIds';
 import { CallStackTruth } from './truth/callStacks';
-import { setTruthHandlers } from './exec/dispatch';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
@@ -334,7 +333,7 @@ export class Machine {
       this.cpu.truth = this.truth;
       this.intr.onFrame = (v, sp, cpl) => this.truth!.onInterrupt(v, sp, cpl);
       this.intr.onIret = (sp) => this.truth!.onIret(sp);
-      setTruthHandlers(true);
+      this.cache.decoder.truth = true;
       this.cache.clear();
     }
     return this.truth;

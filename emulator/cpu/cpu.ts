@@ -57,6 +57,9 @@ export class Cpu implements PagingRegs {
   /** TSC = retired instructions + tscOffset (1 instruction = 1 ns at a 1 GHz TSC). */
   tscOffset = 0;
 
+  /** SSE control/status (only stored: no SSE arithmetic is implemented). */
+  mxcsr = 0x1f80;
+
   cpl = 0;
   /** 64 when CS.L in long mode, else 32. */
   bits = 32;

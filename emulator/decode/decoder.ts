@@ -85,6 +85,8 @@ function signed64(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
 export class InsnDecoder {
   private readonly instr = new Instruction();
   decoded = 0;
+  /** Use the ground-truth call/ret handlers (Machine.enableTruth). */
+  truth = false;
 
   /**
    * Decode instructions from `bytes` (which start at virtual address `va`) until a block end, the
@@ -187,7 +189,7 @@ export class InsnDecoder {
     const fc = ins.flowControl;
     if (fc !== FlowControl.Next) d.end = END_BRANCH;
     else if (ins.isPrivileged || SERIALIZING.has(d.mnemonic)) d.end = END_SERIALIZING;
-    d.fn = handlerFor(code, d.mnemonic);
+    d.fn = handlerFor(code, d.mnemonic, this.truth);
     specialise(d);
     if (ECX_COUNTER.has(code)) d.asz = 4;
     return d;

@@ -136,14 +136,13 @@ build();
 function callRelT(c: Cpu, d: Insn): void { ctl.callRel(c, d); c.truth!.onCall(c.insnStart, c.rip); }
 function callRmT(c: Cpu, d: Insn): void { ctl.callRm(c, d); c.truth!.onCall(c.insnStart, c.rip); }
 function retT(c: Cpu, d: Insn): void { ctl.ret(c, d); c.truth!.onRet(); }
-let truthOn = false;
-/** Switch call/ret handlers to the ground-truth variants (the caller flushes decoded blocks). */
-export function setTruthHandlers(on: boolean): void { truthOn = on; }
-
-/** Handler for a decoded instruction: the Code rule, else the mnemonic rule, else #UD + count. */
-export function handlerFor(code: number, mnemonic: number): Handler {
+/**
+ * Handler for a decoded instruction: the Code rule, else the mnemonic rule, else #UD + count. With
+ * `truth`, call/ret get the ground-truth variants (set per machine by its decoder).
+ */
+export function handlerFor(code: number, mnemonic: number, truth = false): Handler {
   const h = table[code] ?? byMnemonic[mnemonic] ?? unimplemented;
-  if (truthOn) {
+  if (truth) {
     if (h === ctl.callRel) return callRelT;
     if (h === ctl.callRm) return callRmT;
     if (h === ctl.ret) return retT;

@@ -172,6 +172,10 @@ export function pmovmskb(c: Cpu, d: Insn): void {
   c.regs.write(d.size, d.r0, m, 0);
 }
 
-let mxcsr = 0x1f80;
-export function ldmxcsr(c: Cpu, d: Insn): void { check(c); mxcsr = c.mmu.read32(ea(c, d)); if (mxcsr & 0xffff0000) throw new GuestFault(GP, 0); }
-export function stmxcsr(c: Cpu, d: Insn): void { check(c); c.mmu.write32(ea(c, d), mxcsr); }
+export function ldmxcsr(c: Cpu, d: Insn): void {
+  check(c);
+  const v = c.mmu.read32(ea(c, d));
+  if (v & 0xffff0000) throw new GuestFault(GP, 0);
+  c.mxcsr = v;
+}
+export function stmxcsr(c: Cpu, d: Insn): void { check(c); c.mmu.write32(ea(c, d), c.mxcsr); }

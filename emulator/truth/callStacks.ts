@@ -4,8 +4,8 @@
  * Stacks are identified by their aligned region (THREAD_SIZE-style, `stackSize` bytes), so a context
  * switch (RSP moving to another task's stack) needs no special event: each stack keeps its own chain.
  *
- * It is off by default; Machine.enableTruth() swaps the call/ret handlers for instrumented ones
- * (exec/dispatch.ts setTruthHandlers) and flushes the block cache, so the default path pays nothing.
+ * It is off by default; Machine.enableTruth() makes that machine's decoder pick instrumented call/ret
+ * handlers (exec/dispatch.ts handlerFor) and flushes its block cache, so the default path pays nothing.
  * Only CPL 0 activity is tracked (user stacks are not kernel stacks).
  */
 import type { Cpu } from '../cpu/cpu';
