@@ -8,7 +8,6 @@ import type { Machine, RunResult } from './machine';
 import { GPR_NAMES } from './cpu/registers';
 import { SEG_NAMES } from './cpu/modes';
 import { EXCEPTION_NAMES } from './interrupts/guestFault';
-import { unimplementedCounts } from './exec/dispatch';
 
 function hex(v: number | bigint, width = 16): string {
   const b = typeof v === 'bigint' ? v : BigInt.asUintN(64, BigInt(Math.trunc(v)));
@@ -53,6 +52,7 @@ export function formatReport(m: Machine, r: RunResult, seed?: number): string {
       lines.push(`  @${e.icount} ${name}${e.errorCode >= 0 ? ` error 0x${e.errorCode.toString(16)}` : ''} rip ${hex(e.rip)} cpl ${e.cpl}${e.vector === 14 ? ` cr2 ${hex(e.cr2)}` : ''}`);
     }
   }
+  const unimplementedCounts = c.unimplemented;
   if (unimplementedCounts.size > 0) {
     lines.push('unimplemented instructions (raised #UD): ' +
       [...unimplementedCounts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} x${v}`).join(', '));

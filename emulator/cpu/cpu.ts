@@ -57,6 +57,8 @@ export class Cpu implements PagingRegs {
   /** TSC = retired instructions + tscOffset (1 instruction = 1 ns at a 1 GHz TSC). */
   tscOffset = 0;
 
+  /** Unimplemented instructions met, by mnemonic ('(bad)' for undecodable bytes): they raised #UD. */
+  readonly unimplemented = new Map<string, number>();
   /** SSE control/status (only stored: no SSE arithmetic is implemented). */
   mxcsr = 0x1f80;
 

@@ -22,13 +22,12 @@ import * as sse from './sseMove';
 import { cpuid } from './cpuid';
 import * as fast from './aluFast';
 
-/** Counts of unimplemented instructions by mnemonic (reported by the run report). */
-export const unimplementedCounts = new Map<string, number>();
 let mnemonicNames: string[] = [];
 
-export function unimplemented(_c: Cpu, d: Insn): void {
+/** Unimplemented (or invalid) instruction: count it by mnemonic on the machine (run report), raise #UD. */
+export function unimplemented(c: Cpu, d: Insn): void {
   const name = d.code === 0 ? '(bad)' : (mnemonicNames[d.mnemonic] ?? String(d.mnemonic)).toLowerCase();
-  unimplementedCounts.set(name, (unimplementedCounts.get(name) ?? 0) + 1);
+  c.unimplemented.set(name, (c.unimplemented.get(name) ?? 0) + 1);
   throw new GuestFault(UD);
 }
 
