@@ -24,6 +24,7 @@ import type { Insn } from './decode/insn';
 import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
 import { RegisterId, readRegister, writeRegister } from './registerIds';
 import { CallStackTruth } from './truth/callStacks';
+import { CpuContext, saveContext, restoreContext } from './cpu/context';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
@@ -338,6 +339,11 @@ export class Machine {
     }
     return this.truth;
   }
+
+  // ---- context -------------------------------------------------------------------------------------------
+  /** Snapshot of every CPU register (not memory, devices or time), for contextRestore. */
+  contextSave(): CpuContext { return saveContext(this.cpu); }
+  contextRestore(ctx: CpuContext): void { restoreContext(this.cpu, ctx); }
 
   // ---- registers and memory ------------------------------------------------------------------------
   regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }

@@ -280,6 +280,22 @@ describe('host API', () => {
     expect(r.exitStatus).toBe(7);
     expect(io).toEqual(['out f4 3']);
   });
+  test('context save and restore bring every register back', () => {
+    const m = machine([0x48, 0xff, 0xc0, 0x0f, 0x01, 0xf8, 0xeb, 0xf9]); // 1: inc rax; swapgs; jmp 1b
+    m.regWrite('gs_base', 0x1000n); m.regWrite('kernel_gs_base', 0x2000n);
+    m.run(3);
+    const ctx = m.contextSave();
+    const before = m.regRead('rax'), gs = m.regRead('gs_base'), fl = m.regRead('rflags');
+    m.run(31);
+    expect(m.regRead('rax')).not.toBe(before);
+    m.contextRestore(ctx);
+    expect(m.regRead('rax')).toBe(before);
+    expect(m.regRead('gs_base')).toBe(gs);
+    expect(m.regRead('rflags')).toBe(fl);
+    expect(m.regRead('rip')).toBe(BigInt(CODE));
+    m.run(3);
+    expect(m.regRead('rax')).toBe(before + 1n);
+  });
   test('virtual and physical memory access', () => {
     const m = machine([0xf4]);
     expect(m.virtWrite(0x200010, Uint8Array.from([1, 2, 3]))).toBe(true);
