@@ -281,7 +281,7 @@ describe('host API', () => {
     expect(io).toEqual(['out f4 3']);
   });
   test('context save and restore bring every register back', () => {
-    const m = machine([0x48, 0xff, 0xc0, 0x0f, 0x01, 0xf8, 0xeb, 0xf9]); // 1: inc rax; swapgs; jmp 1b
+    const m = machine([0x48, 0xff, 0xc0, 0x0f, 0x01, 0xf8, 0xeb, 0xf8]); // 1: inc rax; swapgs; jmp 1b
     m.regWrite('gs_base', 0x1000n); m.regWrite('kernel_gs_base', 0x2000n);
     m.run(3);
     const ctx = m.contextSave();
