@@ -87,6 +87,9 @@ function legacyLength(data: Uint8Array, offset: number, ins: IcedInsn): number {
     rex = 1;
     p++;
   }
+  // lea with a register operand (ModRM mod 3): no decoder accepts it, the kernel's decodes it
+  // by its shape and objtool only warns "invalid LEA encoding".
+  if (p + 1 < data.length && data[p] === 0x8d && data[p + 1] >> 6 === 3) return p + 2 - offset;
   const prefixes = data.subarray(offset, p - rex);
   const rest = data.subarray(p, Math.min(data.length, p + 15));
   const buf = new Uint8Array(prefixes.length + rest.length);
