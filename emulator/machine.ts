@@ -112,6 +112,7 @@ export class Machine {
     const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
     let prev: Block | null = null;
+    let idleEvents = 0;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -123,6 +124,7 @@ export class Machine {
           const vector = pic.acknowledge();
           this.intr.raise(new GuestFault(vector), EV_EXTERNAL);
           prev = null;
+          idleEvents = 0;
           continue;
         }
         if (c.halted) {
@@ -131,7 +133,13 @@ export class Machine {
             this.stopMessage = (c.flags.bits & IF) === 0 ? 'HLT with interrupts disabled' : 'HLT with no timer armed';
             break;
           }
-          // Advance virtual time to the next timer event.
+          // Advance virtual time to the next timer event. If many timer events pass without any
+          // interrupt being taken (IRQ 0 masked in the PIC), nothing can ever wake the CPU.
+          if (++idleEvents > 10000) {
+            c.stopReason = STOP_HALTED;
+            this.stopMessage = 'HLT: 10000 timer events passed without an interrupt being delivered (IRQ masked?)';
+            break;
+          }
           const skip = Math.max(0, pit.next - c.icount);
           c.icount += skip; c.idleNs += skip;
           continue;

@@ -257,6 +257,23 @@ describe('timer interrupts through the PIC', () => {
   });
 });
 
+describe('halt', () => {
+  test('HLT with the timer IRQ masked stops the machine instead of spinning', () => {
+    const m = machine([0xfb, 0xf4, 0xeb, 0xfd]); // sti; 1: hlt; jmp 1b
+    for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xff], [0x43, 0x34], [0x40, 0x9c], [0x40, 0x2e]]) m.io.write(p, 1, v);
+    const r = m.run(1000);
+    expect(r.reason).toBe(STOP_HALTED);
+    expect(r.message).toMatch(/IRQ masked/);
+  });
+  test('HLT with interrupts disabled stops the machine', () => {
+    const m = machine([0xfa, 0xf4]); // cli; hlt
+    const r = m.run(1000);
+    expect(r.reason).toBe(STOP_HALTED);
+    expect(r.message).toBe('HLT with interrupts disabled');
+    expect(r.instructions).toBe(2);
+  });
+});
+
 describe('host API', () => {
   test('a code hook can pause before an instruction; run resumes there', () => {
     const m = machine([0x90, 0x90, 0xb8, 0x05, 0, 0, 0, 0xf4]); // nop; nop; mov eax, 5; hlt
