@@ -273,8 +273,10 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
-    // The first instruction crosses into an unmapped page: the fetch faults there.
+    // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
+    // block must not stay cached (it would decode differently once the page is mapped).
     if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {
+      this.cache.invalidatePage(phys >>> 12);
       c.mmu.translateExec(va + pageLeft);
     }
     return b;

@@ -193,6 +193,31 @@ describe('single-step', () => {
   });
 });
 
+describe('instruction fetch', () => {
+  test('an instruction crossing into a not-present page raises #PF for that page, and runs once it is mapped', () => {
+    // Split 0x400000-0x5fffff into 4 KiB pages with 0x401000 absent; `mov rax, imm64` starts 2 bytes
+    // before the page end.
+    const m = machine([0x48, 0xb8], 0x400ffe);
+    const PT = 0x4000, dv = m.mem.dv;
+    for (let i = 0; i < 512; i++) { dv.setUint32(PT + 8 * i, (0x400000 + i * 4096) | 7, true); dv.setUint32(PT + 8 * i + 4, 0, true); }
+    dv.setUint32(PT + 8, 0, true);
+    dv.setUint32(PD_PADDR + 16, PT | 7, true);
+    m.cpu.mmu.flush();
+    put(m, 0x401000, [1, 2, 3, 4, 5, 6, 7, 8, 0xf4]);
+    gate(m, 14, 0x100500);
+    put(m, 0x100500, [0xf4]);
+    expect(m.run(10).reason).toBe(STOP_HALTED);
+    expect(m.intr.recent.map((e) => e.vector)).toEqual([14]);
+    expect(m.cpu.cr2).toBe(0x401000);
+    // Map the page and retry the instruction.
+    dv.setUint32(PT + 8, 0x401000 | 7, true);
+    m.cpu.mmu.flush();
+    m.regWrite('rip', 0x400ffen); m.regWrite('rsp', 0x80000n); m.cpu.halted = false;
+    expect(m.run(10).reason).toBe(STOP_HALTED);
+    expect(m.regRead('rax')).toBe(0x0807060504030201n);
+  });
+});
+
 describe('self-modifying code', () => {
   test('a store into the current block changes the next instruction', () => {
     const m = machine([
