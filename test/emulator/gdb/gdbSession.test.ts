@@ -382,3 +382,18 @@ describe('server', () => {
     expect((await server.done).how).toBe('exit');
   });
 });
+
+describe('runUnderGdb (the entry point for `klp-lab run --gdb`)', () => {
+  test('reports the listening port and the guest tasks, runs to the end without a client', async () => {
+    const { startGdbStub } = await import('../../../emulator/gdb/runUnderGdb');
+    const m = new Machine({ onConsole: () => undefined });
+    const bytes = fs.readFileSync(KERNEL);
+    loadPvh(m, bytes, KERNEL);
+    const lines: string[] = [];
+    const server = await startGdbStub(m, bytes, KERNEL, { port: 0, log: (l) => lines.push(l) });
+    expect(lines[0]).toBe(`gdb: listening on 127.0.0.1:${server.port}; guest tasks appear as threads`);
+    const r = await server.done;
+    expect(r.how).toBe('exit');
+    expect(r.exitStatus & 1).toBe(1);
+  });
+});
