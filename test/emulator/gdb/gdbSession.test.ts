@@ -302,6 +302,32 @@ describe('threads and monitor', () => {
     expect(h.one('g').slice(0, 16)).not.toContain('x');
   });
 
+  test('a corrupt task list (cycle, non-canonical or unmapped next) gives a bounded thread list', async () => {
+    const h = new Harness(KERNEL);
+    h.one(`Z0,${hex64(h.sym('cpu_startup_entry'))},1`);
+    await h.resume('c');
+    const good = h.one('qfThreadInfo').slice(1).split(',');
+    expect(good.length).toBeGreaterThan(2);
+    const init = h.sym('init_task'), tasksOff = h.sym('TASK_tasks'), nextOff = h.sym('LIST_next');
+    const va = (a: bigint): number => Number(BigInt.asIntN(64, a));
+    const next = va(init + tasksOff + nextOff);
+    const saved = h.m.virtRead(next, 8)!;
+    const put = (v: bigint): void => { expect(h.m.virtWrite(next, Buffer.from(BigInt.asUintN(64, v).toString(16).padStart(16, '0'), 'hex').reverse())).toBe(true); };
+    const second = Buffer.from(saved).readBigUInt64LE(0);
+    // the second task's next points back at itself: a cycle that never reaches the head
+    const secondNext = va(second + nextOff);
+    const saved2 = h.m.virtRead(secondNext, 8)!;
+    expect(h.m.virtWrite(secondNext, saved)).toBe(true);
+    expect(h.one('qfThreadInfo').slice(1).split(',')).toEqual(good.slice(0, 2));
+    expect(h.m.virtWrite(secondNext, saved2)).toBe(true);
+    put(0x0000800000000000n); // non-canonical
+    expect(h.one('qfThreadInfo')).toBe('m1');
+    put(0x00007fff00000000n + tasksOff); // canonical but unmapped
+    expect(h.one('qfThreadInfo')).toBe('m1');
+    expect(h.m.virtWrite(next, saved)).toBe(true);
+    expect(h.one('qfThreadInfo').slice(1).split(',')).toEqual(good);
+  });
+
   test('monitor help, tasks, regs, a registered command, unknown and failing commands', () => {
     const h = new Harness(HELLO);
     h.session.monitor.register('unwind', 'unwinder traces of the selected task', (args, ctx) => `unwind ${args.join(' ')} ${ctx.tasks.length}`);
