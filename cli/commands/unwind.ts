@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { formatStudy, studyJson, runStudy, type StudyOptions } from '../../livepatch/unwind/unwindStudy';
+import { formatStudy, mergeStudies, parseStudyJson, runStudy, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
 import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
 import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
 import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
@@ -25,6 +25,7 @@ interface StudyArgs {
   unwinder: string;
   kernel: string;
   json?: string;
+  svg?: string;
   shard?: string;
   'max-insns'?: number;
 }
@@ -79,6 +80,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       .option('unwinder', { choices: ['auto', 'fp', 'orc', 'all'], default: 'auto', describe: 'which unwinders (auto: the one the image was built for)' })
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' })
       .option('json', { type: 'string', describe: 'write the counts as JSON to this file' })
+      .option('svg', { type: 'string', describe: 'write a chart of the verdicts as SVG to this file' })
       .option('shard', { type: 'string', describe: 'i/n: take every n-th sample starting at i' })
       .option('max-insns', { type: 'number', describe: 'stop points lie in [0, this) (default: the whole run)' }),
   handler: (args) => {
@@ -103,13 +105,48 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     const result = runStudy(() => boot(args.image), args.image, opts);
     if (process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(formatStudy(result) + '\n');
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify(studyJson(result), null, 2) + '\n');
+    writeOutputs(result, args.json, args.svg);
+  },
+};
+
+function writeOutputs(result: StudyResult, json?: string, svg?: string): void {
+  if (json) fs.writeFileSync(json, JSON.stringify(studyJson(result), null, 2) + '\n');
+  if (svg) fs.writeFileSync(svg, studySvg(result));
+}
+
+interface MergeArgs {
+  files: string[];
+  json?: string;
+  svg?: string;
+}
+
+const mergeCommand: CommandModule<object, MergeArgs> = {
+  command: 'merge <files..>',
+  describe: 'merge the JSON results of study shards or runs into one report',
+  builder: (y) =>
+    y
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'study JSON files' })
+      .option('json', { type: 'string', describe: 'write the merged counts as JSON to this file' })
+      .option('svg', { type: 'string', describe: 'write a chart of the merged verdicts as SVG' }),
+  handler: (args) => {
+    const parts = args.files.map((f) => {
+      try {
+        return parseStudyJson(fs.readFileSync(f, 'utf8'), f);
+      } catch (e) {
+        throw new UserError(e instanceof SyntaxError ? `${f}: not JSON (${e.message})` : (e as Error).message);
+      }
+    });
+    const images = new Set(parts.map((p) => `${p.image} ${p.version}`));
+    if (images.size > 1) throw new UserError(`cannot merge studies of different images or kernel rules: ${[...images].join(', ')}`);
+    const merged = mergeStudies(parts);
+    process.stdout.write(formatStudy(merged) + '\n');
+    writeOutputs(merged, args.json, args.svg);
   },
 };
 
 export const unwindCommand: CommandModule<object, object> = {
   command: 'unwind',
   describe: 'unwind the tasks of a stopped fixture kernel with the frame-pointer and ORC unwinders',
-  builder: (y) => y.command(studyCommand).command(atCommand),
+  builder: (y) => y.command(studyCommand).command(mergeCommand).command(atCommand),
   handler: () => undefined,
 };

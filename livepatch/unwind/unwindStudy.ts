@@ -48,6 +48,8 @@ export interface StudyResult {
   stopPoints: number;
   tasksUnwound: number;
   version: ReliableVersion;
+  /** the seeds of merged runs, when they differ (seed is then the first) */
+  seeds?: number[];
   unwinders: Partial<Record<UnwinderName, UnwinderCounts>>;
   /** function -> the objtool 6.1 warning about it (from test/golden/objtool-kernel) */
   objtoolWarnings: Record<string, string>;
@@ -180,8 +182,12 @@ export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOpt
 /** Sums studies of the same image and settings (shards, or runs with other seeds). */
 export function mergeStudies(parts: StudyResult[]): StudyResult {
   const out: StudyResult = JSON.parse(JSON.stringify(parts[0]));
+  // Shards of one study share seed and sample count; separate runs add up.
+  const shardsOfOne = parts.every((p) => p.seed === parts[0].seed && p.samples === parts[0].samples && p.shard[1] === parts[0].shard[1]);
+  const seeds = [...new Set(parts.map((p) => p.seed))];
+  if (seeds.length > 1) out.seeds = seeds;
   for (const p of parts.slice(1)) {
-    out.samples += p.samples;
+    if (!shardsOfOne) out.samples += p.samples;
     out.stopPoints += p.stopPoints;
     out.tasksUnwound += p.tasksUnwound;
     for (const [u, c] of Object.entries(p.unwinders) as [UnwinderName, UnwinderCounts][]) {
@@ -220,4 +226,58 @@ export function formatStudy(r: StudyResult): string {
     }
   }
   return lines.join('\n');
+}
+
+const CLASS_COLORS: Record<VerdictClass, string> = {
+  correct_reliable: '#4caf50',
+  refused: '#90caf9',
+  wrong_refused: '#ffb74d',
+  wrong_reliable: '#e53935',
+};
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A stacked bar per unwinder (share of task stacks in each class), as a standalone SVG. */
+export function studySvg(r: StudyResult): string {
+  const rows = Object.entries(r.unwinders) as [string, UnwinderCounts][];
+  const W = 640;
+  const barX = 60;
+  const barW = W - barX - 20;
+  const rowH = 44;
+  const top = 40;
+  const H = top + rows.length * rowH + 50;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<text x="10" y="20" font-size="14">${esc(`unwinder study: ${path.basename(r.image)}, seed ${r.seed}, ${r.tasksUnwound} task stacks at ${r.stopPoints} stop points`)}</text>`);
+  rows.forEach(([name, c], i) => {
+    const y = top + i * rowH;
+    const total = VERDICT_CLASSES.reduce((s, k) => s + c[k], 0) || 1;
+    out.push(`<text x="10" y="${y + 18}">${esc(name)}</text>`);
+    let x = barX;
+    for (const k of VERDICT_CLASSES) {
+      const w = (c[k] / total) * barW;
+      if (w > 0) out.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="26" fill="${CLASS_COLORS[k]}"><title>${k}: ${c[k]}</title></rect>`);
+      x += w;
+    }
+    out.push(`<text x="${barX}" y="${y + 40}" font-size="10">${VERDICT_CLASSES.map((k) => `${k} ${c[k]}`).join('   ')}</text>`);
+  });
+  let lx = 10;
+  const ly = H - 16;
+  for (const k of VERDICT_CLASSES) {
+    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${CLASS_COLORS[k]}"/><text x="${lx + 16}" y="${ly}">${k}</text>`);
+    lx += 150;
+  }
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** Reads a study JSON written by `klp-lab unwind study --json` (throws on a foreign file). */
+export function parseStudyJson(text: string, name: string): StudyResult {
+  const r = JSON.parse(text) as StudyResult;
+  if (typeof r !== 'object' || r === null || typeof r.image !== 'string' || typeof r.unwinders !== 'object' || !Array.isArray(r.shard)) {
+    throw new Error(`${name}: not a klp-lab unwind study result`);
+  }
+  return r;
 }
