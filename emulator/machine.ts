@@ -9,7 +9,7 @@
  */
 import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
 import { PhysicalMemory } from './memory/physicalMemory';
-import { BlockCache, Block } from './decode/blockCache';
+import { BlockCache, Block, compileBlock } from './decode/blockCache';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
@@ -38,6 +38,8 @@ export interface MachineOptions {
   onConsole?: (byte: number) => void;
   /** Longest block in instructions (1 = one instruction per block, for the configuration matrix). */
   maxBlock?: number;
+  /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
+  compileThreshold?: number;
 }
 
 export interface RunResult {
@@ -62,6 +64,7 @@ export class Machine {
   /** Console bytes written by the guest (when no onConsole sink was given). */
   readonly consoleBytes: number[] = [];
   maxBlock: number;
+  compileThreshold: number;
   stopMessage = '';
   /** Address at which a code hook asked to stop: the hook is not re-run when resuming there. */
   private resumeAt = NaN;
@@ -72,6 +75,7 @@ export class Machine {
     const cpu = new Cpu(this.mem);
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
+    this.compileThreshold = opts.compileThreshold ?? 1000;
     this.cache = new BlockCache(this.mem);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };
@@ -113,6 +117,7 @@ export class Machine {
     const codeHooks = this.hooks.code;
     let prev: Block | null = null;
     let idleEvents = 0;
+    const compileAt = this.compileThreshold > 0 ? this.compileThreshold : -1;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -180,6 +185,11 @@ export class Machine {
           let n = insns.length;
           if (limitIcount - c.icount < n) n = limitIcount - c.icount;
           if (shadow) n = 1;
+          if (n === insns.length) {
+            const f = blk.compiled;
+            if (f !== null) { f(c); n = 0; }
+            else if (++blk.execCount === compileAt) blk.compiled = compileBlock(blk);
+          }
           for (let i = 0; i < n; i++) {
             const d = insns[i];
             c.insnStart = c.rip;

@@ -8,6 +8,7 @@
 import { Insn } from './insn';
 import { InsnDecoder } from './decoder';
 import { PhysicalMemory } from '../memory/physicalMemory';
+import type { Cpu } from '../cpu/cpu';
 
 export class Block {
   valid = true;
@@ -22,6 +23,9 @@ export class Block {
   linkNext = 0;
   hookGen = -1;
   hookVa = NaN;
+  /** Executions so far (until compiled) and the compiled form of the whole block (see compileBlock). */
+  execCount = 0;
+  compiled: ((c: Cpu) => void) | null = null;
   constructor(readonly insns: Insn[], readonly phys: number, readonly bits: number, readonly pages: number[]) {}
 }
 
@@ -112,4 +116,26 @@ export class BlockCache {
     }
     this.onInvalidate();
   }
+}
+
+/**
+ * Compile a hot block into one JS function that calls each instruction's handler directly. Every
+ * generated function has its own call sites, so each handler call is monomorphic and V8 can inline it
+ * (the interpreter loop's `d.fn(c, d)` is megamorphic). Semantics are the loop's exactly: RIP and the
+ * instruction start are set per instruction, icount counts each one, and c.exit ends the block early.
+ */
+export function compileBlock(b: Block): (c: Cpu) => void {
+  const insns = b.insns;
+  const params: string[] = [];
+  const args: unknown[] = [];
+  const lines: string[] = [];
+  insns.forEach((d, i) => {
+    params.push(`h${i}`, `d${i}`);
+    args.push(d.fn, d);
+    lines.push(`c.insnStart = c.rip; c.rip += ${d.len}; h${i}(c, d${i}); c.icount++;` +
+      (i < insns.length - 1 ? ' if (c.exit) return;' : ''));
+  });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function(...params, `"use strict"; return function compiledBlock(c) {\n${lines.join('\n')}\n};`);
+  return factory(...args) as (c: Cpu) => void;
 }

@@ -1,5 +1,5 @@
 // Configuration matrix (blink's -j/-m habit): the same fixture images under one-instruction blocks,
-// memory hooks (every access through the MMU slow path, no TLB fills), and ground truth on, must give
+// block compilation at once / off, memory hooks (every access through the MMU slow path, no TLB fills), and ground truth on, must give
 // the same console output and exit status as the default configuration and as QEMU.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -7,11 +7,13 @@ import { Machine, STOP_EXIT, HOOK_MEM_READ, HOOK_MEM_WRITE } from '../../emulato
 import { loadPvh } from '../../emulator/loader/pvh';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const IMAGES = ['hello', 'exceptions', 'pagefault'];
+const IMAGES = ['hello', 'exceptions', 'pagefault', 'ring3'];
 
 type Config = { name: string; make: () => Machine; setup?: (m: Machine) => void };
 const CONFIGS: Config[] = [
   { name: 'one instruction per block', make: () => new Machine({ maxBlock: 1 }) },
+  { name: 'every block compiled at once', make: () => new Machine({ compileThreshold: 1 }) },
+  { name: 'block compilation off', make: () => new Machine({ compileThreshold: 0 }) },
   {
     name: 'memory hooks (slow path)', make: () => new Machine(),
     setup: (m) => { let n = 0; m.hookAdd(HOOK_MEM_READ | HOOK_MEM_WRITE, (() => { n++; }) as never); void n; },

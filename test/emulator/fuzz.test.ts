@@ -34,6 +34,7 @@ test(`random code never throws out of run() (seed ${SEED})`, () => {
     m.cpu.regs.setAddr(4, 0x80000);
     if (prog % 4 === 3) { m.cpu.setCpl(3); m.cpu.sel[1] = 0x33; m.cpu.sel[2] = 0x2b; }
     if (prog % 5 === 4) m.resetProtected32(0x100000); // the PVH entry state: 32-bit, paging off
+    m.compileThreshold = prog % 2 === 0 ? 1 : 1000; // half the programs through compiled blocks
     let res;
     expect(() => { res = m.run(300); }).not.toThrow();
     expect(res!.reason).not.toBe(STOP_NONE);
