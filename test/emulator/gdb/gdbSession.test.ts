@@ -78,6 +78,8 @@ class Harness {
   rip(): bigint { return this.m.regRead('rip'); }
 }
 
+jest.setTimeout(60000);
+
 const hex64 = (v: bigint): string => BigInt.asUintN(64, v).toString(16);
 
 describe('connection-level behaviour', () => {
@@ -410,16 +412,20 @@ describe('server', () => {
 });
 
 describe('runUnderGdb (the entry point for `klp-lab run --gdb`)', () => {
-  test('reports the listening port and the guest tasks, runs to the end without a client', async () => {
+  test('reports the listening port and whether guest tasks are threads; runs to the end without a client', async () => {
     const { startGdbStub } = await import('../../../emulator/gdb/runUnderGdb');
-    const m = new Machine({ onConsole: () => undefined });
-    const bytes = fs.readFileSync(KERNEL);
-    loadPvh(m, bytes, KERNEL);
-    const lines: string[] = [];
-    const server = await startGdbStub(m, bytes, KERNEL, { port: 0, log: (l) => lines.push(l) });
-    expect(lines[0]).toBe(`gdb: listening on 127.0.0.1:${server.port}; guest tasks appear as threads`);
-    const r = await server.done;
-    expect(r.how).toBe('exit');
-    expect(r.exitStatus & 1).toBe(1);
+    const start = async (image: string, wait: boolean): Promise<[string[], Awaited<ReturnType<typeof startGdbStub>>]> => {
+      const m = new Machine({ onConsole: () => undefined });
+      const bytes = fs.readFileSync(image);
+      loadPvh(m, bytes, image);
+      const lines: string[] = [];
+      return [lines, await startGdbStub(m, bytes, image, { port: 0, wait, log: (l) => lines.push(l) })];
+    };
+    const [kl, ks] = await start(KERNEL, true);
+    expect(kl[0]).toBe(`gdb: listening on 127.0.0.1:${ks.port} (waiting for gdb before running); guest tasks appear as threads`);
+    expect((await ks.close()).how).toBe('closed');
+    const [hl, hs] = await start(HELLO, false);
+    expect(hl[0]).toBe(`gdb: listening on 127.0.0.1:${hs.port}`);
+    expect(await hs.done).toEqual({ how: 'exit', exitStatus: 1, message: 'guest exit status 1' });
   });
 });
