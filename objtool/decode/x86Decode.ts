@@ -87,6 +87,9 @@ function legacyLength(data: Uint8Array, offset: number, ins: IcedInsn): number {
     rex = 1;
     p++;
   }
+  // In 64-bit mode 0x62, 0xc4 and 0xc5 are always EVEX/VEX prefixes (never bound/les/lds):
+  // when those don't decode, neither does the kernel's decoder.
+  if (p < data.length && (data[p] === 0x62 || data[p] === 0xc4 || data[p] === 0xc5)) return 0;
   // lea with a register operand (ModRM mod 3): no decoder accepts it, the kernel's decodes it
   // by its shape and objtool only warns "invalid LEA encoding".
   if (p + 1 < data.length && data[p] === 0x8d && data[p + 1] >> 6 === 3) return p + 2 - offset;
