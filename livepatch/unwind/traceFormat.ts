@@ -6,7 +6,7 @@ import { formatAddress } from './kallsyms';
 import type { TaskUnwind, UnwinderRun } from './stackInspector';
 
 function verdictText(r: UnwinderRun): string {
-  if (r.reliable) return `reliable, ${r.ret} entries`;
+  if (r.reliable) return `reliable, ${r.ret} ${r.ret === 1 ? 'entry' : 'entries'}`;
   const why = r.reason === 'unwind-error' ? `unwind error (${r.cause})` : r.reason;
   return `unreliable: ${why}${r.failIp !== 0 && r.reason !== 'unwind-error' ? ` at ${formatAddress(r.failIp)}` : ''}`;
 }
