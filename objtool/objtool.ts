@@ -125,6 +125,14 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
     }
   }
 
+  // objtool_open_read(): --backup copies the object to <file>.orig right after opening it.
+  if (opts.backup) {
+    try {
+      fs.copyFileSync(target, target + '.orig');
+    } catch {
+      return { stdout: '', stderr: `${path}: warning: objtool: can't create backup file\n`, status: 1 };
+    }
+  }
   const rep = new Reporter(path, opts.secAddress);
   const errLines: string[] = [];
   let obj: ObjectFile;
@@ -154,7 +162,6 @@ export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env,
   if (result.orc.length && !opts.dryRun) {
     try {
       const out = buildOrcObject(obj, result.orc);
-      if (opts.backup) fs.copyFileSync(target, target + '.orig');
       writeFileAtomic(target, out);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

@@ -83,3 +83,14 @@ test.each(['--mcount', '--retpoline', '--ibt', '--static-call', '--noinstr', '--
     expect(r.status).toBe(1);
   },
 );
+
+test('--backup copies the object to <file>.orig when it is opened, as objtool_open_read() does', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-objtool-backup-'));
+  const src = path.join(FIXTURES, 'objtool', 'obj', 'good.o');
+  fs.copyFileSync(src, path.join(dir, 'good.o'));
+  const r = runObjtool(['--orc', '--backup', 'good.o'], {}, dir);
+  expect(r.status).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'good.o.orig')).equals(fs.readFileSync(src))).toBe(true);
+  expect(fs.readFileSync(path.join(dir, 'good.o')).equals(fs.readFileSync(src))).toBe(false);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
