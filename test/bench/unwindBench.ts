@@ -2,6 +2,9 @@
 // with the frame-pointer and the ORC unwinder, over synthetic sleeping tasks 30 frames deep,
 // and over the running kthread stopped in a prologue (ORC from CPU registers).
 
+import * as fs from 'fs';
+import * as path from 'path';
+import { StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
 import { FrameUnwinder } from '../../livepatch/unwind/frameUnwinder';
 import { OrcUnwinder } from '../../livepatch/unwind/orcUnwinder';
 import { ReliableStackTrace } from '../../livepatch/unwind/reliableStackTrace';
@@ -42,4 +45,37 @@ export function run(): void {
   const g2 = new SyntheticGuest();
   const s = runningKthread(g2, k, 5);
   measure('orc reliable walk, running task from registers', new OrcUnwinder(g2, k.image.text, k.image.orc, k.image.retFromFork), g2, k, () => s.regs);
+  fixtureKernel('kernel.elf', 'fp');
+  fixtureKernel('kernel-nofp.elf', 'orc');
+}
+
+/** The fixture kernel stopped mid-workload: every task, memory read through the guest's page tables. */
+function fixtureKernel(image: string, which: 'fp' | 'orc'): void {
+  const file = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'kernel', image);
+  const alt = path.resolve(__dirname, '..', '..', 'fixtures', 'kernel', image);
+  const where = fs.existsSync(file) ? file : alt;
+  if (!fs.existsSync(where)) return;
+  const g = new StoppedGuest(new Uint8Array(fs.readFileSync(where)), image);
+  if (!g.runTo(1_419_139)) {
+    console.log(`${image}: ${g.stopText()}; skipped`);
+    return;
+  }
+  const img = g.image;
+  const u = which === 'fp' ? new FrameUnwinder(g.view, img.text) : new OrcUnwinder(g.view, img.text, img.orc, img.retFromFork);
+  const r = new ReliableStackTrace(u, img.text);
+  const tasks = g.view.tasks();
+  const regs = g.view.cpuRegs();
+  let frames = 0;
+  let walks = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < 1e9) {
+    for (const t of tasks) {
+      r.save(t, t.running ? regs : null);
+      frames += r.len;
+      walks++;
+    }
+    elapsed = Number(process.hrtime.bigint() - start);
+  }
+  console.log(`${`${which.padEnd(3)} fixture ${image}, ${tasks.length} tasks (guest page walk)`.padEnd(46)} ${((frames / elapsed) * 1e3).toFixed(2)} M frames/s  (${((walks / elapsed) * 1e6).toFixed(0)} k walks/s)`);
 }
