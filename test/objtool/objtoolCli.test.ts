@@ -1,0 +1,48 @@
+// `klp-lab objtool ...`: the command hands everything after the word `objtool` to objtool's
+// own parser and passes stdout, stderr and the exit status through unchanged.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { objtoolCommand } from '../../cli/commands/objtool';
+import { FIXTURES } from '../helpers/fixtures';
+
+function runCli(args: string[], cwd: string): { out: string; err: string; status: number | undefined } {
+  const saved = { argv: process.argv, cwd: process.cwd(), exitCode: process.exitCode };
+  let out = '';
+  let err = '';
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    process.chdir(cwd);
+    process.argv = ['node', 'klp-lab', 'objtool', ...args];
+    process.exitCode = undefined;
+    (objtoolCommand.handler as (a: object) => void)({});
+    return { out, err, status: process.exitCode as number | undefined };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.chdir(saved.cwd);
+    process.argv = saved.argv;
+    process.exitCode = saved.exitCode;
+  }
+}
+
+test('klp-lab objtool -s --backtrace prints objtool\'s warnings and exits 0', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-objtool-cli-'));
+  fs.copyFileSync(path.join(FIXTURES, 'objtool', 'obj', 'ret_modified.o'), path.join(dir, 'ret_modified.o'));
+  const r = runCli(['-s', '--backtrace', 'ret_modified.o'], dir);
+  expect(r.err.split('\n')[0]).toBe('ret_modified.o: warning: objtool: ret_pushed+0x1: return with modified stack frame');
+  expect(r.err).toContain('ret_modified.o: warning: objtool:   ret_pushed+0x0: <=== (sym)');
+  expect(r.status).toBe(0);
+  const d = runCli(['--orc', 'ret_modified.o'], dir);
+  expect(d.status).toBe(0);
+  expect(runCli(['--dump=orc', 'ret_modified.o'], dir).out.split('\n')[0]).toBe('.text+0: sp:sp+8 bp:(und) type:call end:0');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('klp-lab objtool with a bad option exits 129 with objtool\'s usage', () => {
+  const r = runCli(['--bogus', 'x.o'], os.tmpdir());
+  expect(r.err).toMatch(/^ {2}Error: unknown option `bogus'/);
+  expect(r.status).toBe(129);
+});
