@@ -49,6 +49,15 @@ export function benchCpubench(): BenchFigure {
   return timed('cpubench.elf (PVH boot)', m);
 }
 
+/** The fixture kernel (multitasking, user tasks, timer): a realistic mix, when it exists. */
+export function benchKernel(): BenchFigure | null {
+  const image = path.join(ROOT, 'fixtures', 'kernel', 'kernel.elf');
+  if (!fs.existsSync(image)) return null;
+  const m = new Machine();
+  loadPvh(m, fs.readFileSync(image), image);
+  return timed('kernel.elf (fixture kernel)', m);
+}
+
 /** Wall time of QEMU (TCG) on the same image, or null when QEMU is not installed. */
 export function qemuMs(image: string): number | null {
   const args = ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '128', '-smp', '1', '-display', 'none',
@@ -75,6 +84,8 @@ function main(): void {
     `calibration ${calibrate().toFixed(2)} ns/loop iteration (lower is faster)`);
   benchLoop(); benchCpubench(); // warm-up (JIT)
   const figures = [benchLoop(), benchLoop(), benchCpubench(), benchCpubench()];
+  const k = benchKernel();
+  if (k !== null) figures.push(k);
   for (const f of figures) {
     console.log(`${f.name.padEnd(28)} ${String(f.instructions).padStart(10)} instructions in ${f.ms.toFixed(0).padStart(6)} ms wall = ${f.mips.toFixed(1)} MIPS; ` +
       `${f.cpuMs.toFixed(0)} ms CPU = ${f.cpuMips.toFixed(1)} MIPS per CPU-second`);
