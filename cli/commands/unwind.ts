@@ -9,6 +9,7 @@ import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGue
 import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
 import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
 import type { ReliableVersion } from '../../livepatch/unwind/reliableStackTrace';
+import { BootError } from '../../emulator/loader/pvh';
 import { UserError } from '../userError';
 
 interface AtArgs {
@@ -42,7 +43,7 @@ function boot(image: string): StoppedGuest {
     return new StoppedGuest(bytes, image);
   } catch (e) {
     if (e instanceof GuestSetupError) throw new UserError(e.message);
-    if (e instanceof Error && e.name !== 'Error' && /Boot|Elf/.test(e.constructor.name)) throw new UserError(e.message);
+    if (e instanceof BootError) throw new UserError(e.message);
     throw e;
   }
 }
