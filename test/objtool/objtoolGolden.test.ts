@@ -23,7 +23,7 @@ interface Golden {
   object: string;
   modes: Record<string, ModeRecord>;
   dumpOrc: { stdout: string; stderr: string; status: number };
-  orc: { '.orc_unwind'?: string; '.orc_unwind_ip'?: string; '.rela.orc_unwind_ip'?: [number, number, string, number][] };
+  orc: { '.orc_unwind'?: string; '.orc_unwind_ip'?: string; '.rela.orc_unwind_ip'?: [number, number, string, number][]; sections: string[] };
   ldStatus: number;
 }
 
@@ -52,7 +52,7 @@ function fresh(obj: string): string {
 /** The ORC sections of a written object in the golden's shape. */
 function orcOf(file: string): Golden['orc'] {
   const elf = ElfFile.read(file);
-  const out: Golden['orc'] = {};
+  const out: Golden['orc'] = { sections: elf.sections.map((s) => s.name) };
   const orc = elf.section('.orc_unwind');
   const ip = elf.section('.orc_unwind_ip');
   const rela = elf.section('.rela.orc_unwind_ip');
@@ -108,5 +108,7 @@ describe.each(goldens.map((g) => [g.object, g] as const))('%s', (obj, g) => {
     expect(ours['.orc_unwind']).toBe(g.orc['.orc_unwind']);
     expect(ours['.orc_unwind_ip']).toBe(g.orc['.orc_unwind_ip']);
     expect(ours['.rela.orc_unwind_ip']).toEqual(g.orc['.rela.orc_unwind_ip']);
+    // The same sections in the same order: the three ORC sections appended after the others.
+    expect(ours.sections).toEqual(g.orc.sections);
   });
 });
