@@ -9,6 +9,7 @@ import { Insn } from './insn';
 import { InsnDecoder } from './decoder';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import type { Cpu } from '../cpu/cpu';
+import { FLAG_FREE, WRITES_ALL_FLAGS } from '../exec/aluFast';
 
 export class Block {
   valid = true;
@@ -131,7 +132,11 @@ export function compileBlock(b: Block): (c: Cpu) => void {
   const lines: string[] = [];
   insns.forEach((d, i) => {
     params.push(`h${i}`, `d${i}`);
-    args.push(d.fn, d);
+    // Dead flags: the next instruction overwrites every status flag without reading them and cannot
+    // fault, so this instruction may skip recording its own (exec/aluFast.ts FLAG_FREE).
+    const next = insns[i + 1];
+    const free = next !== undefined && WRITES_ALL_FLAGS.has(next.fn) ? FLAG_FREE.get(d.fn) : undefined;
+    args.push(free ?? d.fn, d);
     lines.push(`c.insnStart = c.rip; c.rip += ${d.len}; h${i}(c, d${i}); c.icount++;` +
       (i < insns.length - 1 ? ' if (c.exit) return;' : ''));
   });

@@ -193,6 +193,29 @@ describe('single-step', () => {
   });
 });
 
+describe('compiled blocks', () => {
+  test('dead flags are skipped only when the next instruction overwrites them; live carries survive', () => {
+    const m = new Machine({ memory: 16 * 1024 * 1024, compileThreshold: 1 });
+    startDirect64(m, { code: Uint8Array.from([
+      0x48, 0x01, 0xd8,       // 1: add rax, rbx      (flags dead: the sub below overwrites all)
+      0x48, 0x01, 0xde,       //    add rsi, rbx      (flags live: adc reads CF)
+      0x48, 0x83, 0xd7, 0x00, //    adc rdi, 0
+      0x48, 0x83, 0xe9, 0x01, //    sub rcx, 1
+      0x75, 0xf0,             //    jnz 1b
+      0xf4,
+    ]) });
+    m.regWrite('rbx', 0xc000000000000000n); m.regWrite('rcx', 5n);
+    expect(m.run(100).reason).toBe(STOP_HALTED);
+    expect(m.regRead('rax')).toBe((5n * 0xc000000000000000n) & ((1n << 64n) - 1n));
+    expect(m.regRead('rsi')).toBe((5n * 0xc000000000000000n) & ((1n << 64n) - 1n));
+    // Carries out of rsi: 0+c=c (no), c+c (yes), 8+c (yes), 4+c (yes), 0+c (no)... counted by adc.
+    let v = 0n, carries = 0n;
+    for (let i = 0; i < 5; i++) { const t = v + 0xc000000000000000n; if (t >> 64n) carries++; v = t & ((1n << 64n) - 1n); }
+    expect(m.regRead('rdi')).toBe(carries);
+    expect(m.regRead('rflags') & 0x40n).toBe(0x40n); // ZF from the last sub
+  });
+});
+
 describe('instruction fetch', () => {
   test('an instruction crossing into a not-present page raises #PF for that page, and runs once it is mapped', () => {
     // Split 0x400000-0x5fffff into 4 KiB pages with 0x401000 absent; `mov rax, imm64` starts 2 bytes
