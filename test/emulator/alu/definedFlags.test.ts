@@ -16,7 +16,7 @@ const SDM_UNDEFINED: Record<string, number> = {
   bt: OF | SF | AF | PF, bts: OF | SF | AF | PF, btr: OF | SF | AF | PF, btc: OF | SF | AF | PF,
   bsf: CF | OF | SF | AF | PF, bsr: CF | OF | SF | AF | PF,
   tzcnt: OF | SF | AF | PF, lzcnt: OF | SF | AF | PF,
-  setcc: 0,
+  setcc: 0, xadd: 0, cmpxchg: 0,
 };
 
 test('iced rflagsUndefined matches the SDM for every op', () => {
