@@ -32,7 +32,7 @@ export class KlpCore implements TransitionOwner {
   constructor(private readonly port: KernelPort, fentry: FentryControl, options: KlpCoreOptions = {}) {
     this.behaviour = kernelBehaviour(options.kernel ?? '6.1');
     this.log = new KlpLog(() => port.now(), options.log);
-    this.ops = new KlpOpsTable(fentry, (text) => this.log.klp('warn', text));
+    this.ops = new KlpOpsTable(fentry, (text, level) => this.log.klp(level, text));
     this.transition = new KlpTransition(port, this.ops, this.log, this.behaviour, this);
     this.isObjectLoaded = options.isObjectLoaded ?? ((name) => name === null);
   }

@@ -14,7 +14,7 @@ const LAYOUT_FIELDS = [
   'KLP_CALLBACKS_pre_patch', 'KLP_CALLBACKS_post_patch', 'KLP_CALLBACKS_pre_unpatch', 'KLP_CALLBACKS_post_unpatch',
   'KLP_STATE_id', 'KLP_STATE_version', 'KLP_STATE_data', 'KLP_STATE_size',
   'KLP_PATCH_mod', 'KLP_PATCH_objs', 'KLP_PATCH_states', 'KLP_PATCH_replace', 'KLP_PATCH_immediate',
-  'MODULE_name', 'MODULE_NAME_LEN_value',
+  'MODULE_name', 'MODULE_size',
 ] as const;
 
 export type KlpLayout = Record<(typeof LAYOUT_FIELDS)[number], number>;
@@ -113,7 +113,7 @@ export function readPatchDescription(mem: GuestMemoryReader, patchAddress: numbe
   const statesAt = r.u64(patchAddress + L.KLP_PATCH_states, 'klp_patch.states');
   if (!mod || !objs) throw new PatchDescriptionError('klp_patch has no mod or no objs');
   const desc: PatchDescription = {
-    name: r.string(mod + L.MODULE_name, L.MODULE_NAME_LEN_value, 'module name'),
+    name: r.string(mod + L.MODULE_name, L.MODULE_size - L.MODULE_name, 'module name'),
     objects: [],
     states: [],
     replace: r.u32(patchAddress + L.KLP_PATCH_replace, 'klp_patch.replace') !== 0,

@@ -3,6 +3,7 @@
 // fentry redirection; the last one removed takes it away.
 
 import type { KlpFunc, KlpObject } from '../model/patch';
+import { EINVAL } from '../patchState';
 
 export class KlpOps {
   /** Newest first: funcStack[0] is what the ftrace handler looks at. */
@@ -12,6 +13,8 @@ export class KlpOps {
 
 /** How redirection is installed at an original function's fentry site (ftrace in the kernel). */
 export interface FentryControl {
+  /** ftrace_location(): whether the function starts with a traceable fentry call site. */
+  hasLocation?(oldFunc: number): boolean;
   /** Returns 0, or a negative errno (the kernel's "failed to register ftrace handler" case). */
   register(ops: KlpOps): number;
   unregister(ops: KlpOps): void;
@@ -20,7 +23,7 @@ export interface FentryControl {
 export class KlpOpsTable {
   private readonly byOldFunc = new Map<number, KlpOps>();
 
-  constructor(private readonly fentry: FentryControl, private readonly log: (text: string) => void) {}
+  constructor(private readonly fentry: FentryControl, private readonly log: (text: string, level: 'err') => void) {}
 
   find(oldFunc: number): KlpOps | undefined {
     return this.byOldFunc.get(oldFunc);
@@ -35,10 +38,14 @@ export class KlpOpsTable {
     if (func.patched) throw new Error(`internal: ${func.oldName} is already patched`);
     let ops = this.byOldFunc.get(func.oldFunc);
     if (!ops) {
+      if (this.fentry.hasLocation && !this.fentry.hasLocation(func.oldFunc)) {
+        this.log(`failed to find location for function '${func.oldName}'`, 'err');
+        return -EINVAL;
+      }
       ops = new KlpOps(func.oldFunc);
       const err = this.fentry.register(ops);
       if (err !== 0) {
-        this.log(`failed to register ftrace handler for function '${func.oldName}' (${err})`);
+        this.log(`failed to register ftrace handler for function '${func.oldName}' (${err})`, 'err');
         return err;
       }
       this.byOldFunc.set(func.oldFunc, ops);

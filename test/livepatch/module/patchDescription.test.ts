@@ -16,7 +16,7 @@ const LAYOUT = klpLayoutFromSymbols(new Map(Object.entries({
   KLP_CALLBACKS_pre_patch: 0, KLP_CALLBACKS_post_patch: 8, KLP_CALLBACKS_pre_unpatch: 16, KLP_CALLBACKS_post_unpatch: 24,
   KLP_STATE_id: 0, KLP_STATE_version: 8, KLP_STATE_data: 16, KLP_STATE_size: 24,
   KLP_PATCH_mod: 0, KLP_PATCH_objs: 8, KLP_PATCH_states: 16, KLP_PATCH_replace: 24, KLP_PATCH_immediate: 28,
-  MODULE_name: 0, MODULE_NAME_LEN_value: 56,
+  MODULE_name: 0, MODULE_size: 56,
 })));
 
 const BASE = -0x60000000;

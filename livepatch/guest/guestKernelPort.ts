@@ -1,0 +1,192 @@
+// The livepatch core's view of the fixture kernel running in the emulator (KernelPort): task
+// states and TIF flags in guest task structures (layout from the kernel's TASK_* symbols),
+// klp_target_state in guest memory, reliable stack traces from the unwinders, and the delayed
+// work on the khostcall kthread.
+//
+// One CPU: the core only runs in a hypercall from khostcall (module init, the delayed work),
+// so every other task is switched out and "running elsewhere" never applies. The current
+// task's own stack is checked as the kernel checks current's: from its frame at the hypercall
+// (see currentTrace).
+
+import type { KernelPort, KlpTask, ReliableTrace } from '../kernelPort';
+import { KLP_UNDEFINED, type PatchState } from '../patchState';
+import type { GuestTask } from '../unwind/guestView';
+import type { KernelImage } from '../unwind/kernelImage';
+import type { MachineGuestView, MachineTask } from '../unwind/machineGuestView';
+import type { ReliableStackTrace } from '../unwind/reliableStackTrace';
+import { RBP, RSP } from '../../emulator/cpu/registers';
+import type { GuestAccess } from './guestAccess';
+import type { HostCalls } from './hostCalls';
+
+interface Layout {
+  patchState: number;
+  flags: number;
+  state: number;
+  onRq: number;
+  tifPatchPending: number;
+  tifNotifySignal: number;
+  stateInterruptible: number;
+  stateRunning: number;
+  klpTargetState: number;
+  currentTask: number;
+}
+
+export class GuestKernelPort implements KernelPort {
+  private readonly L: Layout;
+  /** Set while host work runs inside a hypercall: the current task stands at klp_hypercall_ret. */
+  inHypercall = false;
+
+  constructor(
+    private readonly access: GuestAccess,
+    private readonly view: MachineGuestView,
+    image: KernelImage,
+    private readonly hostCalls: HostCalls,
+    private readonly reliable: ReliableStackTrace,
+  ) {
+    const need = (name: string) => {
+      const v = image.symbol(name);
+      if (v === undefined) throw new Error(`the kernel image does not export ${name}`);
+      return v;
+    };
+    this.L = {
+      patchState: need('TASK_patch_state'), flags: need('TASK_flags'), state: need('TASK_state'), onRq: need('TASK_on_rq'),
+      tifPatchPending: need('TIF_PATCH_PENDING_bit'), tifNotifySignal: need('TIF_NOTIFY_SIGNAL_bit'),
+      stateInterruptible: need('TASK_STATE_INTERRUPTIBLE'), stateRunning: need('TASK_STATE_RUNNING'),
+      klpTargetState: need('klp_target_state'), currentTask: need('current_task'),
+    };
+  }
+
+  private guestTasks(): readonly MachineTask[] {
+    this.view.refresh();
+    return this.view.tasks();
+  }
+
+  private toKlp(t: MachineTask): KlpTask {
+    return { address: t.addr, pid: t.pid, comm: t.name, kind: t.kind, cpu: t.kind === 'idle' ? 0 : undefined };
+  }
+
+  tasks(): KlpTask[] {
+    return this.guestTasks().filter((t) => t.kind !== 'idle').map((t) => this.toKlp(t));
+  }
+
+  idleTasks(): Array<{ task: KlpTask; online: boolean }> {
+    return this.guestTasks().filter((t) => t.kind === 'idle').map((t) => ({ task: this.toKlp(t), online: true }));
+  }
+
+  /** The task a KlpTask stands for, by task-struct address. */
+  findTask(address: number): MachineTask | undefined {
+    return this.guestTasks().find((t) => t.addr === address);
+  }
+
+  currentTaskAddress(): number {
+    return this.access.u64(this.L.currentTask);
+  }
+
+  patchState(task: KlpTask): PatchState {
+    const v = this.access.i32(task.address + this.L.patchState);
+    return (v === 0 || v === 1 ? v : KLP_UNDEFINED) as PatchState;
+  }
+
+  setPatchState(task: KlpTask, state: PatchState): void {
+    this.access.writeI32(task.address + this.L.patchState, state);
+  }
+
+  private flagBit(task: KlpTask, bit: number): boolean {
+    return Math.floor(this.access.u64(task.address + this.L.flags) / 2 ** bit) % 2 === 1;
+  }
+
+  /** Between two guest instructions a read-modify-write is as atomic as the guest's lock ops. */
+  private setFlagBit(task: KlpTask, bit: number, on: boolean): void {
+    const at = task.address + this.L.flags;
+    const flags = BigInt.asUintN(64, BigInt(this.access.u64(at)));
+    const mask = 1n << BigInt(bit);
+    const next = on ? flags | mask : flags & ~mask;
+    this.access.writeU64(at, Number(BigInt.asIntN(64, next)));
+  }
+
+  patchPending(task: KlpTask): boolean {
+    return this.flagBit(task, this.L.tifPatchPending);
+  }
+
+  setPatchPending(task: KlpTask, pending: boolean): void {
+    this.setFlagBit(task, this.L.tifPatchPending, pending);
+  }
+
+  setTargetState(state: PatchState): void {
+    this.access.writeI32(this.L.klpTargetState, state);
+  }
+
+  /**
+   * task_curr(task) && task != current. Inside a hypercall the current task is the one doing
+   * the work (khostcall). Between instructions (a sysfs write from the host) the task on the CPU
+   * is running and cannot be checked, as another CPU's task could not.
+   */
+  isRunningElsewhere(task: KlpTask): boolean {
+    return !this.inHypercall && task.address === this.currentTaskAddress();
+  }
+
+  haveReliableStack(): boolean {
+    return true;
+  }
+
+  reliableStackTrace(task: KlpTask, maxEntries: number): ReliableTrace {
+    const t = this.findTask(task.address);
+    if (!t) return { entries: [] }; // gone from the list: nothing to check
+    const isCurrent = t.addr === this.currentTaskAddress();
+    const n = isCurrent ? this.currentTrace(t) : this.reliable.save(t);
+    if (n < 0) return { error: n };
+    const entries = this.reliable.entries();
+    return entries.length >= maxEntries ? { error: -22 } : { entries };
+  }
+
+  /**
+   * stack_trace_save_tsk_reliable(current): the kernel starts from its own frame. Here current
+   * stands at klp_hypercall's RET, so its caller's return address is at %rsp and its caller's
+   * frame in %rbp: exactly the state __switch_to_asm leaves for a sleeping task whose
+   * inactive_task_frame ends at %rsp + 8 (ret_addr in the return slot, bp just below). The bp
+   * word is written below %rsp, where nothing lives, for the walk and restored after it.
+   */
+  private currentTrace(t: MachineTask): number {
+    if (!this.inHypercall) return -16; // -EBUSY: not at a point where its stack can be read
+    const regs = this.access.machine.cpu.regs;
+    const frame = this.view.inactiveTaskFrame;
+    const rsp = regs.addr(RSP);
+    const threadSp = rsp + 8 - frame.size;
+    if (frame.retAddr !== frame.size - 8) return -22;
+    const bpSlot = threadSp + frame.bp;
+    const old = this.access.u64(bpSlot);
+    this.access.writeU64(bpSlot, regs.addr(RBP));
+    try {
+      const sleeping: GuestTask = { ...t, threadSp, running: false };
+      return this.reliable.save(sleeping);
+    } finally {
+      this.access.writeU64(bpSlot, old);
+    }
+  }
+
+  wakeUpInterruptible(task: KlpTask): void {
+    const state = this.access.u64(task.address + this.L.state);
+    if (state !== this.L.stateInterruptible) return;
+    this.access.writeU64(task.address + this.L.state, this.L.stateRunning);
+    this.access.writeI32(task.address + this.L.onRq, 1);
+  }
+
+  setNotifySignal(task: KlpTask): void {
+    this.setFlagBit(task, this.L.tifNotifySignal, true);
+  }
+
+  /** One CPU, and it is busy running the work: the idle task is not running. */
+  wakeUpIfIdle(): void {}
+
+  /** schedule_on_each_cpu(no-op): with one CPU running this work, already true. */
+  synchronize(): void {}
+
+  now(): number {
+    return this.access.machine.cpu.icount;
+  }
+
+  scheduleDelayedWork(delayNs: number, work: () => void): void {
+    this.hostCalls.cancelWork();
+    this.hostCalls.scheduleWork(delayNs, work);
+  }
+}
