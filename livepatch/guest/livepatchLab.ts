@@ -8,6 +8,8 @@ import { ElfFile } from '../../elf/elfFile';
 import { Machine, STOP_EXIT, STOP_HOST, STOP_LIMIT, type RunResult } from '../../emulator/machine';
 import { loadPvh } from '../../emulator/loader/pvh';
 import type { CallStackTruth } from '../../emulator/truth/callStacks';
+import { HOOK_CODE } from '../../emulator/hooks/registry';
+import { RDI, RSP } from '../../emulator/cpu/registers';
 import { KlpCore } from '../core/klpCore';
 import type { KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
@@ -17,6 +19,7 @@ import { ModuleLoadError, loadModule, type LoadedModule } from '../module/module
 import { klpLayoutFromSymbols, readPatchDescription, type PatchDescription } from '../module/patchDescription';
 import { EINVAL } from '../patchState';
 import { TimelineRecorder } from '../report/timelineRecorder';
+import type { SwitchPath } from '../report/timeline';
 import { FrameUnwinder } from '../unwind/frameUnwinder';
 import { KernelImage } from '../unwind/kernelImage';
 import { MachineGuestView, taskLayoutOf } from '../unwind/machineGuestView';
@@ -122,6 +125,34 @@ export class LivepatchLab {
       this.inHypercall(() => this.enablePatch(arg)),
     );
     this.hostCodeAt = trampoline;
+    this.watchGuestSwitches();
+  }
+
+  /**
+   * Tasks that switch themselves (klp_update_patch_state at the kernel exit, a kthread patch
+   * point or the idle loop) go on the timeline with the path they took, named by the caller.
+   */
+  private watchGuestSwitches(): void {
+    const record = (fixedPath?: SwitchPath) => () => {
+      if (!this.recorder.current) return;
+      const regs = this.machine.cpu.regs;
+      const address = fixedPath ? this.port.currentTaskAddress() : regs.addr(RDI);
+      const task = this.port.findTask(address);
+      if (!task) return;
+      const klpTask = { address: task.addr, pid: task.pid, comm: task.name, kind: task.kind };
+      if (!this.port.patchPending(klpTask)) return;
+      let by = fixedPath;
+      if (!by) {
+        const caller = this.kallsyms.containing(this.access.u64(regs.addr(RSP)))?.name ?? '';
+        by = caller.includes('exit_to_user') ? 'exit-to-user' : caller.includes('idle') || caller.includes('cpu_startup') ? 'idle-loop' : 'kthread-patch-point';
+      }
+      this.recorder.guestSwitched(klpTask, this.now, by);
+    };
+    const update = this.image.symbol('klp_update_patch_state');
+    if (update !== undefined) this.machine.hookAdd(HOOK_CODE, record(), update, update);
+    // klp_update_patch_state may be inlined into the kthread patch point.
+    const point = this.image.symbol('klp_kthread_patch_point');
+    if (point !== undefined) this.machine.hookAdd(HOOK_CODE, record('kthread-patch-point'), point, point);
   }
 
   /**
