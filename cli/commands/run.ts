@@ -1,4 +1,4 @@
-// `klp-lab run IMAGE.elf [--max-insns N] [--trace] [--seed S]`: boot a PVH image the way
+// `klp-lab run IMAGE.elf [--max-insns N] [--trace] [--seed S] [--gdb PORT [--wait]]`: boot a PVH image the way
 // `qemu-system-x86_64 -kernel` does, console on stdout, exit with the guest's isa-debug-exit status.
 //
 // Exit statuses: the guest's (v << 1) | 1 when it writes v to port 0xF4 (always odd, as with QEMU);
@@ -13,10 +13,11 @@ import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, HOOK_CODE } f
 import { loadPvh, BootError } from '../../emulator/loader/pvh';
 import { formatReport, disassembleAt } from '../../emulator/report';
 import { UserError } from '../userError';
+import { runUnderGdb } from '../../emulator/gdb/runUnderGdb';
 
 export const RUN_STATUS_LIMIT = 2, RUN_STATUS_TRIPLE = 4, RUN_STATUS_HALTED = 6;
 
-interface RunArgs { image: string; 'max-insns': number; trace?: boolean; seed: number }
+interface RunArgs { image: string; 'max-insns': number; trace?: boolean; seed: number; gdb?: number; wait?: boolean }
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <image>',
@@ -26,8 +27,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .positional('image', { type: 'string', demandOption: true, describe: 'ELF image with a PVH entry note' })
       .option('max-insns', { type: 'number', default: 1e10, describe: 'stop after this many retired instructions (exit 2)' })
       .option('trace', { type: 'boolean', describe: 'print every executed instruction to stderr' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' }),
-  handler: (args) => {
+      .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' })
+      .option('gdb', { type: 'number', describe: 'serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)' })
+      .option('wait', { type: 'boolean', describe: 'with --gdb: do not run until gdb attaches and continues' }),
+  handler: async (args) => {
     let bytes: Uint8Array;
     try { bytes = fs.readFileSync(args.image); } catch (e) {
       throw new UserError(`${args.image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
@@ -45,6 +48,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
         process.stderr.write(`${BigInt.asUintN(64, BigInt(a)).toString(16).padStart(16, '0')}  ${disassembleAt(m, a)}\n`);
       });
     }
+    if (args.gdb !== undefined) {
+      if (!Number.isInteger(args.gdb) || args.gdb < 0 || args.gdb > 65535) throw new UserError('--gdb takes a TCP port from 0 to 65535');
+      const g = await runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait });
+      flush();
+      if (g.how === 'exit') process.exitCode = g.exitStatus & 0xff;
+      else if (g.how === 'stopped') { process.stderr.write(`klp-lab: ${g.message}\n`); process.exitCode = RUN_STATUS_TRIPLE; }
+      return;
+    }
+    if (args.wait) throw new UserError('--wait goes with --gdb');
     const r = m.run(args['max-insns']);
     flush();
     switch (r.reason) {

@@ -9,9 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { Machine, STOP_EXIT } from '../emulator/machine';
-import { startDirect64 } from '../emulator/loader/direct64';
-import { loadPvh } from '../emulator/loader/pvh';
+import { Machine, STOP_EXIT } from '../../emulator/machine';
+import { startDirect64 } from '../../emulator/loader/direct64';
+import { loadPvh } from '../../emulator/loader/pvh';
 
 /** The repository root (this file runs from bench/ under ts-node/jest or from dist/bench/ when built). */
 function findRoot(): string {
@@ -79,7 +79,7 @@ export function calibrate(): number {
   return ns;
 }
 
-function main(): void {
+export function run(): void {
   console.log(`host: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ` +
     `calibration ${calibrate().toFixed(2)} ns/loop iteration (lower is faster)`);
   benchLoop(); benchCpubench(); // warm-up (JIT)
@@ -101,4 +101,4 @@ function main(): void {
   console.log(`calibration after: ${calibrate().toFixed(2)} ns/loop iteration, load average ${os.loadavg()[0].toFixed(2)}`);
 }
 
-if (require.main === module) main();
+if (require.main === module) run();

@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runObjtool } from '../objtool/objtool';
+import { runObjtool } from '../../objtool/objtool';
 
 const ROOT = findRoot(__dirname);
 const OBJ = path.join(ROOT, 'fixtures', 'objtool', 'obj');
