@@ -30,7 +30,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' })
       .option('gdb', { type: 'number', describe: 'serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)' })
       .option('wait', { type: 'boolean', describe: 'with --gdb: do not run until gdb attaches and continues' }),
-  handler: async (args) => {
+  handler: (args) => {
     let bytes: Uint8Array;
     try { bytes = fs.readFileSync(args.image); } catch (e) {
       throw new UserError(`${args.image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
@@ -50,11 +50,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     if (args.gdb !== undefined) {
       if (!Number.isInteger(args.gdb) || args.gdb < 0 || args.gdb > 65535) throw new UserError('--gdb takes a TCP port from 0 to 65535');
-      const g = await runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait });
-      flush();
-      if (g.how === 'exit') process.exitCode = g.exitStatus & 0xff;
-      else if (g.how === 'stopped') { process.stderr.write(`klp-lab: ${g.message}\n`); process.exitCode = RUN_STATUS_TRIPLE; }
-      return;
+      // Only a gdb session is asynchronous; a plain run stays synchronous (errors throw at once).
+      return runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait }).then((g) => {
+        flush();
+        if (g.how === 'exit') process.exitCode = g.exitStatus & 0xff;
+        else if (g.how === 'stopped') { process.stderr.write(`klp-lab: ${g.message}\n`); process.exitCode = RUN_STATUS_TRIPLE; }
+      });
     }
     if (args.wait) throw new UserError('--wait goes with --gdb');
     const r = m.run(args['max-insns']);
