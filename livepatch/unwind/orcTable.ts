@@ -13,9 +13,9 @@ import {
   ORC_REG_UNDEFINED,
   type OrcEntry,
   UNWIND_HINT_TYPE_CALL,
-  decodeOrcEntry,
-  formatOrcEntry,
-} from './orcEntry';
+  unpackOrc,
+} from '../../objtool/orc/orcTypes';
+import { formatOrcEntry } from '../../objtool/orc/orcDump';
 import { ltU } from './unwinder';
 
 /** LOOKUP_BLOCK_ORDER 8 */
@@ -130,7 +130,7 @@ export class OrcTable {
       }
     }
     for (let i = 0; i < n; i++) {
-      const e = decodeOrcEntry(orcData, i * ORC_ENTRY_SIZE);
+      const e = unpackOrc(orcData, i * ORC_ENTRY_SIZE);
       const ip = rela ? relocated.get(i) ?? 0 : base + i * 4 + dv.getInt32(i * 4, true);
       rows[i] = { ip, ...e };
     }

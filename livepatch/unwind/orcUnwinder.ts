@@ -20,7 +20,7 @@ import {
   UNWIND_HINT_TYPE_CALL,
   UNWIND_HINT_TYPE_REGS,
   UNWIND_HINT_TYPE_REGS_PARTIAL,
-} from './orcEntry';
+} from '../../objtool/orc/orcTypes';
 import type { OrcTable } from './orcTable';
 import {
   IRET_FRAME_OFFSET,

@@ -12,13 +12,10 @@ import { InsnType } from '../decode/insnTypes';
 import { CFI_BP, CFI_DI, CFI_DX, CFI_R10, CFI_R13, CFI_SP, CFI_SP_INDIRECT, CFI_UNDEFINED } from '../decode/insnTypes';
 import { funcInsns } from './noreturns';
 
-export const UNWIND_HINT_TYPE_CALL = 0;
-export const UNWIND_HINT_TYPE_REGS = 1;
-export const UNWIND_HINT_TYPE_REGS_PARTIAL = 2;
-export const UNWIND_HINT_TYPE_FUNC = 3;
-export const UNWIND_HINT_TYPE_ENTRY = 4;
-export const UNWIND_HINT_TYPE_SAVE = 5;
-export const UNWIND_HINT_TYPE_RESTORE = 6;
+import {
+  UNWIND_HINT_TYPE_CALL, UNWIND_HINT_TYPE_ENTRY, UNWIND_HINT_TYPE_FUNC, UNWIND_HINT_TYPE_REGS,
+  UNWIND_HINT_TYPE_REGS_PARTIAL, UNWIND_HINT_TYPE_RESTORE, UNWIND_HINT_TYPE_SAVE,
+} from '../orc/orcTypes';
 const UNWIND_HINT_SIZE = 12;
 
 function fail(ctx: CheckContext, msg: string): never {

@@ -14,17 +14,15 @@ function regName(reg: number): string {
     case O.ORC_REG_SP: return 'sp';
     case O.ORC_REG_R10: return 'r10';
     case O.ORC_REG_R13: return 'r13';
-    case O.ORC_REG_BP_INDIRECT: return 'bp(ind)';
-    case O.ORC_REG_SP_INDIRECT: return 'sp(ind)';
     default: return '?';
   }
 }
 
 function typeName(type: number): string {
   switch (type) {
-    case 0: return 'call';
-    case 1: return 'regs';
-    case 2: return 'regs (partial)';
+    case O.UNWIND_HINT_TYPE_CALL: return 'call';
+    case O.UNWIND_HINT_TYPE_REGS: return 'regs';
+    case O.UNWIND_HINT_TYPE_REGS_PARTIAL: return 'regs (partial)';
     default: return '?';
   }
 }
@@ -33,11 +31,17 @@ function signed(n: number): string {
   return n >= 0 ? `+${n}` : `${n}`;
 }
 
-function printReg(reg: number, offset: number): string {
+/** orc_dump.c print_reg(). */
+export function formatOrcReg(reg: number, offset: number): string {
   if (reg === O.ORC_REG_BP_INDIRECT) return `(bp${signed(offset)})`;
   if (reg === O.ORC_REG_SP_INDIRECT) return `(sp)${signed(offset)}`;
   if (reg === O.ORC_REG_UNDEFINED) return '(und)';
   return `${regName(reg)}${signed(offset)}`;
+}
+
+/** The part of a `--dump=orc` line after the address: `sp:... bp:... type:... end:N`. */
+export function formatOrcEntry(e: O.OrcEntry): string {
+  return `sp:${formatOrcReg(e.spReg, e.spOffset)} bp:${formatOrcReg(e.bpReg, e.bpOffset)} type:${typeName(e.type)} end:${e.end}`;
 }
 
 /** Returns stdout text, or an error line (objtool WARN format without the object prefix). */
@@ -76,7 +80,7 @@ export function orcDump(elf: ElfFile): { out: string; error?: string } {
       head = `${BigInt.asUintN(64, orcIp.addr + BigInt(i * 4) + BigInt(rel)).toString(16)}:`;
     }
     const e = O.unpackOrc(orc.data, i * O.ORC_ENTRY_SIZE);
-    lines.push(`${head} sp:${printReg(e.spReg, e.spOffset)} bp:${printReg(e.bpReg, e.bpOffset)} type:${typeName(e.type)} end:${e.end}\n`);
+    lines.push(`${head} ${formatOrcEntry(e)}\n`);
   }
   return { out: lines.join('') };
 }

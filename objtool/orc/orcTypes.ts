@@ -10,7 +10,17 @@ export const ORC_REG_R10 = 6;
 export const ORC_REG_R13 = 7;
 export const ORC_REG_BP_INDIRECT = 8;
 export const ORC_REG_SP_INDIRECT = 9;
+export const ORC_REG_MAX = 15;
 export const ORC_ENTRY_SIZE = 6;
+
+/** Unwind hint types (include/linux/objtool.h); 6.1 has no ORC_TYPE_*: an entry's `type` holds these. */
+export const UNWIND_HINT_TYPE_CALL = 0;
+export const UNWIND_HINT_TYPE_REGS = 1;
+export const UNWIND_HINT_TYPE_REGS_PARTIAL = 2;
+export const UNWIND_HINT_TYPE_FUNC = 3;
+export const UNWIND_HINT_TYPE_ENTRY = 4;
+export const UNWIND_HINT_TYPE_SAVE = 5;
+export const UNWIND_HINT_TYPE_RESTORE = 6;
 
 export interface OrcEntry {
   spOffset: number;

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ElfFile } from '../../../elf/elfFile';
 import { KernelImage } from '../../../livepatch/unwind/kernelImage';
-import { ORC_REG_BP, ORC_REG_PREV_SP, ORC_REG_SP, ORC_REG_UNDEFINED, decodeOrcEntry, encodeOrcEntry } from '../../../livepatch/unwind/orcEntry';
+import { ORC_REG_BP, ORC_REG_PREV_SP, ORC_REG_SP, ORC_REG_UNDEFINED, packOrc, unpackOrc } from '../../../objtool/orc/orcTypes';
 import { OrcTable, type OrcRow } from '../../../livepatch/unwind/orcTable';
 import { KTEXT } from './syntheticGuest';
 
@@ -103,8 +103,8 @@ describe('sorting and lookup rules', () => {
   test('entry encoding round-trips, including negative offsets and the end bit', () => {
     const e = { spOffset: -16, bpOffset: -32768, spReg: 9, bpReg: 4, type: 2, end: 1 };
     const buf = new Uint8Array(6);
-    encodeOrcEntry(e, buf, 0);
-    expect(decodeOrcEntry(buf, 0)).toEqual(e);
+    packOrc(e, buf, 0);
+    expect(unpackOrc(buf, 0)).toEqual(e);
   });
 
   test('an empty or mismatched table disables the unwinder (orc_init false)', () => {

@@ -11,7 +11,7 @@ import {
   ORC_REG_SP,
   ORC_REG_SP_INDIRECT,
   UNWIND_HINT_TYPE_REGS_PARTIAL,
-} from '../../../livepatch/unwind/orcEntry';
+} from '../../../objtool/orc/orcTypes';
 import { PTREGS_DI, PTREGS_DX, PTREGS_R10, PTREGS_R13 } from '../../../livepatch/unwind/ptRegs';
 import { EINVAL } from '../../../livepatch/unwind/reliableStackTrace';
 import { STACK_TYPE_IRQ } from '../../../livepatch/unwind/stackInfo';

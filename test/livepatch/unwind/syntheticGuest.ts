@@ -17,7 +17,7 @@ import {
   UNWIND_HINT_TYPE_CALL,
   UNWIND_HINT_TYPE_REGS,
   UNWIND_HINT_TYPE_REGS_PARTIAL,
-} from '../../../livepatch/unwind/orcEntry';
+} from '../../../objtool/orc/orcTypes';
 import { OrcTable, type OrcRow } from '../../../livepatch/unwind/orcTable';
 import {
   LINUX_INACTIVE_TASK_FRAME,
