@@ -143,7 +143,7 @@ export class LivepatchLab {
       if (!this.port.patchPending(klpTask)) return;
       let by = fixedPath;
       if (!by) {
-        const caller = this.kallsyms.containing(this.access.u64(regs.addr(RSP)))?.name ?? '';
+        const caller = this.image.kallsyms.functionOf(this.access.u64(regs.addr(RSP))) ?? '';
         by = caller.includes('exit_to_user') ? 'exit-to-user' : caller.includes('idle') || caller.includes('cpu_startup') ? 'idle-loop' : 'kthread-patch-point';
       }
       this.recorder.guestSwitched(klpTask, this.now, by);

@@ -1,6 +1,7 @@
-// kallsyms for the guest kernel, built from its ELF symbol table: every named function, object
-// and label, in address order as the kernel's kallsyms table is. klp_find_object_symbol's
-// sympos rules and messages (kernel/livepatch/core.c) live here too.
+// kallsyms by name for the guest kernel, built from its ELF symbol table: every named function,
+// object and label, in address order as the kernel's kallsyms table is, for the module loader
+// and klp_find_object_symbol's sympos rules and messages (kernel/livepatch/core.c). Lookup by
+// address (symbolization, %pB) is livepatch/unwind/kallsyms.ts.
 
 import * as C from '../../elf/constants';
 import type { ElfFile } from '../../elf/elfFile';
@@ -47,21 +48,6 @@ export class Kallsyms {
   lookupGlobal(name: string): KernelSymbol | undefined {
     const globals = this.lookupAll(name).filter((s) => s.global);
     return globals.length === 1 ? globals[0] : undefined;
-  }
-
-  /** The function containing an address (kallsyms_lookup_size_offset). */
-  containing(address: number): KernelSymbol | undefined {
-    let lo = 0;
-    let hi = this.symbols.length - 1;
-    let best: KernelSymbol | undefined;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.symbols[mid].address <= address) {
-        best = this.symbols[mid];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best && address < best.address + Math.max(best.size, 1) ? best : undefined;
   }
 }
 
