@@ -14,10 +14,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runObjtool } from '../../objtool/objtool';
+import { linuxObjtool61 } from '../helpers/linuxObjtool';
 
 const ROOT = findRoot(__dirname);
 const OBJ = path.join(ROOT, 'fixtures', 'objtool', 'obj');
-const REAL_DEFAULT = '/tmp/kbuild/x/usr/lib/linux-kbuild-6.1/tools/objtool/objtool';
 const ARGS = ['--stackval', '--orc'];
 
 function findRoot(dir: string): string {
@@ -61,7 +61,7 @@ function runProcess(cmd: string, args: string[], obj: string, work: string): Pro
 }
 
 export function run(): void {
-  const real = process.argv.find((a) => a.endsWith('/objtool') && fs.existsSync(a)) ?? (fs.existsSync(REAL_DEFAULT) ? REAL_DEFAULT : null);
+  const real = process.argv.find((a) => a.endsWith('/objtool') && fs.existsSync(a)) ?? linuxObjtool61();
   const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
   const objects = fs.readdirSync(OBJ).filter((f) => f.endsWith('.o'))
     .map((f) => ({ f, size: fs.statSync(path.join(OBJ, f)).size }))
@@ -70,7 +70,7 @@ export function run(): void {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'objtool-bench-'));
   const rounds = 7;
   console.log(`load average: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
-  if (!real) console.log(`real objtool not found (${REAL_DEFAULT}); ours only`);
+  if (!real) console.log('Linux 6.1 objtool not found (set OBJTOOL, or run .ci/run once); ours only');
   for (const { f, size } of objects) {
     const obj = path.join(OBJ, f);
     const insns = Number(execFileSync('sh', ['-c', `objdump -d ${obj} 2>/dev/null | grep -c '^ ' || true`], { encoding: 'utf8' }).trim()) || 0;

@@ -11,9 +11,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { runObjtool } from '../../objtool/objtool';
 import { FIXTURES } from '../helpers/fixtures';
+import { linuxObjtool61 } from '../helpers/linuxObjtool';
 import { seededRandom } from '../helpers/random';
 
-const REAL = process.env.OBJTOOL ?? '/tmp/kbuild/x/usr/lib/linux-kbuild-6.1/tools/objtool/objtool';
+const REAL = linuxObjtool61();
 const OBJ = path.join(FIXTURES, 'objtool', 'obj');
 const KOBJ = path.join(FIXTURES, 'kernel', 'objects');
 /** [directory, object]: the objtool corpus (big-* bench objects excepted) and the fixture kernel's objects. */
@@ -24,7 +25,7 @@ const objects: [string, string][] = [
 const ACTIONS = ['--stackval', '--orc'];
 const OPTIONS = ['--no-unreachable', '--backtrace', '--sec-address', '--module', '--link', '--dry-run', '--stats', '--uaccess', '--sls'];
 
-if (fs.existsSync(REAL)) {
+if (REAL) {
   const seed = Number(process.env.OBJTOOL_SEED ?? Date.now() % 1000000);
   const rnd = seededRandom(seed);
   const pick = (xs: string[]): string[] => xs.filter(() => rnd() < 0.5);
@@ -60,6 +61,6 @@ if (fs.existsSync(REAL)) {
   });
 } else {
   test('the real objtool is not installed: only the recorded goldens are compared', () => {
-    expect(fs.existsSync(REAL)).toBe(false);
+    expect(REAL).toBeNull();
   });
 }

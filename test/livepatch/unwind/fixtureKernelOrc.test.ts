@@ -8,19 +8,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ElfFile } from '../../../elf/elfFile';
 import { KernelImage } from '../../../livepatch/unwind/kernelImage';
+import { linuxObjtool61 } from '../../helpers/linuxObjtool';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const IMAGE = path.join(ROOT, 'fixtures', 'kernel', 'kernel-nofp.elf');
 const GOLDEN = path.join(__dirname, 'golden');
-const OBJTOOL = process.env.OBJTOOL ?? '/usr/lib/linux-kbuild-6.1/tools/objtool/objtool';
-const OBJTOOL_TMP = '/tmp/kbuild/x/usr/lib/linux-kbuild-6.1/tools/objtool/objtool';
 
 /** objtool's dump of the image: the golden when it was recorded from these bytes, else a live run. */
 function objtoolDump(bytes: Buffer): string[] {
   const hash = crypto.createHash('sha256').update(bytes).digest('hex');
   const recorded = fs.readFileSync(path.join(GOLDEN, 'kernel-nofp.orc.sha256'), 'utf8').trim();
   if (hash === recorded) return fs.readFileSync(path.join(GOLDEN, 'kernel-nofp.orc.dump'), 'utf8').trimEnd().split('\n');
-  const tool = [OBJTOOL, OBJTOOL_TMP].find((t) => fs.existsSync(t));
+  const tool = linuxObjtool61();
   if (!tool) throw new Error('kernel-nofp.elf changed since the golden was recorded: run test/livepatch/unwind/golden/make-orc-golden.sh');
   return execFileSync(tool, ['--dump=orc', IMAGE], { encoding: 'utf8' }).trimEnd().split('\n');
 }
