@@ -1,12 +1,34 @@
 #!/usr/bin/env node
 // The klp-lab command line. Errors that come from the user's input (bad arguments, bad files)
 // are printed as one line and exit with status 1; nothing prints a host stack trace.
+//
+// Start-up is kept small: a command's module is required only when that command runs, and a
+// command that parses its own arguments (objtool) is called without loading yargs at all.
 
-import yargs from 'yargs';
-import { commands } from './commands';
+import type { Argv } from 'yargs';
+import { commands, type AnyCommand, type CommandEntry } from './commands';
 import { UserError, describeFailure } from './userError';
 
+/** Registers a command with yargs by its descriptor; the module loads when yargs picks it. */
+function lazyCommand(c: CommandEntry): AnyCommand {
+  return {
+    command: c.command,
+    describe: c.describe,
+    builder: (y: Argv) => {
+      const b = c.load().builder;
+      return (typeof b === 'function' ? b(y) : b ? y.options(b) : y) as Argv;
+    },
+    handler: (args) => c.load().handler(args),
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
+  const own = commands.find((c) => c.ownArgs && c.command.split(' ')[0] === argv[0]);
+  if (own) {
+    await own.load().handler({ _: [argv[0]], $0: 'klp-lab' });
+    return;
+  }
+  const yargs = require('yargs') as typeof import('yargs'); // eslint-disable-line @typescript-eslint/no-require-imports
   let parser = yargs(argv)
     .scriptName('klp-lab')
     .usage('$0 <command> [options]')
@@ -20,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
       if (msg) throw new UserError(msg);
       throw err;
     });
-  for (const c of commands) parser = parser.command(c);
+  for (const c of commands) parser = parser.command(lazyCommand(c));
   await parser.parseAsync();
 }
 

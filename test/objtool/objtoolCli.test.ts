@@ -1,11 +1,13 @@
 // `klp-lab objtool ...`: the command hands everything after the word `objtool` to objtool's
 // own parser and passes stdout, stderr and the exit status through unchanged.
 
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { commands } from '../../cli/commands';
 import { objtoolCommand } from '../../cli/commands/objtool';
-import { FIXTURES } from '../helpers/fixtures';
+import { FIXTURES, REPO_ROOT } from '../helpers/fixtures';
 
 function runCli(args: string[], cwd: string): { out: string; err: string; status: number | undefined } {
   const saved = { argv: process.argv, cwd: process.cwd(), exitCode: process.exitCode };
@@ -45,4 +47,25 @@ test('klp-lab objtool with a bad option exits 129 with objtool\'s usage', () => 
   const r = runCli(['--bogus', 'x.o'], os.tmpdir());
   expect(r.err).toMatch(/^ {2}Error: unknown option `bogus'/);
   expect(r.status).toBe(129);
+});
+
+test('the command index describes each command as its module does', () => {
+  for (const c of commands) {
+    const m = c.load();
+    expect([c.command, c.describe]).toEqual([m.command, m.describe]);
+  }
+});
+
+test('klp-lab objtool loads objtool and the ELF layer only (no yargs, emulator or livepatch code)', () => {
+  // The built CLI (npm test builds it first), run as a child; the modules it loaded are listed at exit.
+  const main = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+  const script = `process.on('exit', () => console.log(JSON.stringify(Object.keys(require.cache)))); ` +
+    `process.argv = [process.argv[0], ${JSON.stringify(main)}, 'objtool', '--dump=orc', ${JSON.stringify(path.join(FIXTURES, 'objtool', 'obj', 'good.o'))}]; ` +
+    `require(${JSON.stringify(main)});`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const loaded = (JSON.parse(r.stdout.trim().split('\n').pop()!) as string[]).map((f) => path.relative(REPO_ROOT, f));
+  // elfy (and its endian-reader) is the ELF layer's section-name cross-check.
+  expect(loaded.filter((f) => !/^(dist\/(cli|objtool|elf)\/|node_modules\/(elfy|endian-reader|iced-x86)\/)/.test(f))).toEqual([]);
+  expect(loaded.filter((f) => f.startsWith('dist/cli/commands/'))).toEqual(['dist/cli/commands/index.js', 'dist/cli/commands/objtool.js']);
 });
