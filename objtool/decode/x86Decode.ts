@@ -1,11 +1,15 @@
 // tools/objtool/arch/x86/decode.c (6.1): arch_decode_instruction().
 //
-// iced-x86 finds instruction boundaries and rejects what cannot be decoded; the objtool
+// Instruction boundaries come from insnLength.ts's opcode tables for the encodings compilers
+// emit; anything else goes to iced-x86, which finds the boundary and rejects what cannot be
+// decoded (insnLength.test.ts holds the tables to iced-x86's answers). iced-x86 is loaded on the
+// first such instruction, so an object of plain compiler output never pays for it. The objtool
 // classification itself reads the prefix, REX, opcode and ModRM/SIB bytes directly, as the
 // kernel decoder does, so REX-dependent cases (32-bit forms not tracked, xchg %r8,%rax not a
 // NOP) come out the same. iced objects are created once per section and freed at once.
 
-import { Decoder, DecoderOptions, Instruction as IcedInsn, Code } from 'iced-x86';
+import type { Decoder, Instruction as IcedInsn } from 'iced-x86';
+import { insnLength } from './insnLength';
 import * as C from '../../elf/constants';
 import { CFI_BP, CFI_SP, InsnType, OpDest, OpSrc, StackOp, stackOp } from './insnTypes';
 
@@ -42,6 +46,16 @@ const LEAVE: StackOp[] = [stackOp(OpDest.REG, CFI_SP, 0, OpSrc.REG, CFI_BP, 0), 
 
 const scratch: DecodedInsn = { offset: 0, len: 0, type: InsnType.OTHER, immediate: 0, ops: [], invalidLea: false };
 
+type IcedX86 = typeof import('iced-x86');
+let icedModule: IcedX86 | null = null;
+/** Instructions measured by iced-x86 rather than the tables, since start-up (for the bench). */
+export const decodeCounters = { iced: 0 };
+
+/** iced-x86, required on first use. */
+function iced(): IcedX86 {
+  return (icedModule ??= require('iced-x86') as IcedX86); // eslint-disable-line @typescript-eslint/no-require-imports
+}
+
 const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67]);
 
 /**
@@ -51,27 +65,34 @@ const LEGACY_PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64,
  */
 export function decodeSection(data: Uint8Array, ctx: DecodeContext, emit: (d: DecodedInsn) => void): number {
   if (data.length === 0) return -1;
-  const decoder = new Decoder(64, data, DecoderOptions.None);
-  const ins = new IcedInsn();
+  let decoder: Decoder | null = null;
+  let ins: IcedInsn | null = null;
   try {
     let offset = 0;
     while (offset < data.length) {
-      decoder.decodeOut(ins);
-      let len = ins.length;
-      if (ins.code === Code.INVALID || len === 0 || offset + len > data.length) {
-        // The kernel's decoder gives opcodes that are invalid in 64-bit mode (push %es,
-        // ljmp ptr16:32, aam, ...) their 32-bit form instead of failing; so does this one.
-        len = legacyLength(data, offset, ins);
-        if (len === 0) return offset;
-        decoder.position = offset + len;
+      let len = insnLength(data, offset);
+      if (len === 0) {
+        const x = iced();
+        decodeCounters.iced++;
+        decoder ??= new x.Decoder(64, data, x.DecoderOptions.None);
+        ins ??= new x.Instruction();
+        decoder.position = offset;
+        decoder.decodeOut(ins);
+        len = ins.length;
+        if (ins.code === x.Code.INVALID || len === 0 || offset + len > data.length) {
+          // The kernel's decoder gives opcodes that are invalid in 64-bit mode (push %es,
+          // ljmp ptr16:32, aam, ...) their 32-bit form instead of failing; so does this one.
+          len = legacyLength(data, offset, ins);
+          if (len === 0) return offset;
+        }
       }
       emit(classify(data, offset, len, ctx));
       offset += len;
     }
     return -1;
   } finally {
-    ins.free();
-    decoder.free();
+    ins?.free();
+    decoder?.free();
   }
 }
 
@@ -98,11 +119,12 @@ function legacyLength(data: Uint8Array, offset: number, ins: IcedInsn): number {
   const buf = new Uint8Array(prefixes.length + rest.length);
   buf.set(prefixes, 0);
   buf.set(rest, prefixes.length);
-  const d = new Decoder(32, buf, DecoderOptions.None);
+  const x = iced();
+  const d = new x.Decoder(32, buf, x.DecoderOptions.None);
   try {
     d.decodeOut(ins);
     const len = ins.length;
-    if (ins.code === Code.INVALID || len === 0 || len > buf.length) return 0;
+    if (ins.code === x.Code.INVALID || len === 0 || len > buf.length) return 0;
     return len + rex;
   } finally {
     d.free();
