@@ -13,10 +13,7 @@ import { deadEndFunction, isStaticJump } from './noreturns';
 
 /** insn_reloc(): the first relocation inside the instruction's bytes (cached). */
 export function insnReloc(ctx: CheckContext, insn: Instruction): ObjReloc | null {
-  if (insn.relocState < 0) {
-    insn.reloc = ctx.file.relocInRange(insn.sec, insn.offset, insn.len);
-    insn.relocState = insn.reloc ? 1 : 0;
-  }
+  if (insn.reloc === undefined) insn.reloc = ctx.file.relocInRange(insn.sec, insn.offset, insn.len);
   return insn.reloc;
 }
 

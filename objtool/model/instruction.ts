@@ -24,33 +24,43 @@ export interface AltGroup {
   cfi: (Cfi | null)[];
 }
 
+// Bits of Instruction.bits: the kind, the visited marks and the one-bit flags of struct
+// instruction. A big object has ~50k instructions per MB of text; packing them (and keeping the
+// rarely set links in a side record) halves each instruction's size, and with it the young
+// generation's copying work.
+const TYPE_MASK = 0x1f;
+const VISITED_SHIFT = 5;
+const DEAD_END = 1 << 7;
+const IGNORE = 1 << 8;
+const IGNORE_ALTS = 1 << 9;
+const RETPOLINE_SAFE = 1 << 10;
+const HINT = 1 << 11;
+const SAVE = 1 << 12;
+const RESTORE = 1 << 13;
+const ENTRY = 1 << 14;
+
+/** The links only alternatives and jump tables set. */
+interface InsnLinks {
+  alts: Alternative[] | null;
+  altGroup: AltGroup | null;
+  jumpTable: ObjReloc | null;
+  firstJumpSrc: Instruction | null;
+}
+
 export class Instruction {
   /** Position in the file-wide instruction list (section order, then offset). */
   idx = 0;
-  type: InsnType = InsnType.OTHER;
+  private bits: number = InsnType.OTHER;
   /** Branch displacement or other immediate, as the kernel decoder reports it. */
   immediate = 0;
   ops: StackOp[];
   func: ObjSymbol | null = null;
-  deadEnd = false;
-  ignore = false;
-  ignoreAlts = false;
-  retpolineSafe = false;
-  hint = false;
-  save = false;
-  restore = false;
-  entry = false;
-  visited = 0;
-  /** -1 unknown, 0 none, 1 found (cached insn_reloc()). */
-  relocState = -1;
-  reloc: ObjReloc | null = null;
+  /** Cached insn_reloc(): undefined until looked up, then the relocation or null. */
+  reloc: ObjReloc | null | undefined = undefined;
   cfi: Cfi | null = null;
   jumpDest: Instruction | null = null;
   callDest: ObjSymbol | null = null;
-  alts: Alternative[] | null = null;
-  altGroup: AltGroup | null = null;
-  jumpTable: ObjReloc | null = null;
-  firstJumpSrc: Instruction | null = null;
+  private links: InsnLinks | null = null;
 
   constructor(
     readonly sec: ObjSection,
@@ -60,4 +70,49 @@ export class Instruction {
   ) {
     this.ops = ops;
   }
+
+  get type(): InsnType {
+    return this.bits & TYPE_MASK;
+  }
+  set type(t: InsnType) {
+    this.bits = (this.bits & ~TYPE_MASK) | t;
+  }
+  /** VISITED_BRANCH* marks. */
+  get visited(): number {
+    return (this.bits >> VISITED_SHIFT) & VISITED_BRANCH_MASK;
+  }
+  set visited(v: number) {
+    this.bits = (this.bits & ~(VISITED_BRANCH_MASK << VISITED_SHIFT)) | ((v & VISITED_BRANCH_MASK) << VISITED_SHIFT);
+  }
+  private flag(f: number, on: boolean): void {
+    this.bits = on ? this.bits | f : this.bits & ~f;
+  }
+  get deadEnd(): boolean { return (this.bits & DEAD_END) !== 0; }
+  set deadEnd(v: boolean) { this.flag(DEAD_END, v); }
+  get ignore(): boolean { return (this.bits & IGNORE) !== 0; }
+  set ignore(v: boolean) { this.flag(IGNORE, v); }
+  get ignoreAlts(): boolean { return (this.bits & IGNORE_ALTS) !== 0; }
+  set ignoreAlts(v: boolean) { this.flag(IGNORE_ALTS, v); }
+  get retpolineSafe(): boolean { return (this.bits & RETPOLINE_SAFE) !== 0; }
+  set retpolineSafe(v: boolean) { this.flag(RETPOLINE_SAFE, v); }
+  get hint(): boolean { return (this.bits & HINT) !== 0; }
+  set hint(v: boolean) { this.flag(HINT, v); }
+  get save(): boolean { return (this.bits & SAVE) !== 0; }
+  set save(v: boolean) { this.flag(SAVE, v); }
+  get restore(): boolean { return (this.bits & RESTORE) !== 0; }
+  set restore(v: boolean) { this.flag(RESTORE, v); }
+  get entry(): boolean { return (this.bits & ENTRY) !== 0; }
+  set entry(v: boolean) { this.flag(ENTRY, v); }
+
+  private link(): InsnLinks {
+    return (this.links ??= { alts: null, altGroup: null, jumpTable: null, firstJumpSrc: null });
+  }
+  get alts(): Alternative[] | null { return this.links ? this.links.alts : null; }
+  set alts(v: Alternative[] | null) { if (v || this.links) this.link().alts = v; }
+  get altGroup(): AltGroup | null { return this.links ? this.links.altGroup : null; }
+  set altGroup(v: AltGroup | null) { if (v || this.links) this.link().altGroup = v; }
+  get jumpTable(): ObjReloc | null { return this.links ? this.links.jumpTable : null; }
+  set jumpTable(v: ObjReloc | null) { if (v || this.links) this.link().jumpTable = v; }
+  get firstJumpSrc(): Instruction | null { return this.links ? this.links.firstJumpSrc : null; }
+  set firstJumpSrc(v: Instruction | null) { if (v || this.links) this.link().firstJumpSrc = v; }
 }
