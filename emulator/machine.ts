@@ -14,6 +14,7 @@ import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
 import { Pit8254 } from './devices/pit8254';
+import { seededRandom } from './seededRandom';
 import { DebugExit } from './devices/debugExit';
 import { InterruptController, TripleFault, EV_FAULT, EV_EXTERNAL, EV_TRAP } from './interrupts/delivery';
 import { GuestFault, EXCEPTION_NAMES } from './interrupts/guestFault';
@@ -40,6 +41,13 @@ export interface MachineOptions {
   maxBlock?: number;
   /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
   compileThreshold?: number;
+  /** Seeded timer-interrupt latency: each PIT interrupt arrives up to `maxNs` late (default none). */
+  timerJitter?: { seed: number; maxNs: number };
+}
+
+/** Told of every block the run loop enters, before its first instruction (emulator/trace's writer). */
+export interface BlockObserver {
+  enterBlock(b: Block): void;
 }
 
 export interface RunResult {
@@ -66,6 +74,8 @@ export class Machine {
   maxBlock: number;
   compileThreshold: number;
   stopMessage = '';
+  /** Set by the trace writer; null costs one check per block entered. */
+  blockObserver: BlockObserver | null = null;
   /** Address at which a code hook asked to stop: the hook is not re-run when resuming there. */
   private resumeAt = NaN;
   private hookGen = 0;
@@ -91,6 +101,10 @@ export class Machine {
     this.pit = new Pit8254(() => cpu.icount);
     this.pit.irq0 = () => this.pic.pulse(0);
     this.pit.onReprogram = () => { cpu.exit = true; };
+    if (opts.timerJitter && opts.timerJitter.maxNs > 0) {
+      const rnd = seededRandom(opts.timerJitter.seed), maxNs = opts.timerJitter.maxNs;
+      this.pit.jitter = () => rnd() * maxNs;
+    }
     this.io.register(0x40, 4, this.pit);
     this.io.register(0x61, 1, this.pit);
     this.io.register(0xf4, 4, new DebugExit((status) => {
@@ -106,8 +120,12 @@ export class Machine {
   get consoleText(): string { return Buffer.from(this.consoleBytes).toString('latin1'); }
 
   // ---- running ---------------------------------------------------------------------------------------
-  /** Run until `maxInsns` more instructions retire, the guest exits, or stop() is called. */
-  run(maxInsns = Infinity): RunResult {
+  /**
+   * Run until `maxInsns` more instructions retire, virtual time reaches `untilTime` (ns; idle
+   * time skipped by HLT counts here, not in `maxInsns`), the guest exits, or stop() is called.
+   * Both limits end the run with STOP_LIMIT.
+   */
+  run(maxInsns = Infinity, untilTime = Infinity): RunResult {
     const c = this.cpu;
     const start = c.icount - c.idleNs;
     const limit = start + maxInsns;
@@ -115,13 +133,14 @@ export class Machine {
     this.stopMessage = '';
     const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
+    const observer = this.blockObserver;
     let prev: Block | null = null;
     let idleEvents = 0;
     const compileAt = this.compileThreshold > 0 ? this.compileThreshold : -1;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
-      if (retired >= limit) { c.stopReason = STOP_LIMIT; break; }
+      if (retired >= limit || c.icount >= untilTime) { c.stopReason = STOP_LIMIT; break; }
       if (c.icount >= pit.next) pit.tick(c.icount);
       try {
         if ((c.flags.bits & IF) !== 0 && c.icount > c.shadowUntil && pic.hasInterrupt()) {
@@ -145,7 +164,7 @@ export class Machine {
             this.stopMessage = 'HLT: 10000 timer events passed without an interrupt being delivered (IRQ masked?)';
             break;
           }
-          const skip = Math.max(0, pit.next - c.icount);
+          const skip = Math.max(0, (pit.next < untilTime ? pit.next : untilTime) - c.icount);
           c.icount += skip; c.idleNs += skip;
           continue;
         }
@@ -167,7 +186,9 @@ export class Machine {
           }
         }
         prev = b;
-        if (codeHooks.length > 0 && this.blockHooked(b)) { this.stepHooked(b, limit); continue; }
+        if (observer !== null) observer.enterBlock(b);
+        const runLimit = untilTime === Infinity ? limit : Math.min(limit, untilTime - c.idleNs);
+        if (codeHooks.length > 0 && this.blockHooked(b)) { this.stepHooked(b, runLimit); continue; }
         // Inside an STI / MOV SS shadow: run one instruction, then look at interrupts again.
         const shadow = c.shadowUntil >= c.icount;
         // RFLAGS.TF: single-step, #DB (trap) after each instruction.
@@ -175,7 +196,7 @@ export class Machine {
         // Run this block and the blocks chained after it until something needs the outer loop: a
         // handler set c.exit (mode/flag/device/SMC/host events), the next timer event or the
         // instruction limit is reached, or the successor is not linked yet.
-        const limitIcount = limit + c.idleNs;
+        const limitIcount = runLimit + c.idleNs;
         const endIcount = pit.next < limitIcount ? pit.next : limitIcount;
         const chain = !shadow && codeHooks.length === 0;
         let blk: Block = b;
@@ -222,6 +243,7 @@ export class Machine {
           else if (blk.linkVa1 === next && blk.linkEpoch1 === mmu.epoch && blk.linkCpl1 === c.cpl) nb = blk.linkBlock1;
           if (nb === null || !nb.valid || nb.bits !== c.bits) break;
           blk = nb;
+          if (observer !== null) observer.enterBlock(blk);
         }
         prev = blk;
       } catch (e) {

@@ -21,6 +21,12 @@ export class Pit8254 implements PortDevice {
   private port61 = 0;
   irq0: () => void = () => {};
   onReprogram: () => void = () => {};
+  /**
+   * Extra delay (ns) of each channel-0 interrupt past its period boundary, or null: models
+   * interrupt latency for studies that need interrupts to arrive at varied instructions. The
+   * boundaries themselves stay on the programmed period, so delays do not accumulate.
+   */
+  jitter: (() => number) | null = null;
 
   constructor(private readonly now: () => number) {}
 
@@ -88,7 +94,7 @@ export class Pit8254 implements PortDevice {
   private schedule(): void {
     const c = this.ch[0];
     if (!c.armed) this.next = Infinity;
-    else this.next = c.start + this.nsOf(c.reload);
+    else this.next = c.start + this.nsOf(c.reload) + this.delay();
     this.onReprogram();
   }
 
@@ -99,6 +105,10 @@ export class Pit8254 implements PortDevice {
     this.irq0();
     if (!c.armed || c.mode === 0 || c.mode === 1 || c.mode === 4 || c.mode === 5) { this.next = Infinity; return; }
     const periods = Math.floor(this.ticks(now - c.start) / c.reload) + 1;
-    this.next = c.start + this.nsOf(periods * c.reload);
+    this.next = c.start + this.nsOf(periods * c.reload) + this.delay();
+  }
+
+  private delay(): number {
+    return this.jitter === null ? 0 : Math.max(0, Math.floor(this.jitter()));
   }
 }

@@ -58,9 +58,10 @@ export class ConsistencyChecker {
 
   /**
    * One observation: `addresses` is the task's true stack, innermost first (the instruction
-   * pointer, then each return address). Returns the violation found, if any.
+   * pointer, then each return address). `task` names it, or computes its name when a
+   * violation needs one (naming can cost more than the check). Returns the violation, if any.
    */
-  observe(time: number, task: string, addresses: number[]): Violation | undefined {
+  observe(time: number, task: string | (() => string), addresses: number[]): Violation | undefined {
     this.checks++;
     for (const t of this.transitions) {
       let replaced: CodeRange | undefined;
@@ -76,7 +77,7 @@ export class ConsistencyChecker {
         }
         if (replaced && replacing) {
           const v: Violation = {
-            time, task, patch: t.patch, kind: 'mixed',
+            time, task: typeof task === 'string' ? task : task(), patch: t.patch, kind: 'mixed',
             running: innermostIsReplacing ? `new ${replacing.name}` : `old ${replaced.name}`,
             stillActive: innermostIsReplacing ? `old ${replaced.name}` : `new ${replacing.name}`,
           };
@@ -114,4 +115,12 @@ export class ConsistencyChecker {
     }
     return found;
   }
+}
+
+/** One line: when, who, and which two sides were found together. */
+export function formatViolation(v: Violation): string {
+  const when = `${(v.time / 1e6).toFixed(3)} ms`;
+  return v.kind === 'mixed'
+    ? `${when}: ${v.task} ran ${v.running} of '${v.patch}' with ${v.stillActive} still on its stack`
+    : `${when}: '${v.patch}' completed while ${v.task} still held ${v.stillActive}`;
 }

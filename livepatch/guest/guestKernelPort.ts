@@ -171,8 +171,10 @@ export class GuestKernelPort implements KernelPort {
     this.access.writeI32(task.address + this.L.onRq, 1);
   }
 
+  /** set_notify_signal(): the flag, then signal_wake_up(), which ends an interruptible sleep. */
   setNotifySignal(task: KlpTask): void {
     this.setFlagBit(task, this.L.tifNotifySignal, true);
+    this.wakeUpInterruptible(task);
   }
 
   /** One CPU, and it is busy running the work: the idle task is not running. */

@@ -31,9 +31,19 @@ import { GuestCaller } from './guestCall';
 import { GuestKernelPort } from './guestKernelPort';
 import { HostCalls } from './hostCalls';
 
+/**
+ * The reliable unwinder behind klp_try_switch_task: frame pointer or ORC as Linux has them, or
+ * 'unsound', a frame-pointer walk that ignores pt_regs frames (an experiment's broken control).
+ */
+export type LabUnwinder = 'fp' | 'orc' | 'unsound';
+
 export interface LabOptions {
   kernel?: KernelVersion;
-  unwinder?: 'fp' | 'orc';
+  unwinder?: LabUnwinder;
+  /** 4.12 only: every patch is enabled as `immediate` (no consistency model), whatever it says. */
+  immediate?: boolean;
+  /** Seeded timer-interrupt latency (see MachineOptions.timerJitter). */
+  timerJitter?: { seed: number; maxNs: number };
   /** The PVH command line (the fixture kernel reads scale=N and stats). */
   cmdline?: string;
   log?: Partial<LogOptions>;
@@ -89,7 +99,10 @@ export class LivepatchLab {
     this.kallsyms = new Kallsyms(this.elf);
     const layout = taskLayoutOf(this.image);
     if (typeof layout === 'string') throw new LabError(`${imageName}: ${layout}`);
-    this.machine = new Machine({ onConsole: (b) => this.console.push(b) });
+    if (options.immediate && (options.kernel ?? '6.1') !== '4.12') {
+      throw new LabError('immediate patches exist only in Linux 4.12 (use --kernel 4.12)');
+    }
+    this.machine = new Machine({ onConsole: (b) => this.console.push(b), timerJitter: options.timerJitter });
     loadPvh(this.machine, imageBytes, imageName, options.cmdline ?? '');
     this.truth = options.truth ? this.machine.enableTruth(layout.threadSize) : null;
     this.view = new MachineGuestView(this.machine, this.image, layout);
@@ -106,10 +119,14 @@ export class LivepatchLab {
 
     this.hostCalls = new HostCalls(this.machine, this.access, this.image);
     this.caller = new GuestCaller(this.machine, this.access, sentinel);
+    if (options.unwinder === 'orc' && !this.image.orc) {
+      throw new LabError(`${imageName} has no ORC tables (.orc_unwind): use an image built with them (fixtures/kernel/kernel-nofp.elf) or --unwinder fp`);
+    }
     const unwinder = options.unwinder === 'orc'
       ? new OrcUnwinder(this.view, this.image.text, this.image.orc, this.image.retFromFork)
       : new FrameUnwinder(this.view, this.image.text, options.kernel ?? '6.1');
-    const reliable = new ReliableStackTrace(unwinder, this.image.text, options.kernel ?? '6.1');
+    const regsPolicy = options.unwinder === 'unsound' ? 'ignore-pt-regs' : 'checked';
+    const reliable = new ReliableStackTrace(unwinder, this.image.text, options.kernel ?? '6.1', undefined, regsPolicy);
     this.port = new GuestKernelPort(this.access, this.view, this.image, this.hostCalls, reliable);
     this.fentry = new FentryRedirect(this.machine, this.access, this.elf, this.need('__fentry__'), trampoline, () => {
       const current = this.port.currentTaskAddress();
@@ -210,7 +227,7 @@ export class LivepatchLab {
   /** Runs until virtual time `until` (ns), a predicate holds, or the guest stops. */
   runUntil(until: number, predicate: () => boolean = () => false, chunk = 200_000): boolean {
     while (this.now < until && !predicate()) {
-      this.lastRun = this.machine.run(chunk);
+      this.lastRun = this.machine.run(chunk, until);
       if (this.lastRun.reason !== STOP_LIMIT && this.lastRun.reason !== STOP_HOST) return false;
     }
     return predicate() || this.now >= until;
@@ -293,7 +310,7 @@ export class LivepatchLab {
       return -EINVAL;
     }
     const patch = new KlpPatch(desc.name, desc.replace, desc.states.map((s) => ({ id: s.id, version: s.version })));
-    patch.immediate = desc.immediate;
+    patch.immediate = desc.immediate || this.options.immediate === true;
     const module = this.modules.get(desc.name);
     for (const o of desc.objects) {
       const cb = o.callbacks;

@@ -106,7 +106,11 @@ export class KlpTransition {
     const patch = this.requirePatch();
     if (this.behaviour.version === '4.12') {
       this.log.klp('notice', `'${patch.name}': ${directionName(this.target)}...`);
-      if (patch.immediate) return;
+      if (patch.immediate) {
+        // Every task takes the new code at once: nothing to flag, but watchers still hear of it.
+        for (const l of this.listeners) l.started?.(patch, this.target, this.port.now(), []);
+        return;
+      }
     } else {
       this.log.klp('notice', `'${patch.name}': starting ${directionName(this.target)} transition`);
     }

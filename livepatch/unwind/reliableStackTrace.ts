@@ -14,6 +14,15 @@ export const MAX_STACK_ENTRIES = 100;
 
 export type ReliableVersion = '6.1' | '4.12';
 
+/**
+ * 'checked' is the kernel's walk. 'ignore-pt-regs' is a deliberately unsound variant for
+ * experiments: it walks through kernel-mode interrupt and exception frames as if they were
+ * not there (neither refusing the trace nor reporting the interrupted ip), which is the
+ * mistake that makes frame pointers unsafe for live patching. The consistency checker must
+ * catch what it lets through.
+ */
+export type RegsPolicy = 'checked' | 'ignore-pt-regs';
+
 export type UnreliableReason =
   | 'kernel-regs' // an in-kernel interrupt or exception frame (always in 4.12, frame pointers in 6.1)
   | 'not-kernel-text' // a return address outside __kernel_text_address()
@@ -39,6 +48,7 @@ export class ReliableStackTrace {
     readonly text: KernelText,
     readonly version: ReliableVersion = '6.1',
     readonly size: number = MAX_STACK_ENTRIES,
+    readonly regsPolicy: RegsPolicy = 'checked',
   ) {
     this.store = new Float64Array(size);
   }
@@ -66,6 +76,7 @@ export class ReliableStackTrace {
     }
     if (regs !== null) {
       if (userModeCs(regs[PTREGS_CS / 8])) return 0;
+      if (this.regsPolicy === 'ignore-pt-regs') return this.version === '6.1' ? this.walk61(task, regs) : this.walk412(task, regs);
       if (this.version === '4.12' || this.unwinder.name === 'fp') return this.fail('kernel-regs', regs[PTREGS_IP / 8]);
       const ip = regs[PTREGS_IP / 8];
       if (!this.text.contains(ip)) return this.fail('not-kernel-text', ip);
@@ -94,6 +105,8 @@ export class ReliableStackTrace {
       if (u.atRegs()) {
         // Success path for user tasks.
         if (u.regsUserMode()) return this.len;
+        // The unsound variant steps over the frame without a look at the interrupted ip.
+        if (this.regsPolicy === 'ignore-pt-regs') continue;
         // Kernel-mode regs: an in-kernel interrupt or exception, which can make frame
         // pointers unreliable (CONFIG_FRAME_POINTER); ORC unwinds through them.
         if (u.name === 'fp') return this.fail('kernel-regs', u.ip());
@@ -114,7 +127,10 @@ export class ReliableStackTrace {
     const u = this.unwinder;
     for (u.start(task, regs); !u.done(); u.next()) {
       if (u.atRegs()) {
-        if (!u.regsUserMode()) return this.fail('kernel-regs', u.ip());
+        if (!u.regsUserMode()) {
+          if (this.regsPolicy === 'ignore-pt-regs') continue;
+          return this.fail('kernel-regs', u.ip());
+        }
         // The last frame contains the user mode syscall pt_regs: skip it, finish the unwind.
         u.next();
         if (!u.done()) return this.fail('not-final', u.ip());

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { KernelImage } from './kernelImage';
 import { formatAddress } from './kallsyms';
+import { seededRandom } from '../../emulator/seededRandom';
 import type { ReliableVersion } from './reliableStackTrace';
 import { StackInspector, type UnwinderName, type UnwinderRun } from './stackInspector';
 import type { StoppedGuest } from './stoppedGuest';
@@ -55,21 +56,9 @@ export interface StudyResult {
   objtoolWarnings: Record<string, string>;
 }
 
-/** mulberry32: a small seeded PRNG (deterministic across platforms). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The stop points of shard i/n, ascending: sample k is taken by shard k % n. */
 export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number]): number[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const out: number[] = [];
   for (let k = 0; k < samples; k++) {
     const at = 1 + Math.floor(rnd() * (maxInsns - 1));

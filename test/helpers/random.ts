@@ -1,12 +1,3 @@
-// A small seeded generator (mulberry32) so that randomized tests are reproducible.
+// Randomized tests use the project's one seeded generator, so that a printed seed repeats a run.
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../emulator/seededRandom';

@@ -1,0 +1,14 @@
+// mulberry32: a small seeded generator of uniform numbers in [0, 1), the same on every
+// platform, so that every run that involves chance is reproduced by its seed. Shared by the
+// machine (timer jitter), the studies and the randomized tests.
+
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,231 @@
+// The live-patching study: the same patch applied in many runs of the fixture kernel, each at a
+// seeded random instant and with seeded timer-interrupt jitter, so that every run meets the
+// tasks in other places. Each run is watched by the consistency checker; the study counts the
+// transitions that completed, how long they took (virtual time), the attempts, signals and
+// forces they needed, and the violations. Shards split the runs; their JSON results merge.
+
+import { formatViolation } from '../consistency/consistencyChecker';
+import type { LabUnwinder } from '../guest/livepatchLab';
+import type { KernelVersion } from '../kernelBehaviour';
+import { readImage, runPatch } from '../run/patchRun';
+import { seededRandom } from '../../emulator/seededRandom';
+
+export interface LivepatchStudyOptions {
+  image: string;
+  patch: string;
+  runs: number;
+  seed: number;
+  kernel: KernelVersion;
+  unwinder: LabUnwinder;
+  immediate: boolean;
+  cmdline: string;
+  /** Patch times are drawn uniformly from [from, to) ns of virtual time. */
+  window: [number, number];
+  jitterNs: number;
+  /** Force the transition this long (ns) after it starts, if still running (undefined: never). */
+  forceAfter?: number;
+  maxWait: number;
+  /** [i, n]: this process takes runs k with k % n === i. */
+  shard: [number, number];
+  onProgress?: (done: number, total: number, outcome: RunOutcome) => void;
+}
+
+/** One run, compactly (kept in the JSON so that merged shards give exact percentiles). */
+export interface RunOutcome {
+  run: number;
+  seed: number;
+  /** Virtual ns of the modprobe. */
+  patchAt: number;
+  loadResult: number;
+  completed: boolean;
+  /** Virtual ns from the start of the transition to its completion. */
+  timeToComplete: number | null;
+  attempts: number;
+  signalled: boolean;
+  forced: boolean;
+  violations: number;
+  /** The first violation, as one line. */
+  firstViolation?: string;
+  /** The guest ended before the transition did. */
+  guestEnded: boolean;
+}
+
+export interface LivepatchStudyResult {
+  kind: 'livepatch-study';
+  image: string;
+  patch: string;
+  kernel: KernelVersion;
+  unwinder: LabUnwinder;
+  immediate: boolean;
+  cmdline: string;
+  seed: number;
+  /** Runs in the whole study (all shards). */
+  runs: number;
+  shard: [number, number];
+  window: [number, number];
+  jitterNs: number;
+  /** Summary of the runs below. */
+  ran: number;
+  completed: number;
+  violations: number;
+  runsWithViolations: number;
+  signalled: number;
+  forced: number;
+  loadFailures: number;
+  hostSeconds: number;
+  perRun: RunOutcome[];
+}
+
+/** The seed of run k of a study: a fixed function of the study's seed and k. */
+export function runSeed(seed: number, k: number): number {
+  return Math.floor(seededRandom((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0)() * 0x7fffffff);
+}
+
+export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
+  const started = Date.now();
+  const bytes = readImage(opts.image);
+  const [i, n] = opts.shard;
+  const mine: number[] = [];
+  for (let k = i; k < opts.runs; k += n) mine.push(k);
+  const perRun: RunOutcome[] = [];
+  for (const k of mine) {
+    const seed = runSeed(opts.seed, k);
+    const rnd = seededRandom(seed);
+    const patchAt = Math.floor(opts.window[0] + rnd() * (opts.window[1] - opts.window[0]));
+    const r = runPatch({
+      image: opts.image,
+      patch: opts.patch,
+      kernel: opts.kernel,
+      unwinder: opts.unwinder,
+      immediate: opts.immediate,
+      cmdline: opts.cmdline,
+      patchAt,
+      forceAfter: opts.forceAfter,
+      maxWait: opts.maxWait,
+      settle: 2e6,
+      timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
+      log: { debug: false },
+    }, bytes);
+    const outcome: RunOutcome = {
+      run: k,
+      seed,
+      patchAt,
+      loadResult: r.loadResult,
+      completed: r.completed,
+      timeToComplete: r.timeToComplete ?? null,
+      attempts: r.attempts,
+      signalled: r.signalled,
+      forced: r.forced,
+      violations: r.violations.length,
+      guestEnded: r.guestEnded,
+    };
+    if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
+    perRun.push(outcome);
+    opts.onProgress?.(perRun.length, mine.length, outcome);
+  }
+  return summarize({
+    kind: 'livepatch-study',
+    image: opts.image,
+    patch: opts.patch,
+    kernel: opts.kernel,
+    unwinder: opts.unwinder,
+    immediate: opts.immediate,
+    cmdline: opts.cmdline,
+    seed: opts.seed,
+    runs: opts.runs,
+    shard: opts.shard,
+    window: opts.window,
+    jitterNs: opts.jitterNs,
+    hostSeconds: (Date.now() - started) / 1000,
+    perRun,
+  });
+}
+
+type Unsummarized = Omit<LivepatchStudyResult, 'ran' | 'completed' | 'violations' | 'runsWithViolations' | 'signalled' | 'forced' | 'loadFailures'>;
+
+function summarize(r: Unsummarized): LivepatchStudyResult {
+  const runs = r.perRun;
+  return {
+    ...r,
+    ran: runs.length,
+    completed: runs.filter((x) => x.completed).length,
+    violations: runs.reduce((a, x) => a + x.violations, 0),
+    runsWithViolations: runs.filter((x) => x.violations > 0).length,
+    signalled: runs.filter((x) => x.signalled).length,
+    forced: runs.filter((x) => x.forced).length,
+    loadFailures: runs.filter((x) => x.loadResult !== 0).length,
+  };
+}
+
+/** Joins shards (or separate runs) of the same study settings. */
+export function mergeStudies(parts: LivepatchStudyResult[]): LivepatchStudyResult {
+  if (parts.length === 0) throw new Error('nothing to merge');
+  const first = parts[0];
+  const key = (p: LivepatchStudyResult) => JSON.stringify([p.image, p.patch, p.kernel, p.unwinder, p.immediate, p.cmdline, p.window, p.jitterNs]);
+  const other = parts.find((p) => key(p) !== key(first));
+  if (other) throw new Error(`cannot merge studies with different settings (${first.patch} ${first.unwinder} vs ${other.patch} ${other.unwinder})`);
+  const byRun = new Map<string, RunOutcome>();
+  for (const p of parts) for (const x of p.perRun) byRun.set(`${p.seed}:${x.run}`, x);
+  // Shards of one study share its seed; studies with other seeds add their runs.
+  const runsBySeed = new Map(parts.map((p) => [p.seed, p.runs]));
+  return summarize({
+    ...first,
+    runs: [...runsBySeed.values()].reduce((a, b) => a + b, 0),
+    shard: [0, 1],
+    hostSeconds: parts.reduce((a, p) => a + p.hostSeconds, 0),
+    perRun: [...byRun.values()].sort((a, b) => a.run - b.run),
+  });
+}
+
+/** The p-th percentile (nearest rank) of the values. */
+export function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** The JSON written by --json: the summary with the agreed field names, then every run. */
+export function studyJson(r: LivepatchStudyResult): string {
+  const ttc = r.perRun.filter((x) => x.timeToComplete !== null).map((x) => x.timeToComplete! / 1e6);
+  const attempts = r.perRun.map((x) => x.attempts);
+  const summary = {
+    median_ms: percentile(ttc, 50),
+    p99_ms: percentile(ttc, 99),
+    attempts_median: percentile(attempts, 50),
+    attempts_max: attempts.length ? Math.max(...attempts) : null,
+  };
+  return JSON.stringify({ ...r, timeToComplete: summary }, null, 1) + '\n';
+}
+
+export function parseStudyJson(text: string, name: string): LivepatchStudyResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`${name}: not JSON`);
+  }
+  const r = v as LivepatchStudyResult;
+  if (!r || r.kind !== 'livepatch-study' || !Array.isArray(r.perRun)) throw new Error(`${name}: not a livepatch study (klp-lab livepatch study --json)`);
+  return r;
+}
+
+export function formatStudy(r: LivepatchStudyResult): string {
+  const ms = (ns: number | null) => (ns === null ? 'n/a' : `${(ns / 1e6).toFixed(1)} ms`);
+  const ttc = r.perRun.filter((x) => x.timeToComplete !== null).map((x) => x.timeToComplete!);
+  const attempts = r.perRun.map((x) => x.attempts);
+  const lines = [
+    `livepatch study: ${r.patch} on ${r.image}, kernel ${r.kernel}, unwinder ${r.unwinder}${r.immediate ? ', immediate' : ''}`,
+    `  seed ${r.seed}, ${r.ran} of ${r.runs} runs${r.shard[1] > 1 ? ` (shard ${r.shard[0]}/${r.shard[1]})` : ''}, patch times in [${ms(r.window[0])}, ${ms(r.window[1])}), ` +
+      `timer jitter up to ${r.jitterNs} ns, cmdline "${r.cmdline}"`,
+    `  transitions completed: ${r.completed}/${r.ran}` + (r.loadFailures ? ` (${r.loadFailures} modprobe failures)` : ''),
+    `  time to complete (virtual): median ${ms(percentile(ttc, 50))}, p99 ${ms(percentile(ttc, 99))}, max ${ms(ttc.length ? Math.max(...ttc) : null)}`,
+    `  try-complete attempts: median ${percentile(attempts, 50) ?? 'n/a'}, max ${attempts.length ? Math.max(...attempts) : 'n/a'}; ` +
+      `runs that needed signals: ${r.signalled}, forced: ${r.forced}`,
+    `  consistency violations: ${r.violations} in ${r.runsWithViolations} run(s)`,
+  ];
+  for (const x of r.perRun.filter((y) => y.firstViolation).slice(0, 10)) {
+    lines.push(`    run ${x.run} (seed ${x.seed}, patch at ${ms(x.patchAt)}): ${x.firstViolation}`);
+  }
+  lines.push(`  host time: ${r.hostSeconds.toFixed(1)} s, ${(r.ran / Math.max(r.hostSeconds, 1e-9)).toFixed(2)} runs/s`);
+  return lines.join('\n') + '\n';
+}
