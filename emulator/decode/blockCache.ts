@@ -27,6 +27,10 @@ export class Block {
   /** Executions so far (until compiled) and the compiled form of the whole block (see compileBlock). */
   execCount = 0;
   compiled: ((c: Cpu) => void) | null = null;
+  /** The trace writer that described this block (emulator/trace), its id there and the VA it was described at. */
+  traceWriter = -1;
+  traceId = 0;
+  traceVa = NaN;
   constructor(readonly insns: Insn[], readonly phys: number, readonly bits: number, readonly pages: number[]) {}
 }
 
