@@ -1,5 +1,7 @@
-// `klp-lab run IMAGE.elf [--max-insns N] [--trace] [--seed S] [--gdb PORT [--wait]]`: boot a PVH image the way
-// `qemu-system-x86_64 -kernel` does, console on stdout, exit with the guest's isa-debug-exit status.
+// `klp-lab run IMAGE.elf [--max-insns N] [--trace [FILE]] [--seed S] [--gdb PORT [--wait]]`: boot a PVH image the
+// way `qemu-system-x86_64 -kernel` does, console on stdout, exit with the guest's isa-debug-exit status.
+// `--trace` prints every instruction to stderr; `--trace FILE` writes a binary trace (emulator/trace/)
+// that `klp-lab trace FILE` filters and prints later.
 //
 // Exit statuses: the guest's (v << 1) | 1 when it writes v to port 0xF4 (always odd, as with QEMU);
 // otherwise even values of klp-lab's own: 2 = instruction limit reached, 4 = triple fault (or an
@@ -7,17 +9,46 @@
 // On 2, 4 and 6 a short report (RIP and its instruction, registers, last exceptions, unimplemented
 // instructions) goes to stderr.
 
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, HOOK_CODE } from '../../emulator/machine';
-import { loadPvh, BootError } from '../../emulator/loader/pvh';
+import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, HOOK_CODE, type RunResult } from '../../emulator/machine';
+import { loadPvh, BootError, type PvhImage } from '../../emulator/loader/pvh';
 import { formatReport, disassembleAt } from '../../emulator/report';
 import { UserError } from '../userError';
 import { runUnderGdb } from '../../emulator/gdb/runUnderGdb';
+import { MonitorCommands } from '../../emulator/gdb/monitorCommands';
+import { TraceWriter, TraceWriteError } from '../../emulator/trace/traceWriter';
+import { traceTaskSource } from '../../emulator/trace/traceTasks';
+import { attachKernelMonitor } from '../../livepatch/gdbMonitor';
 
 export const RUN_STATUS_LIMIT = 2, RUN_STATUS_TRIPLE = 4, RUN_STATUS_HALTED = 6;
 
-interface RunArgs { image: string; 'max-insns': number; trace?: boolean; seed: number; gdb?: number; wait?: boolean }
+interface RunArgs { image: string; 'max-insns': number; trace?: string | boolean; seed: number; gdb?: number; wait?: boolean }
+
+/** Start a binary trace of the run into `file` (current task from the image's current_task, if any). */
+function startTrace(m: Machine, bytes: Uint8Array, image: string, loaded: PvhImage, file: string): TraceWriter {
+  try {
+    return TraceWriter.start(m, file, {
+      imageName: image,
+      imageDigest: crypto.createHash('sha256').update(bytes).digest(),
+      ...(traceTaskSource(loaded.elf, m) ?? {}),
+    });
+  } catch (e) {
+    if (e instanceof TraceWriteError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+function finishTrace(w: TraceWriter, why: string): void {
+  try {
+    const s = w.finish(why);
+    process.stderr.write(`klp-lab: trace of ${s.instructions} instructions written to ${s.file} (${s.bytes} bytes)\n`);
+  } catch (e) {
+    if (e instanceof TraceWriteError) throw new UserError(e.message);
+    throw e;
+  }
+}
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <image>',
@@ -26,7 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'ELF image with a PVH entry note' })
       .option('max-insns', { type: 'number', default: 1e10, describe: 'stop after this many retired instructions (exit 2)' })
-      .option('trace', { type: 'boolean', describe: 'print every executed instruction to stderr' })
+      .option('trace', { type: 'string', describe: 'print every executed instruction to stderr; --trace FILE: write a binary trace to FILE instead (read it with klp-lab trace)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' })
       .option('gdb', { type: 'number', describe: 'serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)' })
       .option('wait', { type: 'boolean', describe: 'with --gdb: do not run until gdb attaches and continues' }),
@@ -39,27 +70,46 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const out: number[] = [];
     const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
     const m = new Machine({ onConsole: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
-    try { loadPvh(m, bytes, args.image); } catch (e) {
+    let loaded: PvhImage;
+    try { loaded = loadPvh(m, bytes, args.image); } catch (e) {
       if (e instanceof BootError) throw new UserError(e.message);
       throw e;
     }
-    if (args.trace) {
+    const traceFile = typeof args.trace === 'string' && args.trace !== '' ? args.trace : null;
+    if (args.trace === true || args.trace === '') {
       m.hookAdd(HOOK_CODE, (a: number) => {
         process.stderr.write(`${BigInt.asUintN(64, BigInt(a)).toString(16).padStart(16, '0')}  ${disassembleAt(m, a)}\n`);
       });
     }
     if (args.gdb !== undefined) {
       if (!Number.isInteger(args.gdb) || args.gdb < 0 || args.gdb > 65535) throw new UserError('--gdb takes a TCP port from 0 to 65535');
+      // A fixture kernel gets `monitor unwind` and `monitor lp-state` (and ground truth for the unwind verdicts).
+      const monitor = new MonitorCommands();
+      attachKernelMonitor(monitor, m, loaded.elf);
+      const writer = traceFile !== null ? startTrace(m, bytes, args.image, loaded, traceFile) : null;
       // Only a gdb session is asynchronous; a plain run stays synchronous (errors throw at once).
-      return runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait }).then((g) => {
+      return runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait, monitor }).then((g) => {
         flush();
+        if (writer !== null) finishTrace(writer, g.message);
         if (g.how === 'exit') process.exitCode = g.exitStatus & 0xff;
         else if (g.how === 'stopped') { process.stderr.write(`klp-lab: ${g.message}\n`); process.exitCode = RUN_STATUS_TRIPLE; }
+      }, (e: unknown) => {
+        writer?.abort();
+        throw e instanceof TraceWriteError ? new UserError(e.message) : e;
       });
     }
     if (args.wait) throw new UserError('--wait goes with --gdb');
-    const r = m.run(args['max-insns']);
+    const writer = traceFile !== null ? startTrace(m, bytes, args.image, loaded, traceFile) : null;
+    let r: RunResult;
+    try {
+      r = m.run(args['max-insns']);
+    } catch (e) {
+      // No half-written trace: the temporary file goes, FILE is left as it was.
+      writer?.abort();
+      throw e instanceof TraceWriteError ? new UserError(e.message) : e;
+    }
     flush();
+    if (writer !== null) finishTrace(writer, m.describeStop(r));
     switch (r.reason) {
       case STOP_EXIT: process.exitCode = r.exitStatus & 0xff; return;
       case STOP_LIMIT: process.stderr.write(formatReport(m, r, args.seed)); process.exitCode = RUN_STATUS_LIMIT; return;
