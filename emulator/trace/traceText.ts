@@ -25,6 +25,7 @@ export function taskLabel(t: TraceTask | null): string {
 function disassembleBlock(b: TraceBlock): string[] {
   const out: string[] = [];
   const fmt = new Formatter(FormatterSyntax.Gas);
+  fmt.uppercaseHex = false; // as objdump, and as the address columns
   const ins = new Instruction();
   try {
     for (let i = 0; i < b.length; i++) {
@@ -69,7 +70,7 @@ export class TraceText {
 
   line(item: TraceItem): string {
     let s = `${String(item.icount).padStart(11)}  ${taskLabel(item.task).padEnd(20)} ${hex64(item.va)}`;
-    if (this.symbolize !== null) s += ` ${(this.symbolize(item.va) ?? '').padEnd(28)}`;
+    if (this.symbolize !== null) s += ` ${(this.symbolize(item.va) ?? '').padEnd(32)}`;
     s += '  ' + (item.kind === 'insn' ? this.insnText(item.block, item.index) : eventText(item));
     return s.trimEnd();
   }
