@@ -56,8 +56,12 @@ export interface ObjSection {
   /** Relocations applying to this section, in file order (from its .rela section). */
   relocs: ObjReloc[];
   rela: ObjSection | null;
-  /** Relocations by offset (first one wins). */
-  relocAt: Map<number, ObjReloc> | null;
+  /**
+   * The relocations sorted by offset (stably: file order among equal offsets), with their
+   * offsets beside them for binary search; null when no relocation section applies.
+   */
+  relocsByOffset: ObjReloc[] | null;
+  relocOffsets: Float64Array | null;
   symbols: ObjSymbol[];
   tree: ObjSymbol[];
   maxEnd: Float64Array | null;
@@ -87,7 +91,7 @@ export class ObjectFile {
       this.sections.push({
         idx: s.index, name: s.name, type: s.type, flags: s.flags, size: s.size,
         data: s.data, elf: s, text: false, rodata: false, noinstr: false,
-        relocs: [], rela: null, relocAt: null, symbols: [], tree: [], maxEnd: null, sectionSym: null,
+        relocs: [], rela: null, relocsByOffset: null, relocOffsets: null, symbols: [], tree: [], maxEnd: null, sectionSym: null,
         insns: [], insnAt: null,
       });
     }
@@ -150,7 +154,6 @@ export class ObjectFile {
       const base = this.sections[rs.elf.info];
       if (!base || rs.elf.link !== this.elf.symtabSection()?.index) continue;
       base.rela = rs;
-      base.relocAt = new Map();
       // Read straight from the bytes (numbers, no bigint): offsets and addends of relocatable
       // objects fit in 53 bits.
       if (rs.elf.entsize !== 24 || rs.size % 24 !== 0) throw new FatalError(`${rs.name}: bad relocation section entry size`);
@@ -165,9 +168,29 @@ export class ObjectFile {
           addend: dv.getUint32(at + 16, true) + dv.getInt32(at + 20, true) * 0x100000000, jumpTableStart: false,
         };
         base.relocs.push(reloc);
-        if (!base.relocAt.has(reloc.offset)) base.relocAt.set(reloc.offset, reloc);
       }
     }
+    for (const sec of this.sections) {
+      if (!sec.rela) continue;
+      // Compilers and ld write relocations in offset order; sort only when they are not.
+      let sorted = true;
+      for (let i = 1; i < sec.relocs.length && sorted; i++) sorted = sec.relocs[i - 1].offset <= sec.relocs[i].offset;
+      const list = sorted ? sec.relocs : [...sec.relocs].sort((a, b) => a.offset - b.offset);
+      sec.relocsByOffset = list;
+      sec.relocOffsets = Float64Array.from(list, (r) => r.offset);
+    }
+  }
+
+  /** Index of the first relocation of `sec` at or after `offset` (binary search). */
+  private firstRelocFrom(offs: Float64Array, offset: number): number {
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (offs[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   findInsn(sec: ObjSection | null, offset: number): Instruction | null {
@@ -178,16 +201,18 @@ export class ObjectFile {
 
   /** find_reloc_by_dest_range(): the first relocation inside [offset, offset+len). */
   relocInRange(sec: ObjSection, offset: number, len: number): ObjReloc | null {
-    if (!sec.relocAt) return null;
-    for (let o = offset; o < offset + len; o++) {
-      const r = sec.relocAt.get(o);
-      if (r) return r;
-    }
-    return null;
+    const offs = sec.relocOffsets;
+    if (!offs) return null;
+    const i = this.firstRelocFrom(offs, offset);
+    return i < offs.length && offs[i] < offset + len ? sec.relocsByOffset![i] : null;
   }
 
+  /** The first relocation (in file order) at exactly `offset`. */
   relocAt(sec: ObjSection, offset: number): ObjReloc | null {
-    return sec.relocAt?.get(offset) ?? null;
+    const offs = sec.relocOffsets;
+    if (!offs) return null;
+    const i = this.firstRelocFrom(offs, offset);
+    return i < offs.length && offs[i] === offset ? sec.relocsByOffset![i] : null;
   }
 
   nextInsn(insn: Instruction): Instruction | null {

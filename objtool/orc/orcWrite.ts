@@ -76,10 +76,13 @@ export function buildOrcObject(file: ObjectFile, rows: OrcRow[]): Uint8Array {
   rows.forEach((row, i) => {
     packOrc(row.entry, orc, i * ORC_ENTRY_SIZE);
     const at = i * RELA_SIZE;
-    rv.setBigUint64(at, BigInt(i * 4), true);
+    // r_offset and r_addend as two 32-bit halves (both are below 2^32 here; no bigint per row).
+    rv.setUint32(at, i * 4, true);
+    rv.setUint32(at + 4, 0, true);
     rv.setUint32(at + 8, R_X86_64.PC32, true);
     rv.setUint32(at + 12, secSymIndex.get(row.sec)!, true);
-    rv.setBigInt64(at + 16, BigInt(row.offset), true);
+    rv.setUint32(at + 16, row.offset >>> 0, true);
+    rv.setUint32(at + 20, Math.floor(row.offset / 0x100000000), true);
   });
   w.addSection({ name: '.orc_unwind', type: C.SHT_PROGBITS, flags: C.SHF_ALLOC, link: 0, info: 0, addralign: 1, entsize: ORC_ENTRY_SIZE, data: orc });
   const ipIdx = w.addSection({ name: '.orc_unwind_ip', type: C.SHT_PROGBITS, flags: C.SHF_ALLOC, link: 0, info: 0, addralign: 1, entsize: 4, data: ip });

@@ -1,18 +1,24 @@
-// objtool speed and memory beside Linux 6.1's objtool on the largest corpus objects.
+// objtool speed and memory beside Linux 6.1's objtool, in the same run, on the largest corpus
+// objects: the three largest big-* objects and huge.o (a 10 MB relocatable link with 4.3 MB of
+// text, committed gzipped), where Node's start-up is amortised.
 //
-// Two figures per object, each the median of several runs on a fresh copy:
-// - process: `node dist/cli/main.js objtool --stackval --orc` as a child process against the
-//   C binary, wall time and peak RSS (GNU time's %M when /usr/bin/time exists) — what a build
-//   would see, Node start-up and iced-x86's wasm warm-up included;
-// - in-process: runObjtool() after a warm-up run, CPU time — the steady-state cost of the
-//   port itself.
-// The ratio is ours / C. Benchmarks print; they never pass or fail on time.
-// Run: npm run build && node dist/bench/objtoolBench.js [objtool-binary]
+// For each object, medians of several runs on a fresh copy:
+// - process: `node dist/cli/main.js objtool --stackval --orc` and the C binary as child
+//   processes: wall time (measured here), CPU time (user + system) and peak RSS (GNU time's
+//   %U %S %M, when /usr/bin/time exists; its CPU figures have 10 ms resolution) — what a build
+//   would see, Node start-up included;
+// - warm in-process: runObjtool() after a warm-up run, CPU time — the steady-state cost of the
+//   port itself, set against the C tool's CPU time (wall time when GNU time reports 0).
+// Ratios are ours / C. Benchmarks print; they never pass or fail on time.
+// Run: npm run bench -- objtool [objtool-binary]
 
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
+import * as C from '../../elf/constants';
+import { ElfFile } from '../../elf/elfFile';
 import { runObjtool } from '../../objtool/objtool';
 import { linuxObjtool61 } from '../helpers/linuxObjtool';
 
@@ -26,98 +32,111 @@ function findRoot(dir: string): string {
 }
 
 function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
 }
 
 interface ProcRun {
   ms: number;
-  /** user + system CPU of the child (GNU time), less disturbed by a loaded machine */
+  /** user + system CPU of the child (GNU time) */
   cpuMs: number;
+  /** peak RSS in KiB (GNU time), NaN if unknown */
   kb: number;
 }
 
-function haveGnuTime(): boolean {
-  return fs.existsSync('/usr/bin/time');
+const GNU_TIME = '/usr/bin/time';
+
+/** One child-process run on a fresh copy of `bytes` named `name` in `work`. */
+function runProcess(cmd: string, args: string[], bytes: Buffer, name: string, work: string): ProcRun {
+  fs.writeFileSync(path.join(work, name), bytes);
+  const timed = fs.existsSync(GNU_TIME);
+  const t0 = process.hrtime.bigint();
+  const r = timed
+    ? spawnSync(GNU_TIME, ['-f', '%U %S %M', cmd, ...args, name], { cwd: work, encoding: 'latin1', maxBuffer: 1 << 28 })
+    : spawnSync(cmd, [...args, name], { cwd: work, maxBuffer: 1 << 28 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!timed) return { ms, cpuMs: NaN, kb: NaN };
+  const lines = String(r.stderr || '').trim().split('\n');
+  const [u, sy, m] = lines[lines.length - 1].split(' ').map(Number);
+  return { ms, cpuMs: (u + sy) * 1000, kb: m || NaN };
 }
 
-/** One child-process run on a fresh copy: wall ms and peak RSS in KiB (0 if unknown). */
-function runProcess(cmd: string, args: string[], obj: string, work: string): ProcRun {
-  const file = path.join(work, path.basename(obj));
-  fs.copyFileSync(obj, file);
-  const t0 = process.hrtime.bigint();
-  let kb = 0;
-  let cpuMs = NaN;
-  if (haveGnuTime()) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args, path.basename(obj)], { cwd: work, encoding: 'utf8' });
-    const lines = (r.stderr || '').trim().split('\n');
-    const [u, sy, m] = lines[lines.length - 1].split(' ').map(Number);
-    cpuMs = (u + sy) * 1000;
-    kb = m || 0;
-  } else {
-    spawnSync(cmd, [...args, path.basename(obj)], { cwd: work });
-  }
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs, kb };
+function summary(runs: ProcRun[]): ProcRun {
+  return { ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)), kb: median(runs.map((r) => r.kb)) };
+}
+
+function cell(v: number, digits = 0): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '-';
+}
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '-';
+}
+
+/** The bench objects, largest first: the three largest plain objects, then the packed ones. */
+function benchObjects(): { name: string; bytes: Buffer }[] {
+  const plain = fs.readdirSync(OBJ).filter((f) => f.endsWith('.o'))
+    .map((f) => ({ name: f, size: fs.statSync(path.join(OBJ, f)).size }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 3)
+    .map(({ name }) => ({ name, bytes: fs.readFileSync(path.join(OBJ, name)) }));
+  const packed = fs.readdirSync(OBJ).filter((f) => f.endsWith('.o.gz'))
+    .map((f) => ({ name: f.slice(0, -3), bytes: gunzipSync(fs.readFileSync(path.join(OBJ, f))) }));
+  return [...plain, ...packed];
 }
 
 export function run(): void {
   const real = process.argv.find((a) => a.endsWith('/objtool') && fs.existsSync(a)) ?? linuxObjtool61();
   const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
-  const objects = fs.readdirSync(OBJ).filter((f) => f.endsWith('.o'))
-    .map((f) => ({ f, size: fs.statSync(path.join(OBJ, f)).size }))
-    .sort((a, b) => b.size - a.size)
-    .slice(0, 3);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'objtool-bench-'));
-  const rounds = 7;
-  console.log(`load average: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
-  if (!real) console.log('Linux 6.1 objtool not found (set OBJTOOL, or run .ci/run once); ours only');
-  for (const { f, size } of objects) {
-    const obj = path.join(OBJ, f);
-    const insns = Number(execFileSync('sh', ['-c', `objdump -d ${obj} 2>/dev/null | grep -c '^ ' || true`], { encoding: 'utf8' }).trim()) || 0;
-    console.log(`\n${f}: ${(size / 1024).toFixed(0)} KiB, ${insns} instructions, objtool ${ARGS.join(' ')}`);
-    // In-process steady state.
-    const file = path.join(work, f);
-    const cpu: number[] = [];
-    for (let i = 0; i <= rounds; i++) {
-      fs.copyFileSync(obj, file);
-      const c0 = process.cpuUsage();
-      runObjtool([...ARGS, f], {}, work);
-      const c = process.cpuUsage(c0);
-      if (i > 0) cpu.push((c.user + c.system) / 1000);
-    }
-    const ours: ProcRun[] = [];
-    const bare: ProcRun[] = [];
-    const theirs: ProcRun[] = [];
-    const mod = path.join(ROOT, 'dist', 'objtool', 'objtool.js');
-    const script = `const r = require(${JSON.stringify(mod)}).runObjtool(process.argv.slice(1)); process.exitCode = r.status;`;
-    for (let i = 0; i < rounds; i++) {
-      if (fs.existsSync(cli)) ours.push(runProcess(process.execPath, [cli, 'objtool', ...ARGS], obj, work));
-      if (fs.existsSync(mod)) bare.push(runProcess(process.execPath, ['-e', script, '--', ...ARGS], obj, work));
-      if (real) theirs.push(runProcess(real, ARGS, obj, work));
-    }
-    const oursMs = ours.length ? median(ours.map((r) => r.ms)) : NaN;
-    const oursKb = ours.length ? median(ours.map((r) => r.kb)) : NaN;
-    console.log(`  in-process (warm): ${median(cpu).toFixed(1)} ms CPU`);
-    const oursCpu = ours.length ? median(ours.map((r) => r.cpuMs)) : NaN;
-    if (ours.length) console.log(`  klp-lab objtool process: ${oursMs.toFixed(1)} ms wall, ${oursCpu.toFixed(0)} ms CPU, ${(oursKb / 1024).toFixed(1)} MiB peak RSS`);
-    else console.log(`  klp-lab objtool process: ${cli} not built (npm run build)`);
-    const bareMs = bare.length ? median(bare.map((r) => r.ms)) : NaN;
-    const bareCpu = bare.length ? median(bare.map((r) => r.cpuMs)) : NaN;
-    const bareKb = bare.length ? median(bare.map((r) => r.kb)) : NaN;
-    if (bare.length) console.log(`  objtool module alone (node -e, no CLI): ${bareMs.toFixed(1)} ms wall, ${bareCpu.toFixed(0)} ms CPU, ${(bareKb / 1024).toFixed(1)} MiB peak RSS`);
-    if (theirs.length) {
-      const ms = median(theirs.map((r) => r.ms));
-      const kb = median(theirs.map((r) => r.kb));
-      const cpuC = median(theirs.map((r) => r.cpuMs));
-      console.log(`  Linux 6.1 objtool:       ${ms.toFixed(1)} ms wall, ${cpuC.toFixed(0)} ms CPU, ${(kb / 1024).toFixed(1)} MiB peak RSS`);
-      if (ours.length) {
-        console.log(`  ratio (ours/C): CLI process wall ${(oursMs / ms).toFixed(2)}x, CPU ${(oursCpu / Math.max(cpuC, 1)).toFixed(2)}x, ` +
-          `peak memory ${(oursKb / kb).toFixed(2)}x; module process wall ${(bareMs / ms).toFixed(2)}x; ` +
-          `warm in-process CPU vs C wall ${(median(cpu) / ms).toFixed(2)}x (GNU time's CPU figures have 10 ms resolution)`);
+  console.log(`load average: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs; node ${process.version}`);
+  if (!real) console.log('Linux 6.1 objtool not found (set OBJTOOL, or run .ci/run once): ours only');
+  if (!fs.existsSync(GNU_TIME)) console.log('no /usr/bin/time: CPU time and peak RSS of the processes unknown');
+  const node = process.execPath;
+  try {
+    for (const { name, bytes } of benchObjects()) {
+      const rounds = bytes.length > 4 << 20 ? 3 : 7;
+      const file = path.join(work, name);
+      fs.writeFileSync(file, bytes);
+      const stats = runObjtool(['--stackval', '--stats', '--dry-run', name], {}, work).stdout;
+      const insns = /nr_insns: (\d+)/.exec(stats)?.[1] ?? '?';
+      const elf = ElfFile.parse(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), name);
+      const text = elf.sections.filter((s) => s.flags & C.SHF_EXECINSTR).reduce((n, s) => n + s.size, 0);
+      console.log(`\n${name}: ${(bytes.length / 1024).toFixed(0)} KiB (${(text / 1024).toFixed(0)} KiB of text), ${insns} instructions, objtool ${ARGS.join(' ')}`);
+
+      // Warm in-process CPU: one warm-up run, then `rounds` measured ones.
+      const warm: number[] = [];
+      for (let i = 0; i <= rounds; i++) {
+        fs.writeFileSync(file, bytes);
+        const c0 = process.cpuUsage();
+        runObjtool([...ARGS, name], {}, work);
+        const c = process.cpuUsage(c0);
+        if (i > 0) warm.push((c.user + c.system) / 1000);
+      }
+      // Child processes, interleaved so that a change in machine load hits both alike.
+      const ours: ProcRun[] = [];
+      const theirs: ProcRun[] = [];
+      for (let i = 0; i < rounds; i++) {
+        if (fs.existsSync(cli)) ours.push(runProcess(node, [cli, 'objtool', ...ARGS], bytes, name, work));
+        if (real) theirs.push(runProcess(real, ARGS, bytes, name, work));
+      }
+      const o = summary(ours);
+      const t = summary(theirs);
+      const w = median(warm);
+      console.log('                               wall ms   CPU ms   peak RSS MiB');
+      if (real) console.log(`  Linux 6.1 objtool          ${cell(t.ms).padStart(8)} ${cell(t.cpuMs).padStart(8)} ${cell(t.kb / 1024, 1).padStart(14)}`);
+      if (ours.length) console.log(`  klp-lab objtool process    ${cell(o.ms).padStart(8)} ${cell(o.cpuMs).padStart(8)} ${cell(o.kb / 1024, 1).padStart(14)}`);
+      else console.log(`  klp-lab objtool process: ${cli} not built (npm run build)`);
+      console.log(`  klp-lab warm, in-process          ${cell(w, 1).padStart(8)}`);
+      if (real && ours.length) {
+        const cCpu = t.cpuMs > 0 ? t.cpuMs : t.ms;
+        console.log(`  ratio (ours/C): process wall ${ratio(o.ms, t.ms)}, CPU ${ratio(o.cpuMs, cCpu)}, peak RSS ${ratio(o.kb, t.kb)}; ` +
+          `warm in-process CPU ${ratio(w, cCpu)}`);
       }
     }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  fs.rmSync(work, { recursive: true, force: true });
 }
 
 if (require.main === module) run();
