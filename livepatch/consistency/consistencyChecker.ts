@@ -11,16 +11,18 @@ export interface CodeRange {
   start: number;
   /** Exclusive. */
   end: number;
-  /** The function's name, for reports. */
+  /** The function's name as reports show it, with its version ("old f", "new f"). */
   name: string;
 }
 
-/** The two sides of one transition. */
+/**
+ * The two sides of one transition, oriented by its direction: when patching, `replaced` is
+ * the code that ran before (original functions, or an older patch's versions) and `replacing`
+ * the patch's own; when unpatching, the other way round.
+ */
 export interface TransitionSides {
   patch: string;
-  /** The code being replaced (original functions, or an older patch's versions). */
   replaced: CodeRange[];
-  /** The code replacing it. */
   replacing: CodeRange[];
 }
 
@@ -78,8 +80,8 @@ export class ConsistencyChecker {
         if (replaced && replacing) {
           const v: Violation = {
             time, task: typeof task === 'string' ? task : task(), patch: t.patch, kind: 'mixed',
-            running: innermostIsReplacing ? `new ${replacing.name}` : `old ${replaced.name}`,
-            stillActive: innermostIsReplacing ? `old ${replaced.name}` : `new ${replacing.name}`,
+            running: innermostIsReplacing ? replacing.name : replaced.name,
+            stillActive: innermostIsReplacing ? replaced.name : replacing.name,
           };
           this.violations.push(v);
           return v;
@@ -90,13 +92,13 @@ export class ConsistencyChecker {
   }
 
   /**
-   * At the end of a transition towards `towardsReplacing` (true when patching), no task may
-   * still hold code of the side it left.
+   * At the end of the newest watched transition of `patch`, no task may still hold code of the
+   * side it replaced.
    */
-  observeCompletion(time: number, patch: string, towardsReplacing: boolean, stacks: Array<{ task: string; addresses: number[] }>): Violation[] {
+  observeCompletion(time: number, patch: string, stacks: Array<{ task: string; addresses: number[] }>): Violation[] {
     const t = [...this.transitions].reverse().find((x) => x.patch === patch);
     if (!t) return [];
-    const left = towardsReplacing ? t.replaced : t.replacing;
+    const left = t.replaced;
     const found: Violation[] = [];
     for (const { task, addresses } of stacks) {
       this.checks++;
@@ -105,8 +107,8 @@ export class ConsistencyChecker {
         if (!r) continue;
         const v: Violation = {
           time, task, patch, kind: 'left-behind',
-          running: towardsReplacing ? 'the patched state' : 'the unpatched state',
-          stillActive: `${towardsReplacing ? 'old' : 'new'} ${r.name}`,
+          running: 'the target state',
+          stillActive: r.name,
         };
         this.violations.push(v);
         found.push(v);

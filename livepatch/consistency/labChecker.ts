@@ -38,7 +38,7 @@ export class LabConsistencyChecker implements TransitionListener {
     for (const r of [...sides.replaced, ...sides.replacing]) this.hookBody(r);
   }
 
-  completed(patch: KlpPatch, target: PatchState, time: number): void {
+  completed(patch: KlpPatch, _target: PatchState, time: number): void {
     const lab = this.lab;
     lab.view.refresh();
     const regs = lab.view.cpuRegs();
@@ -46,7 +46,7 @@ export class LabConsistencyChecker implements TransitionListener {
       task: `${t.name}:${t.pid}`,
       addresses: truthTrace(lab.truth!, lab.view, t, t.running ? regs : null).map((e) => e.addr),
     }));
-    this.checker.observeCompletion(time, patch.name, target === KLP_PATCHED, stacks);
+    this.checker.observeCompletion(time, patch.name, stacks);
   }
 
   /**
@@ -61,9 +61,9 @@ export class LabConsistencyChecker implements TransitionListener {
       if (!obj.patched) continue;
       for (const func of obj.funcs) {
         const prev = checkedRange(func, KLP_PATCHED, this.lab.core.ops);
-        const prevName = prev.addr === func.oldFunc ? func.oldName : `${func.oldName} (older patch)`;
+        const prevName = prev.addr === func.oldFunc ? `old ${func.oldName}` : `${func.oldName} of an older patch`;
         previous.push({ start: prev.addr, end: prev.addr + prev.size, name: prevName });
-        own.push({ start: func.newFunc, end: func.newFunc + func.newSize, name: func.nop ? `${func.oldName} (nop)` : func.oldName });
+        own.push({ start: func.newFunc, end: func.newFunc + func.newSize, name: func.nop ? `old ${func.oldName} (nop of '${patch.name}')` : `new ${func.oldName}` });
       }
     }
     return target === KLP_PATCHED

@@ -5,8 +5,8 @@ import { ConsistencyChecker, type TransitionSides } from '../../livepatch/consis
 
 const sides: TransitionSides = {
   patch: 'p',
-  replaced: [{ start: 0x1000, end: 0x1100, name: 'f1' }, { start: 0x2000, end: 0x2080, name: 'f2' }],
-  replacing: [{ start: 0x9000, end: 0x9100, name: 'f1' }, { start: 0x9200, end: 0x9280, name: 'f2' }],
+  replaced: [{ start: 0x1000, end: 0x1100, name: 'old f1' }, { start: 0x2000, end: 0x2080, name: 'old f2' }],
+  replacing: [{ start: 0x9000, end: 0x9100, name: 'new f1' }, { start: 0x9200, end: 0x9280, name: 'new f2' }],
 };
 
 function checker(): ConsistencyChecker {
@@ -44,11 +44,20 @@ test('range ends are exclusive', () => {
 
 test('a task still holding replaced code at completion is left behind', () => {
   const c = checker();
-  const found = c.observeCompletion(9, 'p', true, [
+  const found = c.observeCompletion(9, 'p', [
     { task: 'a', addresses: [0x5000] },
     { task: 'b', addresses: [0x5000, 0x2004] },
   ]);
-  expect(found).toEqual([{ time: 9, task: 'b', patch: 'p', kind: 'left-behind', running: 'the patched state', stillActive: 'old f2' }]);
+  expect(found).toEqual([{ time: 9, task: 'b', patch: 'p', kind: 'left-behind', running: 'the target state', stillActive: 'old f2' }]);
   expect(c.isWatched(0x9201)).toBe(true);
   expect(c.isWatched(0x3000)).toBe(false);
+});
+
+test('an unpatching transition is watched with its sides the other way round', () => {
+  const c = new ConsistencyChecker();
+  c.watch({ patch: 'p', replaced: sides.replacing, replacing: sides.replaced });
+  // A task still inside the patch's new f1 when unpatching completes is left behind...
+  expect(c.observeCompletion(3, 'p', [{ task: 't', addresses: [0x9010] }])).toMatchObject([{ stillActive: 'new f1' }]);
+  // ...one still in the original code is where it should be.
+  expect(c.observeCompletion(4, 'p', [{ task: 't', addresses: [0x1010] }])).toEqual([]);
 });

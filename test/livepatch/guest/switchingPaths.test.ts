@@ -1,0 +1,196 @@
+// Every way a task leaves a transition, on the fixture kernel in the emulator, each run watched
+// by the consistency checker on the emulator's ground truth: the stack check, a kthread's patch
+// point, the return to user mode, the idle loop, fork, the signals step, force, reversal; the
+// 4.12 behaviour; and the two ways to break the consistency model that the checker must catch
+// (4.12's immediate patches, an unwinder that ignores pt_regs frames).
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { LabConsistencyChecker } from '../../../livepatch/consistency/labChecker';
+import { LivepatchLab } from '../../../livepatch/guest/livepatchLab';
+import { runPatch, type PatchRunOptions, type PatchRunResult } from '../../../livepatch/run/patchRun';
+import type { TransitionTimeline } from '../../../livepatch/report/timeline';
+import { FIXTURES } from '../../helpers/fixtures';
+
+const KERNEL = path.join(FIXTURES, 'kernel', 'kernel.elf');
+const KERNEL_ORC = path.join(FIXTURES, 'kernel', 'kernel-nofp.elf');
+const patchModule = (name: string) => path.join(FIXTURES, 'livepatch', `${name}.o`);
+const bytes = new Uint8Array(fs.readFileSync(KERNEL));
+
+function run(patch: string, opts: Partial<PatchRunOptions> = {}): PatchRunResult {
+  return runPatch({ image: KERNEL, patch: patchModule(patch), patchAt: 12e6, cmdline: 'scale=4 nap=20000', settle: 2e6, ...opts },
+    opts.image ? undefined : bytes);
+}
+
+function row(t: TransitionTimeline | undefined, comm: string) {
+  return t ? [...t.tasks.values()].find((x) => x.comm === comm) : undefined;
+}
+
+const messages = (r: PatchRunResult) => r.lab.core.log.messages();
+
+describe('6.1 switching paths', () => {
+  test('stack check: a kthread asleep under the old function is refused, then switches at its patch point', () => {
+    const r = run('klp_chain_a2');
+    const t = r.lab.recorder.timelines[0];
+    expect(r.completed).toBe(true);
+    expect(row(t, 'kworker/chain-a')).toMatchObject({ switchedBy: 'kthread-patch-point' });
+    expect(row(t, 'kworker/chain-a')!.blocked[0].reason).toBe('sleeping on chain_a2');
+    expect([...t.tasks.values()].filter((x) => x.switchedBy === 'stack-check').length).toBeGreaterThan(5);
+    expect(r.violations).toEqual([]);
+    expect(r.checker!.checker.checks).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('return to user mode: a user task asleep in the patched system call switches on its way out', () => {
+    const r = run('klp_syscalls');
+    const t = r.lab.recorder.timelines[0];
+    expect(r.completed).toBe(true);
+    const sleeper = row(t, 'usleeper')!;
+    expect(sleeper.blocked[0].reason).toBe('sleeping on __x64_sys_sleep');
+    expect(sleeper.switchedBy).toBe('exit-to-user');
+    const m = r.lab.modules.get('klp_syscalls')!.module;
+    expect(r.lab.access.u64(m.symbols.get('klp_syscalls_sleep_calls')!.address)).toBeGreaterThan(0);
+    expect(r.violations).toEqual([]);
+  }, 60_000);
+
+  test('idle loop: the idle task, always inside the old do_idle, switches in its loop', () => {
+    const r = run('klp_idle');
+    const t = r.lab.recorder.timelines[0];
+    expect(r.completed).toBe(true);
+    expect(row(t, 'swapper/0')).toMatchObject({ kind: 'idle', switchedBy: 'idle-loop' });
+    expect(r.lab.fentry.redirections).toBeGreaterThan(0);
+    expect(r.violations).toEqual([]);
+  }, 60_000);
+
+  test('signals: after 15 failed attempts the sleeping kthread is woken, passes its patch point and switches', () => {
+    const r = run('klp_nap');
+    const t = r.lab.recorder.timelines[0];
+    expect(r.completed).toBe(true);
+    expect(r.signalled).toBe(true);
+    expect(messages(r)).toContain('livepatch: signaling remaining tasks');
+    const napper = row(t, 'knapper')!;
+    expect(napper.blocked.length).toBe(16);
+    expect(napper.blocked.every((b) => b.reason === 'sleeping on nap_long')).toBe(true);
+    expect(napper.signalledAt.length).toBe(1);
+    expect(napper.switchedBy).toBe('kthread-patch-point');
+    // Woken by the signal at the 16th attempt, long before its 20 s nap would have ended.
+    expect(napper.switchedAt! - t.startedAt).toBeLessThan(16e9);
+    expect(r.timeToComplete!).toBeGreaterThan(15e9);
+    expect(r.violations).toEqual([]);
+  }, 120_000);
+
+  test('force: the blocked kthread is switched unchecked; the patch module stays pinned after a forced unpatch', () => {
+    const r = run('klp_nap', { forceAfter: 3e9 });
+    const t = r.lab.recorder.timelines[0];
+    expect(r.forced).toBe(true);
+    expect(r.completed).toBe(true);
+    expect(messages(r)).toContain('livepatch: forcing remaining tasks to the patched state');
+    expect(row(t, 'knapper')!.switchedBy).toBe('force');
+    expect(r.signalled).toBe(false);
+    expect(t.completedAt! - t.startedAt).toBeLessThan(5e9);
+  }, 120_000);
+
+  test('reverse: disabling during the transition reverses it, and it completes unpatched', () => {
+    const r = run('klp_nap', { disableAt: 2.5e9 });
+    expect(r.disabled).toBe(true);
+    expect(r.completed).toBe(true);
+    const m = messages(r);
+    expect(m).toContain("livepatch: 'klp_nap': reversing transition from patching to unpatching");
+    expect(m).toContain("livepatch: 'klp_nap': starting unpatching transition");
+    expect(m.at(-1)).toBe("livepatch: 'klp_nap': unpatching complete");
+    // knapper never left the old nap_long, so it is "switched" back without ever running new code.
+    expect(r.violations).toEqual([]);
+    expect(r.lab.core.patches).toEqual([]);
+  }, 120_000);
+
+  test('fork: tasks created during a transition inherit their parent\'s flag and state', () => {
+    // Patch during phase 1: init creates the phase-2 tasks during the transition.
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=20000' });
+    lab.runUntil(50e6, () => lab.consoleText.includes('hello: hello from ring 3'), 1000);
+    expect(lab.port.tasks().some((t) => t.comm === 'kcpuhog')).toBe(false);
+    expect(lab.modprobe(patchModule('klp_nap'))).toBe(0);
+    const flagged = new Set(lab.recorder.timelines[0].rows().filter((x) => x.flaggedAt !== undefined).map((x) => x.comm));
+    lab.runUntil(lab.now + 5e6, () => lab.port.tasks().some((t) => t.comm === 'ufaulter'));
+    const children = lab.port.tasks().filter((t) => ['kcpuhog', 'kworker/chain-b', 'usleeper'].includes(t.comm));
+    expect(children.length).toBe(3);
+    const init = lab.port.tasks().find((t) => t.comm === 'init')!;
+    for (const child of children) {
+      expect(flagged.has(child.comm)).toBe(false); // never seen by klp_start_transition
+      expect(lab.port.patchState(child)).toBe(lab.port.patchState(init));
+      expect(lab.port.patchPending(child)).toBe(false);
+    }
+    expect(lab.port.patchState(init)).toBe(1); // init had switched at its patch point first
+  }, 60_000);
+
+  test('ORC: the same transition with the ORC reliable unwinder on the no-frame-pointer build', () => {
+    const r = runPatch({ image: KERNEL_ORC, patch: patchModule('klp_chain_a2'), patchAt: 12e6, cmdline: 'scale=4 nap=20000', unwinder: 'orc', settle: 2e6 });
+    expect(r.completed).toBe(true);
+    expect(row(r.lab.recorder.timelines[0], 'kworker/chain-a')!.blocked[0].reason).toBe('sleeping on chain_a2');
+    expect(r.violations).toEqual([]);
+  }, 60_000);
+});
+
+describe('stacked patches', () => {
+  test('a second patch of nap_long checks the first patch\'s version, and wins once complete', () => {
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=40000', truth: true });
+    const checker = new LabConsistencyChecker(lab);
+    lab.runUntil(10e6);
+    expect(lab.modprobe(patchModule('klp_nap'))).toBe(0);
+    expect(lab.waitForTransition(20e9)).toBe(true);
+    lab.runFor(3e6); // knapper, woken by the signals step, naps on in klp_nap's nap_long
+    expect(lab.modprobe(patchModule('klp_nap_v2'))).toBe(0);
+    const second = lab.recorder.timelines[1];
+    // Were the original nap_long checked, knapper (inside the first patch's copy) would pass.
+    expect(row(second, 'knapper')!.blocked[0]?.reason).toBe('sleeping on nap_long');
+    expect(lab.waitForTransition(20e9)).toBe(true);
+    expect(row(second, 'knapper')!.signalledAt.length).toBe(1);
+    const calls = (mod: string, sym: string) => lab.access.u64(lab.modules.get(mod)!.module.symbols.get(sym)!.address);
+    expect(calls('klp_nap', 'klp_nap_calls')).toBe(1);
+    expect(calls('klp_nap_v2', 'klp_nap_v2_calls')).toBe(1);
+    expect(checker.violations).toEqual([]);
+  }, 120_000);
+});
+
+describe('4.12 behaviour', () => {
+  test('no signals step: after 16 failed attempts the kthread is still blocked; a reversal ends it; the 4.12 messages', () => {
+    const r = run('klp_nap', { kernel: '4.12', disableAt: 16.5e9 });
+    const m = messages(r);
+    const [patching, unpatching] = r.lab.recorder.timelines;
+    expect(patching.completedAt).toBeUndefined();
+    const napper = row(patching, 'knapper')!;
+    expect(napper.blocked.length).toBe(17);
+    expect(napper.signalledAt).toEqual([]);
+    expect(m).not.toContain('livepatch: signaling remaining tasks');
+    expect(m.slice(0, 2)).toEqual(["livepatch: enabling patch 'klp_nap'", "livepatch: 'klp_nap': patching..."]);
+    expect(unpatching.direction).toBe('unpatching');
+    expect(r.completed).toBe(true);
+    expect(m.at(-1)).toBe("livepatch: 'klp_nap': unpatching complete");
+    expect(r.violations).toEqual([]);
+  }, 120_000);
+});
+
+describe('the checker catches what breaks the consistency model', () => {
+  // A run (seed and patch time found by `klp-lab livepatch study --unwinder unsound`) in which
+  // kcpuhog was preempted inside hog_inner when the patch arrived.
+  const preempted: Partial<PatchRunOptions> = { patchAt: 8_500_000, cmdline: 'scale=2 nap=20000', timerJitter: { seed: 1241937172, maxNs: 200000 } };
+
+  test('an unwinder that ignores pt_regs lets kcpuhog switch inside old hog_inner: it then runs new hog_mix', () => {
+    const r = run('klp_hog', { ...preempted, unwinder: 'unsound' });
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.violations[0]).toMatchObject({ kind: 'mixed', task: 'kcpuhog:7', running: 'new hog_mix', stillActive: 'old hog_inner' });
+  }, 60_000);
+
+  test('the frame-pointer unwinder refuses that stack (kernel-mode pt_regs): no violation', () => {
+    const r = run('klp_hog', preempted);
+    const t = r.lab.recorder.timelines[0];
+    expect(row(t, 'kcpuhog')!.blocked[0].reason).toBe('unreliable');
+    expect(r.completed).toBe(true);
+    expect(r.violations).toEqual([]);
+  }, 60_000);
+
+  test('4.12 immediate: every task takes the new code at once, with old frames still active', () => {
+    const r = run('klp_hog', { ...preempted, kernel: '4.12', immediate: true });
+    expect(r.completed).toBe(true);
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.violations.some((v) => v.task === 'kcpuhog:7')).toBe(true);
+  }, 60_000);
+});
