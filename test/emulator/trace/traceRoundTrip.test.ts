@@ -82,20 +82,25 @@ function kernelSyscallCounts(m: Machine, elf: ElfFile): Map<number, number> {
   return counts;
 }
 
-test('kernel.elf, whole run: syscall events per task are the kernel\'s own nr_syscalls; chain_a* runs only in kworker/chain-a', () => {
+test('kernel.elf, stopped while the user tasks run: syscall events per task are the kernel\'s own nr_syscalls', () => {
+  // Reaped tasks leave the task list, so compare the tasks still on it (pids are never reused).
+  const file = path.join(dir, 'kernel-syscalls.trace');
+  const run = tracedRun(KERNEL, 2_500_000, file);
+  const { items } = readTrace(file);
+  const perPid = new Map<number, number>();
+  for (const it of items) if (it.kind === 'event' && it.name === 'syscall') perPid.set(it.task!.pid!, (perPid.get(it.task!.pid!) ?? 0) + 1);
+  const kernel = kernelSyscallCounts(run.m, run.elf);
+  expect([...kernel.values()].filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+  for (const [pid, n] of kernel) expect({ pid, syscalls: perPid.get(pid) ?? 0 }).toEqual({ pid, syscalls: n });
+});
+
+test('kernel.elf, whole run: it ends as the guest ends; chain_a* runs only in kworker/chain-a', () => {
   const file = path.join(dir, 'kernel-whole.trace');
   const run = tracedRun(KERNEL, 1e10, file);
   expect(run.m.describeStop(run.result)).toBe('guest exit status 1');
   const { items, trace } = readTrace(file);
   expect(trace.validate().endReason).toBe('guest exit status 1');
-  const perPid = new Map<number, number>();
-  for (const it of items) if (it.kind === 'event' && it.name === 'syscall') perPid.set(it.task!.pid!, (perPid.get(it.task!.pid!) ?? 0) + 1);
-  const kernel = new Map([...kernelSyscallCounts(run.m, run.elf)].filter(([, n]) => n > 0));
-  expect(kernel.size).toBeGreaterThan(3);
-  expect(new Map([...perPid].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...kernel].sort((a, b) => a[0] - b[0])));
-  // Every SYSRET/IRET that leaves for user mode is followed by a user-mode instruction or a fault there.
-  const sysrets = items.filter((it) => it.kind === 'event' && it.name === 'sysret').length;
-  expect(sysrets).toBeGreaterThan(0);
+  expect(items.filter((it) => it.kind === 'event' && it.name === 'sysret').length).toBeGreaterThan(10);
   // Task attribution: the chain_a functions belong to kworker/chain-a alone.
   const sym = new Map(run.elf.symbols().map((s) => [s.name, { at: Number(BigInt.asIntN(64, s.value)), size: s.size }]));
   const inChain = (va: number) => ['chain_a1', 'chain_a2', 'chain_a3', 'chain_a4'].some((n) => va >= sym.get(n)!.at && va < sym.get(n)!.at + sym.get(n)!.size);
