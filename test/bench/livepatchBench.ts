@@ -1,11 +1,16 @@
 // The transition engine's cost: one klp_try_complete_transition pass over 10,000 tasks, each
 // with a 12-entry reliable stack trace, against a patch of 8 functions (target: 50 ms).
 // The kernel is the in-memory fake of the tests, so this measures the engine, not the guest.
+// Then the study's rate on the real guest: runs per second of `klp-lab livepatch study`
+// (each run boots the fixture kernel, patches it and watches the transition to its end).
 
+import * as path from 'path';
 import { KlpCore } from '../../livepatch/core/klpCore';
 import { KlpPatch } from '../../livepatch/model/patch';
 import { FakeKernel } from '../livepatch/fakeKernel';
 import { seededRandom } from '../helpers/random';
+import { runStudy } from '../../livepatch/study/livepatchStudy';
+import { REPO_ROOT } from '../helpers/fixtures';
 
 export function run(): void {
   const TASKS = 10_000;
@@ -35,4 +40,14 @@ export function run(): void {
   const blocked = core.transition.attempts.at(-1)!.results.filter((r) => !r.result.switched).length;
   console.log(`enable with the first try-complete pass over ${TASKS} tasks: ${firstMs.toFixed(1)} ms`);
   console.log(`one try-complete pass over ${TASKS} tasks (${blocked} still blocked): ${passMs.toFixed(2)} ms (target 50 ms)`);
+
+  const runs = 6;
+  const study = runStudy({
+    image: path.join(REPO_ROOT, 'fixtures', 'kernel', 'kernel.elf'),
+    patch: path.join(REPO_ROOT, 'fixtures', 'livepatch', 'klp_chain_a2.o'),
+    runs, seed: 1, kernel: '6.1', unwinder: 'fp', immediate: false, cmdline: 'scale=2 nap=20000',
+    window: [8e6, 20e6], jitterNs: 200000, maxWait: 30e9, shard: [0, 1],
+  });
+  console.log(`livepatch study (klp_chain_a2, fp, ${runs} runs, checker on): ${(runs / study.hostSeconds).toFixed(2)} runs/s ` +
+    `(${(study.hostSeconds / runs * 1000).toFixed(0)} ms per run; ${study.completed}/${runs} completed, ${study.violations} violations)`);
 }
