@@ -13,8 +13,7 @@ import type { Machine } from '../emulator/machine';
 import type { MonitorCommands, MonitorContext } from '../emulator/gdb/monitorCommands';
 import { KLP_PATCHED, KLP_UNDEFINED, KLP_UNPATCHED } from './patchState';
 import { KernelImage } from './unwind/kernelImage';
-import { formatAddress, type Kallsyms } from './unwind/kallsyms';
-import { PTREGS_IP, type RegsSnapshot } from './unwind/ptRegs';
+import { formatAddress } from './unwind/kallsyms';
 import { MachineGuestView, type MachineTask, taskLayoutOf } from './unwind/machineGuestView';
 import type { ReliableVersion } from './unwind/reliableStackTrace';
 import { StackInspector, type UnwinderName } from './unwind/stackInspector';
@@ -119,22 +118,8 @@ export class KernelMonitor {
     const result = insp.unwindTask(task, this.machine.truth);
     const out = [`stopped after ${this.machine.instructions} instructions (kernel ${version} rules)`];
     if (this.image.orc === null) out.push('orc: the image has no ORC tables (orc_init false): frame pointers only');
-    out.push(formatTaskUnwind(result, this.symbolsFor(result.regs)));
+    out.push(formatTaskUnwind(result, this.image.kallsyms));
     return out.join('\n') + '\n';
-  }
-
-  /**
-   * traceFormat prints every address as a return address (%pB: the symbol of addr - 1). A running
-   * task's first entry is the CPU's RIP, not a return address: at a breakpoint on a function's first
-   * instruction %pB would name the previous function, so that one address is printed as %pS.
-   */
-  private symbolsFor(regs: RegsSnapshot | null): Kallsyms {
-    const ks = this.image.kallsyms;
-    if (regs === null) return ks;
-    const rip = regs[PTREGS_IP / 8];
-    const shown = Object.create(ks) as Kallsyms;
-    shown.backtrace = (a: number) => (a === rip ? ks.symbol(a) : ks.backtrace(a));
-    return shown;
   }
 
   lpState(_args: string[], ctx: MonitorContext): string {
