@@ -2,26 +2,14 @@
 // a breakpoint and kills the guest.
 
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { FIXTURES, REPO_ROOT, haveTool } from '../helpers/fixtures';
+import { serveUnderGdb } from '../helpers/gdbServe';
 
 test('gdb attaches to klp-lab run --gdb 0 --wait and stops at printk', async () => {
   expect(haveTool('gdb')).toBe(true);
   const image = path.join(FIXTURES, 'boot', 'hello.elf');
-  const child = spawn('node', [path.join(REPO_ROOT, 'dist', 'cli', 'main.js'), 'run', image, '--gdb', '0', '--wait']);
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port announced: ${stderr}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { child, port, exited } = await serveUnderGdb(image);
   const gdb = spawnSync('gdb', ['-batch', '-nx', '-ex', `target remote :${port}`, '-ex', 'break printk', '-ex', 'continue',
     '-ex', 'info registers rip', '-ex', 'kill', image], { timeout: 60_000 });
   const out = gdb.stdout.toString();

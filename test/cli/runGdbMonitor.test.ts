@@ -3,8 +3,8 @@
 // kworker/chain-a kthread. Second stop: kworker/chain-b in chain_b_sleep, with chain-a asleep inside
 // chain_a4; gdb then selects chain-a's thread (tid = pid + 1 = 6).
 import * as path from 'path';
-import { spawn } from 'child_process';
 import { FIXTURES, REPO_ROOT, haveTool } from '../helpers/fixtures';
+import { serveUnderGdb } from '../helpers/gdbServe';
 import { gdbArgs, runGdb, sections } from '../emulator/gdb/gdbDriver';
 
 jest.setTimeout(120_000);
@@ -22,17 +22,7 @@ function column(text: string, col: number): string[] {
 test('monitor unwind and monitor lp-state for the gdb-selected task', async () => {
   expect(haveTool('gdb')).toBe(true);
   const image = path.join(FIXTURES, 'kernel', 'kernel.elf');
-  const child = spawn('node', [path.join(REPO_ROOT, 'dist', 'cli', 'main.js'), 'run', image, '--gdb', '0', '--wait']);
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port announced: ${stderr}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { port, exited } = await serveUnderGdb(image);
   const commands = [
     'break chain_a4', 'continue', 'monitor unwind', 'monitor lp-state',
     'delete', 'break chain_b_sleep', 'continue',
