@@ -12,7 +12,7 @@ import { FIXTURES } from '../../helpers/fixtures';
 // The offsets fixtures/include/livepatch.h asserts at compile time.
 const LAYOUT = klpLayoutFromSymbols(new Map(Object.entries({
   KLP_FUNC_old_name: 0, KLP_FUNC_new_func: 8, KLP_FUNC_old_sympos: 16, KLP_FUNC_immediate: 24, KLP_FUNC_size: 32,
-  KLP_OBJECT_name: 0, KLP_OBJECT_funcs: 8, KLP_OBJECT_callbacks: 16, KLP_OBJECT_size: 48,
+  KLP_OBJECT_name: 0, KLP_OBJECT_funcs: 8, KLP_OBJECT_callbacks: 16, KLP_OBJECT_size: 56,
   KLP_CALLBACKS_pre_patch: 0, KLP_CALLBACKS_post_patch: 8, KLP_CALLBACKS_pre_unpatch: 16, KLP_CALLBACKS_post_unpatch: 24,
   KLP_STATE_id: 0, KLP_STATE_version: 8, KLP_STATE_data: 16, KLP_STATE_size: 24,
   KLP_PATCH_mod: 0, KLP_PATCH_objs: 8, KLP_PATCH_states: 16, KLP_PATCH_replace: 24, KLP_PATCH_immediate: 28,
@@ -49,7 +49,7 @@ test('the description reads back as the C source wrote it', () => {
   expect(d.name).toBe('livepatch_sample');
   expect(d.replace).toBe(true);
   expect(d.immediate).toBe(false);
-  expect(d.states).toEqual([{ id: 7, version: 2, data: 0 }]);
+  expect(d.states).toEqual([{ id: 7, version: 2, data: 0, address: expect.any(Number) }]);
   expect(d.objects).toHaveLength(1);
   const [obj] = d.objects;
   expect(obj.name).toBeNull();
