@@ -131,6 +131,9 @@ export class Machine {
     const limit = start + maxInsns;
     c.stopReason = STOP_NONE;
     this.stopMessage = '';
+    // The hook skipped on resuming is the one that stopped the last run, at that address only:
+    // if the host moved %rip meanwhile (a guest call), no hook may be skipped later.
+    if (c.rip !== this.resumeAt) this.resumeAt = NaN;
     const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
     const observer = this.blockObserver;

@@ -16,6 +16,13 @@ export interface KlpCoreOptions {
   log?: Partial<LogOptions>;
   /** Whether an object (null = vmlinux, else a module name) is loaded. */
   isObjectLoaded?: (name: string | null) => boolean;
+  /**
+   * klp_init_object_loaded for a module object whose module arrives (klp_module_coming):
+   * find its functions in the module and set obj->mod. 0 or -errno.
+   */
+  initObjectLoaded?: (obj: KlpObject) => number;
+  /** klp_free_object_loaded: the module goes; obj->mod = NULL, the functions forgotten. */
+  freeObjectLoaded?: (obj: KlpObject) => void;
 }
 
 export class KlpCore implements TransitionOwner {
@@ -28,8 +35,10 @@ export class KlpCore implements TransitionOwner {
   /** Patch modules whose reference livepatch still holds (try_module_get at enable). */
   private readonly moduleRefs = new Set<KlpPatch>();
   private readonly isObjectLoaded: (name: string | null) => boolean;
+  private readonly options: KlpCoreOptions;
 
   constructor(private readonly port: KernelPort, fentry: FentryControl, options: KlpCoreOptions = {}) {
+    this.options = options;
     this.behaviour = kernelBehaviour(options.kernel ?? '6.1');
     this.log = new KlpLog(() => port.now(), options.log);
     this.ops = new KlpOpsTable(fentry, (text, level) => this.log.klp(level, text));
@@ -39,9 +48,14 @@ export class KlpCore implements TransitionOwner {
 
   // ---- enabling ----------------------------------------------------------------------------
 
-  /** klp_enable_patch: registers the patch and starts its patching transition. 0 or -errno. */
-  enable(patch: KlpPatch): number {
-    if (patch.objects.length === 0 || patch.objects.some((o) => o.funcs.length === 0)) return -EINVAL;
+  /**
+   * klp_enable_patch: registers the patch and starts its patching transition. 0 or -errno.
+   * `funcsGiven` tells whether every object has a funcs array (the kernel rejects a NULL one;
+   * an empty array, as the callback test modules have, is fine); without it an object with no
+   * functions is taken for a NULL array.
+   */
+  enable(patch: KlpPatch, funcsGiven = false): number {
+    if (patch.objects.length === 0 || (!funcsGiven && patch.objects.some((o) => o.funcs.length === 0))) return -EINVAL;
     if (!this.port.haveReliableStack()) {
       if (this.behaviour.version === '4.12') {
         if (!patch.immediate) {
@@ -137,7 +151,7 @@ export class KlpCore implements TransitionOwner {
     if (!patch.enabled) return -EINVAL;
     if (this.transition.inProgress) return -EBUSY;
     this.transition.init(patch, KLP_UNPATCHED);
-    for (const obj of patch.objects) if (obj.patched) obj.callbacks.preUnpatch?.(obj);
+    for (const obj of patch.objects) if (obj.patched) this.preUnpatchCallback(obj);
     this.transition.start();
     patch.enabled = false;
     this.transition.tryComplete();
@@ -186,9 +200,90 @@ export class KlpCore implements TransitionOwner {
   runPostCallbacks(patch: KlpPatch, target: PatchState): void {
     for (const obj of patch.objects) {
       if (!this.objectLoaded(obj)) continue;
-      if (target === KLP_PATCHED) obj.callbacks.postPatch?.(obj);
+      if (target === KLP_PATCHED) this.postPatchCallback(obj);
       else this.postUnpatchCallback(obj);
     }
+  }
+
+  // ---- the module notifiers (klp_module_coming, klp_module_going) --------------------------
+
+  /**
+   * klp_module_coming: a module in MODULE_STATE_COMING; every patch with an object for it
+   * applies that object (pre_patch, patch, post_patch unless it is the transition patch).
+   * Returns 0, or the error that makes the module loader refuse the module.
+   */
+  moduleComing(name: string): number {
+    if (name === 'vmlinux') {
+      this.log.klp('err', 'vmlinux.ko: invalid module name');
+      return -EINVAL;
+    }
+    for (const patch of this.patches) {
+      const obj = patch.objects.find((o) => o.name === name);
+      if (!obj) continue;
+      let err = this.options.initObjectLoaded ? this.options.initObjectLoaded(obj) : 0;
+      if (err) {
+        this.log.klp('warn', `failed to initialize patch '${patch.name}' for module '${name}' (${err})`);
+        return this.moduleComingFailed(patch, name, err);
+      }
+      this.log.klp('notice', `applying patch '${patch.name}' to loading module '${name}'`);
+      err = this.prePatchCallback(obj);
+      if (err) {
+        this.log.klp('warn', `pre-patch callback failed for object '${name}'`);
+        return this.moduleComingFailed(patch, name, err);
+      }
+      err = this.ops.patchObject(obj);
+      if (err) {
+        this.log.klp('warn', `failed to apply patch '${patch.name}' to module '${name}' (${err})`);
+        this.postUnpatchCallback(obj);
+        return this.moduleComingFailed(patch, name, err);
+      }
+      if (patch !== this.transition.patch) this.postPatchCallback(obj);
+    }
+    return 0;
+  }
+
+  private moduleComingFailed(patch: KlpPatch, name: string, err: number): number {
+    this.log.klp('warn', `patch '${patch.name}' failed for module '${name}', refusing to load module '${name}'`);
+    const obj = patch.objects.find((o) => o.name === name);
+    if (obj) this.options.freeObjectLoaded?.(obj);
+    this.cleanupModulePatches(name, patch);
+    return err;
+  }
+
+  /** klp_module_going: a module in MODULE_STATE_GOING; its objects are reverted. */
+  moduleGoing(name: string): void {
+    this.cleanupModulePatches(name, null);
+  }
+
+  /** klp_cleanup_module_patches_limited: every patch before `limit` reverts its object for `name`. */
+  private cleanupModulePatches(name: string, limit: KlpPatch | null): void {
+    for (const patch of this.patches) {
+      if (patch === limit) break;
+      const obj = patch.objects.find((o) => o.name === name);
+      if (!obj) continue;
+      if (patch !== this.transition.patch) this.preUnpatchCallback(obj);
+      this.log.klp('notice', `reverting patch '${patch.name}' on unloading module '${name}'`);
+      this.ops.unpatchObject(obj);
+      this.postUnpatchCallback(obj);
+      this.options.freeObjectLoaded?.(obj);
+    }
+  }
+
+  /** klp_get_prev_state: the newest state `id` of the installed patches before the transition patch. */
+  prevState(id: number): { patch: KlpPatch; index: number } | null {
+    if (!this.transition.patch) return null; // WARN_ON_ONCE(!klp_transition_patch)
+    let found: { patch: KlpPatch; index: number } | null = null;
+    for (const patch of this.patches) {
+      if (patch === this.transition.patch) break;
+      const index = patch.states.findIndex((s) => s.id === id);
+      if (index >= 0) found = { patch, index };
+    }
+    return found;
+  }
+
+  /** The reference count livepatch holds on a patch's module (try_module_get): 1 or 0. */
+  moduleRefcount(patch: KlpPatch): number {
+    return this.moduleRefs.has(patch) ? 1 : 0;
   }
 
   finishReplace(patch: KlpPatch): void {
@@ -228,6 +323,16 @@ export class KlpCore implements TransitionOwner {
     const err = obj.callbacks.prePatch ? obj.callbacks.prePatch(obj) : 0;
     if (!err) obj.postUnpatchEnabled = true;
     return err;
+  }
+
+  /** klp_post_patch_callback. */
+  private postPatchCallback(obj: KlpObject): void {
+    obj.callbacks.postPatch?.(obj);
+  }
+
+  /** klp_pre_unpatch_callback. */
+  private preUnpatchCallback(obj: KlpObject): void {
+    obj.callbacks.preUnpatch?.(obj);
   }
 
   /** klp_post_unpatch_callback. */

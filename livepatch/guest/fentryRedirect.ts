@@ -38,11 +38,36 @@ export class FentryRedirect implements FentryControl {
     machine.hookAdd(HOOK_CODE, () => this.onTrampoline(), trampoline, trampoline);
   }
 
+  /** The kernel.ftrace_enabled sysctl: with 0, no ftrace ops can be registered. */
+  ftraceEnabled = true;
+
   hasLocation(oldFunc: number): boolean {
     return this.sites.has(oldFunc);
   }
 
+  /** A module's fentry sites (its __mcount_loc) join the kernel's while it is loaded. */
+  addSites(sites: readonly number[]): void {
+    for (const s of sites) this.sites.add(s);
+  }
+
+  removeSites(sites: readonly number[]): void {
+    for (const s of sites) this.sites.delete(s);
+  }
+
+  /** Whether any redirection is installed (livepatch's ops are FTRACE_OPS_FL_PERMANENT). */
+  get anyRegistered(): boolean {
+    return this.bySite.size > 0;
+  }
+
+  /** Writing kernel.ftrace_enabled: 0 or -EBUSY (a permanent ops is registered). */
+  setFtraceEnabled(enabled: boolean): number {
+    if (!enabled && this.anyRegistered) return -16;
+    this.ftraceEnabled = enabled;
+    return 0;
+  }
+
   register(ops: KlpOps): number {
+    if (!this.ftraceEnabled) return -16; // -EBUSY: ftrace_startup() while ftrace is disabled
     const site = ops.oldFunc;
     const expected = callBytes(site, this.fentry);
     const actual = this.access.bytes(site, CALL_LEN);

@@ -86,6 +86,17 @@ export class HostCalls {
     this.timers.push({ due: this.machine.cpu.icount + delayNs, id, posted: false });
   }
 
+  /**
+   * Runs `work` on khostcall as soon as it takes the next request (not a delayed work: the
+   * host's own actions, such as a sysfs write, made from a kthread like the kernel's callers);
+   * onDone follows when khostcall is back from the hypercall.
+   */
+  runWork(work: () => void, onDone?: () => void): void {
+    const id = this.nextWorkId++;
+    this.work.set(id, work);
+    this.post(this.hypercallAddress, KLP_HC_HOST_WORK, id, () => onDone?.());
+  }
+
   /** Cancels every pending delayed work (cancel_delayed_work). */
   cancelWork(): void {
     this.timers = this.timers.filter((t) => t.posted);

@@ -13,10 +13,11 @@ import { RDI, RSP } from '../../emulator/cpu/registers';
 import { KlpCore } from '../core/klpCore';
 import type { KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
-import { KlpPatch } from '../model/patch';
+import { KlpPatch, type KlpObject } from '../model/patch';
 import { Kallsyms, findObjectSymbol } from '../module/kallsyms';
 import { ModuleLoadError, loadModule, type LoadedModule } from '../module/moduleLoader';
 import { klpLayoutFromSymbols, readPatchDescription, type PatchDescription } from '../module/patchDescription';
+import { formatParamValue, modinfo, moduleParams, parseParamArg, parseParamValue, type ModuleParam } from '../module/moduleParams';
 import { EINVAL } from '../patchState';
 import { TimelineRecorder } from '../report/timelineRecorder';
 import type { SwitchPath } from '../report/timeline';
@@ -49,14 +50,40 @@ export interface LabOptions {
   log?: Partial<LogOptions>;
   /** Keep the emulator's ground truth of call stacks (for the consistency checker). */
   truth?: boolean;
+  /** The guest's console lines also go to the kernel log (core.log), as printk's go to dmesg. */
+  kmsg?: boolean;
 }
+
+/** enum module_state (include/linux/module.h). */
+export const MODULE_STATE_LIVE = 0;
+export const MODULE_STATE_COMING = 1;
+export const MODULE_STATE_GOING = 2;
+export const MODULE_STATE_UNFORMED = 3;
 
 export interface LoadedPatchModule {
   name: string;
   module: LoadedModule;
   /** Address of its struct module (THIS_MODULE). */
   structModule: number;
+  /** mod->state (MODULE_STATE_*), mirrored in the guest's struct module. */
+  state?: number;
+  /** mod->klp_alive: between klp_module_coming and klp_module_going. */
+  klpAlive?: boolean;
+  /** module_param()s, for modprobe's arguments and /sys/module/<mod>/parameters. */
+  params?: ModuleParam[];
+  /** Its fentry sites (__mcount_loc), redirectable while it is loaded. */
+  mcount?: number[];
+  /** Its own symbols, for klp_find_object_symbol on objects that name it. */
+  kallsyms?: Kallsyms;
+  /** MODULE_INFO(livepatch, "Y"). */
+  livepatch?: boolean;
 }
+
+/** Errors of the module loader and rmmod (Linux's numbers). */
+const ENOENT = 2;
+const EAGAIN = 11;
+const EBUSY = 16;
+const EEXIST = 17;
 
 /** A failure the user caused or can act on; one line. */
 export class LabError extends Error {
@@ -92,6 +119,11 @@ export class LivepatchLab {
   private hostCodeInstalled = false;
   private readonly moduleEnd: number;
   private lastRun: RunResult | null = null;
+  /** The guest address of each klp_object and klp_state the core was given. */
+  private readonly objectAddress = new Map<KlpObject, number>();
+  private readonly stateAddresses = new Map<KlpPatch, number[]>();
+  private consoleLine: number[] = [];
+  private hypercallDepth = 0;
 
   constructor(readonly imageBytes: Uint8Array, readonly imageName: string, readonly options: LabOptions = {}) {
     this.elf = ElfFile.parse(imageBytes, imageName);
@@ -102,7 +134,7 @@ export class LivepatchLab {
     if (options.immediate && (options.kernel ?? '6.1') !== '4.12') {
       throw new LabError('immediate patches exist only in Linux 4.12 (use --kernel 4.12)');
     }
-    this.machine = new Machine({ onConsole: (b) => this.console.push(b), timerJitter: options.timerJitter });
+    this.machine = new Machine({ onConsole: (b) => this.onConsoleByte(b), timerJitter: options.timerJitter });
     loadPvh(this.machine, imageBytes, imageName, options.cmdline ?? '');
     this.truth = options.truth ? this.machine.enableTruth(layout.threadSize) : null;
     this.view = new MachineGuestView(this.machine, this.image, layout);
@@ -135,12 +167,16 @@ export class LivepatchLab {
     this.core = new KlpCore(this.port, this.fentry, {
       kernel: options.kernel,
       log: options.log,
-      isObjectLoaded: (name) => name === null || this.modules.has(name),
+      isObjectLoaded: (name) => name === null || this.modules.get(name)?.klpAlive === true,
+      initObjectLoaded: (obj) => this.initObjectLoaded(obj),
+      freeObjectLoaded: (obj) => this.freeObjectLoaded(obj),
     });
     this.core.transition.listeners.push(this.recorder);
     this.hostCalls.onHypercallNr(this.image.symbol('KLP_HC_ENABLE_PATCH_nr') ?? KLP_HC_ENABLE_PATCH_DEFAULT, (arg) =>
       this.inHypercall(() => this.enablePatch(arg)),
     );
+    const prevState = this.image.symbol('KLP_HC_GET_PREV_STATE_nr');
+    if (prevState !== undefined) this.hostCalls.onHypercallNr(prevState, (id) => this.prevStateAddress(id));
     this.hostCodeAt = trampoline;
     this.watchGuestSwitches();
   }
@@ -194,12 +230,32 @@ export class LivepatchLab {
 
   /** Runs host work as the kernel would run it from khostcall (current's stack is walkable). */
   private inHypercall<T>(fn: () => T): T {
+    this.hypercallDepth++;
     this.port.inHypercall = true;
     try {
       return fn();
     } finally {
-      this.port.inHypercall = false;
+      // Hypercalls nest (a callback that makes one): only the outermost leaves the state.
+      if (--this.hypercallDepth === 0) this.port.inHypercall = false;
     }
+  }
+
+  /** A console byte; with the kmsg option, each complete line also goes to the kernel log. */
+  private onConsoleByte(b: number): void {
+    this.console.push(b);
+    if (!this.options.kmsg) return;
+    if (b === 0x0a) {
+      const text = Buffer.from(this.consoleLine).toString('latin1').replace(/\r$/, '');
+      this.consoleLine = [];
+      this.core.log.print('info', text);
+    } else {
+      this.consoleLine.push(b);
+    }
+  }
+
+  /** The kernel runs in serve mode ("selftest" on its command line): no workload, it idles. */
+  get serveMode(): boolean {
+    return /(^|\s)selftest(\s|$)/.test(this.options.cmdline ?? '');
   }
 
   get consoleText(): string {
@@ -253,12 +309,20 @@ export class LivepatchLab {
   }
 
   /**
-   * modprobe: load a patch module, run its init in the guest, wait for it to return (at most
-   * `maxNs` of virtual time). Returns init's return value (0 or -errno).
+   * modprobe MODULE [param=value ...]: load a module (a patch module or an ordinary one) as
+   * load_module() and do_init_module() do in Linux 6.1: the image is relocated into the module
+   * area (MODULE_STATE_UNFORMED), made live for fentry and kallsyms (COMING), livepatch's
+   * klp_module_coming applies the patches that have an object for it, the parameters are set,
+   * and init runs in the guest (at most `maxNs` of virtual time); then LIVE. Returns 0 or the
+   * -errno the load fails with (init's, or the notifier's); the kernel's messages are logged.
    */
-  modprobe(objectPath: string, maxNs = 5_000_000_000): number {
+  modprobe(objectPath: string, params: readonly string[] | number = [], maxNs = 5_000_000_000): number {
+    if (typeof params === 'number') {
+      maxNs = params;
+      params = [];
+    }
     const name = path.basename(objectPath).replace(/\.(k?o)$/, '').replace(/-/g, '_');
-    if (this.modules.has(name)) return -17; // -EEXIST
+    if (this.modules.has(name)) return -EEXIST;
     this.installHostCode();
     const obj = ElfFile.read(objectPath);
     const structModule = this.allocate(64);
@@ -279,20 +343,249 @@ export class LivepatchLab {
     }
     this.access.write(base, module.image);
     const text = module.groups.text;
-    this.image.text.add({ start: base + text.start, end: base + text.end, name: `[${name}]` });
-    this.modules.set(name, { name, module, structModule });
-    const init = module.symbols.get('init_module');
-    if (!init) return 0;
-    let result: number | undefined;
-    this.hostCalls.post(init.address, 0, 0, (r) => (result = r));
-    this.runUntil(this.now + maxNs, () => result !== undefined);
-    if (result === undefined) throw new LabError(`${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
-    const err = Number(BigInt.asIntN(32, BigInt(result)));
-    if (err !== 0) {
+    const textName = `[${name}]`;
+    this.image.text.add({ start: base + text.start, end: base + text.end, name: textName });
+    const record: LoadedPatchModule = {
+      name, module, structModule,
+      params: moduleParams(module, this.kparamLayout()),
+      mcount: relocatedMcount(module),
+      kallsyms: new Kallsyms([...module.symbols].map(([symName, sym]) => ({ name: symName, address: sym.address, size: sym.size, type: sym.type, global: false }))),
+      livepatch: modinfo(obj.section('.modinfo')?.data).get('livepatch') === 'Y',
+    };
+    this.modules.set(name, record);
+    this.setModuleState(record, MODULE_STATE_UNFORMED);
+    const forget = () => {
+      this.fentry.removeSites(record.mcount ?? []);
+      this.image.text.remove(textName);
       this.modules.delete(name);
+    };
+
+    // complete_formation, then prepare_coming_module: klp_module_coming.
+    this.fentry.addSites(record.mcount ?? []);
+    this.setModuleState(record, MODULE_STATE_COMING);
+    record.klpAlive = true;
+    let err = this.inKthread(() => this.core.moduleComing(name), maxNs);
+    if (err) {
+      record.klpAlive = false;
+      forget();
       return err;
     }
+    // parse_args: unknown parameters are ignored, bad values refuse the module.
+    err = this.setParams(record, params);
+    if (err) {
+      this.goingCleanup(record, maxNs);
+      forget();
+      return err;
+    }
+    const init = module.symbols.get('init_module');
+    if (init) {
+      let result: number | undefined;
+      this.hostCalls.post(init.address, 0, 0, (r) => {
+        result = r;
+        // In serve mode the kernel idles: a run chunk spans much virtual time, so stop as
+        // soon as init is back (the workload's default runs keep their chunk-bound timing).
+        if (this.serveMode) this.machine.stop('module init done');
+      });
+      this.runUntil(this.now + maxNs, () => result !== undefined);
+      if (result === undefined) throw new LabError(`${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      err = Number(BigInt.asIntN(32, BigInt(result)));
+      if (err !== 0) {
+        // do_init_module's failure path: GOING, the notifiers, freed.
+        this.goingCleanup(record, maxNs);
+        forget();
+        return err;
+      }
+    }
+    this.setModuleState(record, MODULE_STATE_LIVE);
     return 0;
+  }
+
+  /** MODULE_STATE_GOING, then klp_module_going (in a kthread, as the module loader's caller). */
+  private goingCleanup(record: LoadedPatchModule, maxNs: number): void {
+    this.setModuleState(record, MODULE_STATE_GOING);
+    this.inKthread(() => this.core.moduleGoing(record.name), maxNs);
+    record.klpAlive = false;
+  }
+
+  /**
+   * rmmod MODULE (delete_module): refused while the module is in use (a livepatch module whose
+   * patch still holds its reference) or when it has init but no exit; otherwise GOING, its exit
+   * runs in the guest, klp_module_going reverts what patches did to it, and it is gone.
+   * Returns 0 or -errno (-ENOENT not loaded, -EAGAIN in use, -EBUSY no exit function).
+   */
+  rmmod(name: string, maxNs = 5_000_000_000): number {
+    const record = this.modules.get(name);
+    if (!record || record.state === MODULE_STATE_GOING) return -ENOENT;
+    if (this.moduleRefcount(name) > 0) return -EAGAIN;
+    const init = record.module.symbols.get('init_module');
+    const exit = record.module.symbols.get('cleanup_module');
+    if (init && !exit) return -EBUSY;
+    this.setModuleState(record, MODULE_STATE_GOING);
+    if (exit) {
+      let done = false;
+      this.hostCalls.post(exit.address, 0, 0, () => {
+        done = true;
+        this.machine.stop('module exit done');
+      });
+      this.runUntil(this.now + maxNs, () => done);
+      if (!done) throw new LabError(`${name}: exit did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+    }
+    this.inKthread(() => this.core.moduleGoing(name), maxNs);
+    record.klpAlive = false;
+    this.fentry.removeSites(record.mcount ?? []);
+    this.image.text.remove(`[${name}]`);
+    this.modules.delete(name);
+    this.patchesByModule.delete(name);
+    return 0;
+  }
+
+  /** /sys/module/<name>/refcnt: the references livepatch holds on a patch module. */
+  moduleRefcount(name: string): number {
+    const patch = this.patchesByModule.get(name);
+    return patch ? this.core.moduleRefcount(patch) : 0;
+  }
+
+  /** /sys/module/<name>/parameters/<param>, read: the value as the kernel prints it, or undefined. */
+  readParam(moduleName: string, param: string): string | undefined {
+    const p = this.modules.get(moduleName)?.params?.find((q) => q.name === param);
+    if (!p) return undefined;
+    const raw = p.type === 'bool' ? this.access.bytes(p.address, 1)[0] : this.access.i32(p.address);
+    return formatParamValue(p, raw);
+  }
+
+  /** Writing /sys/module/<name>/parameters/<param>: 0, -ENOENT (no such file) or -EINVAL. */
+  writeParam(moduleName: string, param: string, text: string): number {
+    const p = this.modules.get(moduleName)?.params?.find((q) => q.name === param && q.perm !== 0);
+    if (!p) return -ENOENT;
+    const v = parseParamValue(p, text);
+    if (v === null) return -EINVAL;
+    this.storeParam(p, v);
+    return 0;
+  }
+
+  private storeParam(p: ModuleParam, v: number): void {
+    if (p.type === 'bool') this.access.write(p.address, new Uint8Array([v ? 1 : 0]));
+    else this.access.writeI32(p.address, v);
+  }
+
+  /** parse_args on modprobe's "name=value" words. */
+  private setParams(record: LoadedPatchModule, args: readonly string[]): number {
+    for (const arg of args) {
+      const { name, value } = parseParamArg(arg);
+      const p = record.params?.find((q) => q.name === name);
+      if (!p) {
+        this.core.log.print('warn', `${record.name}: unknown parameter '${name}' ignored`);
+        continue;
+      }
+      const v = parseParamValue(p, value);
+      if (v === null) {
+        this.core.log.print('err', `${record.name}: '${value ?? ''}' invalid for parameter '${name}'`);
+        return -EINVAL;
+      }
+      this.storeParam(p, v);
+    }
+    return 0;
+  }
+
+  private setModuleState(record: LoadedPatchModule, state: number): void {
+    record.state = state;
+    const at = this.image.symbol('MODULE_state');
+    if (at !== undefined) this.access.writeI32(record.structModule + at, state);
+  }
+
+  private kparamLayout() {
+    const sym = (n: string, d: number) => this.image.symbol(n) ?? d;
+    return { name: sym('KPARAM_name', 0), arg: sym('KPARAM_arg', 8), type: sym('KPARAM_type', 16), perm: sym('KPARAM_perm', 20), size: sym('KPARAM_size', 24) };
+  }
+
+  /**
+   * Runs `fn` in the khostcall kthread, inside a hypercall, as the kernel runs a module
+   * notifier or a sysfs store in the writer's context: every other task is switched out, and
+   * guest callbacks it makes run there. Waits at most `maxNs` of virtual time for it.
+   */
+  inKthread<T>(fn: () => T, maxNs = 5_000_000_000): T {
+    this.installHostCode();
+    let result: { value: T } | undefined;
+    let failure: unknown;
+    let done = false;
+    this.hostCalls.runWork(() => {
+      try {
+        result = { value: this.inHypercall(fn) };
+      } catch (e) {
+        failure = e;
+      }
+    }, () => {
+      done = true;
+      this.machine.stop('host work done');
+    });
+    this.runUntil(this.now + maxNs, () => done || failure !== undefined || result !== undefined);
+    if (failure !== undefined) throw failure;
+    if (!result) throw new LabError(`the host's work in khostcall did not run within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+    // khostcall finishes the request (its done counter) by the next tick.
+    this.runUntil(this.now + maxNs, () => done);
+    return result.value;
+  }
+
+  /** `cat /proc/<file>`: the guest's show function run in khostcall (proc_read), its text. */
+  readProc(file: 'cmdline' | 'meminfo', maxNs = 5_000_000_000): string {
+    const fn = this.need('proc_read');
+    const buf = this.need('proc_buf');
+    const which = file === 'cmdline' ? this.image.symbol('PROC_CMDLINE_nr') ?? 0 : this.image.symbol('PROC_MEMINFO_nr') ?? 1;
+    this.installHostCode();
+    let result: number | undefined;
+    this.hostCalls.post(fn, which, 0, (r) => {
+      result = r;
+      this.machine.stop('proc read done');
+    });
+    this.runUntil(this.now + maxNs, () => result !== undefined);
+    if (result === undefined) throw new LabError(`reading /proc/${file} did not finish within ${maxNs / 1e6} ms of virtual time`);
+    if (result < 0) throw new LabError(`/proc/${file}: error ${result}`);
+    return Buffer.from(this.access.bytes(buf, result)).toString('latin1');
+  }
+
+  /** Writing the kernel.ftrace_enabled sysctl: 0 or -EBUSY. */
+  setFtraceEnabled(enabled: boolean): number {
+    return this.fentry.setFtraceEnabled(enabled);
+  }
+
+  /** klp_init_object_loaded for a module object: its functions found in that module, obj->mod set. */
+  private initObjectLoaded(obj: KlpObject): number {
+    const record = obj.name !== null ? this.modules.get(obj.name) : undefined;
+    if (!record?.kallsyms) return -EINVAL;
+    for (const func of obj.funcs) {
+      if (func.nop) continue;
+      const found = findObjectSymbol(record.kallsyms, obj.name, func.oldName, func.oldSympos);
+      if ('error' in found) {
+        this.core.log.klp('err', found.error);
+        return -EINVAL;
+      }
+      if (!found.symbol.size) {
+        this.core.log.klp('err', `kallsyms size lookup failed for '${func.oldName}'`);
+        return -EINVAL;
+      }
+      func.oldFunc = found.symbol.address;
+      func.oldSize = found.symbol.size;
+    }
+    this.writeObjectMod(obj, record.structModule);
+    return 0;
+  }
+
+  /** klp_free_object_loaded: obj->mod = NULL; the functions' addresses are forgotten. */
+  private freeObjectLoaded(obj: KlpObject): void {
+    this.writeObjectMod(obj, 0);
+    for (const func of obj.funcs) if (!func.nop) func.oldFunc = 0;
+  }
+
+  private writeObjectMod(obj: KlpObject, structModule: number): void {
+    const at = this.objectAddress.get(obj);
+    const off = this.image.symbol('KLP_OBJECT_mod');
+    if (at !== undefined && off !== undefined) this.access.writeU64(at + off, structModule);
+  }
+
+  /** The KLP_HC_GET_PREV_STATE hypercall: klp_get_prev_state(id)'s struct klp_state *, or 0. */
+  private prevStateAddress(id: number): number {
+    const found = this.core.prevState(id);
+    return found ? this.stateAddresses.get(found.patch)?.[found.index] ?? 0 : 0;
   }
 
   /** The patch registered by a module. */
@@ -312,6 +605,8 @@ export class LivepatchLab {
     const patch = new KlpPatch(desc.name, desc.replace, desc.states.map((s) => ({ id: s.id, version: s.version })));
     patch.immediate = desc.immediate || this.options.immediate === true;
     const module = this.modules.get(desc.name);
+    if (desc.objects.some((o) => !o.funcsAddress)) return -EINVAL;
+    this.stateAddresses.set(patch, desc.states.map((st) => st.address));
     for (const o of desc.objects) {
       const cb = o.callbacks;
       const call = (fn: number) => (fn ? () => this.caller.call(fn, [o.address]) : undefined);
@@ -322,11 +617,14 @@ export class LivepatchLab {
         preUnpatch: call(cb.preUnpatch),
         postUnpatch: call(cb.postUnpatch),
       });
+      this.objectAddress.set(obj, o.address);
+      const target = o.name !== null ? this.modules.get(o.name) : undefined;
+      this.writeObjectMod(obj, target?.klpAlive ? target.structModule : 0);
       for (const f of o.funcs) {
         const func = obj.addFunc(f.oldName, f.newFunc, f.oldSympos);
         func.immediate = f.immediate;
-        if (o.name !== null && !this.modules.has(o.name)) continue; // resolved when that module loads
-        const found = findObjectSymbol(this.kallsyms, o.name, f.oldName, f.oldSympos);
+        if (o.name !== null && !target?.klpAlive) continue; // resolved when that module loads
+        const found = findObjectSymbol(target?.kallsyms ?? this.kallsyms, o.name, f.oldName, f.oldSympos);
         if ('error' in found) {
           this.core.log.klp('err', found.error);
           return -EINVAL;
@@ -345,7 +643,7 @@ export class LivepatchLab {
         func.newSize = replacement.size;
       }
     }
-    const err = this.core.enable(patch);
+    const err = this.core.enable(patch, true);
     if (err === 0) this.patchesByModule.set(desc.name, patch);
     return err;
   }
@@ -373,6 +671,17 @@ export class LivepatchLab {
   waitForTransition(maxNs = 60_000_000_000): boolean {
     return this.runUntil(this.now + maxNs, () => !this.inTransition);
   }
+}
+
+/** A module's fentry sites: its __mcount_loc entries, relocated (absolute addresses). */
+function relocatedMcount(module: LoadedModule): number[] {
+  const section = module.sections.find((sec) => sec.name === '__mcount_loc');
+  if (!section) return [];
+  const v = new DataView(module.image.buffer, module.image.byteOffset, module.image.byteLength);
+  const out: number[] = [];
+  const start = section.address - module.base;
+  for (let at = start; at + 8 <= start + section.size; at += 8) out.push(v.getInt32(at + 4, true) * 0x1_0000_0000 + v.getUint32(at, true));
+  return out;
 }
 
 /** Upper bound of a module image: its allocated sections, each group page-aligned. */

@@ -25,13 +25,16 @@ export class Kallsyms {
   readonly symbols: KernelSymbol[];
   private readonly byName = new Map<string, KernelSymbol[]>();
 
-  constructor(image: ElfFile) {
-    this.symbols = image
-      .symbols()
-      .filter((s) => s.name !== '' && s.shndx !== C.SHN_UNDEF && s.shndx !== C.SHN_ABS &&
-        (s.type === C.STT_FUNC || s.type === C.STT_OBJECT || s.type === C.STT_NOTYPE))
-      .map((s) => ({ name: s.name, address: canonicalToNumber(s.value), size: s.size, type: s.type, global: s.bind !== C.STB_LOCAL }))
-      .sort((a, b) => a.address - b.address || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  /** From a kernel image's symbol table, or (a module's kallsyms) from its symbols. */
+  constructor(image: ElfFile | KernelSymbol[]) {
+    const list = Array.isArray(image)
+      ? [...image]
+      : image
+        .symbols()
+        .filter((s) => s.name !== '' && s.shndx !== C.SHN_UNDEF && s.shndx !== C.SHN_ABS &&
+          (s.type === C.STT_FUNC || s.type === C.STT_OBJECT || s.type === C.STT_NOTYPE))
+        .map((s) => ({ name: s.name, address: canonicalToNumber(s.value), size: s.size, type: s.type, global: s.bind !== C.STB_LOCAL }));
+    this.symbols = list.sort((a, b) => a.address - b.address || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const s of this.symbols) {
       const list = this.byName.get(s.name);
       if (list) list.push(s);

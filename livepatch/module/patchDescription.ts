@@ -41,6 +41,8 @@ export interface ObjectDescription {
   callbacks: CallbackAddresses;
   /** Guest address of the struct klp_object (callbacks receive it). */
   address: number;
+  /** klp_object.funcs itself: 0 is a NULL array, which klp_enable_patch refuses. */
+  funcsAddress: number;
 }
 
 export interface CallbackAddresses {
@@ -54,7 +56,8 @@ export interface PatchDescription {
   /** patch->mod->name. */
   name: string;
   objects: ObjectDescription[];
-  states: Array<{ id: number; version: number; data: number }>;
+  /** `address`: where the struct klp_state is (klp_get_state returns it). */
+  states: Array<{ id: number; version: number; data: number; address: number }>;
   replace: boolean;
   immediate: boolean;
 }
@@ -136,6 +139,7 @@ export function readPatchDescription(mem: GuestMemoryReader, patchAddress: numbe
         postUnpatch: r.u64(cb + L.KLP_CALLBACKS_post_unpatch, 'post_unpatch'),
       },
       address: at,
+      funcsAddress: funcs,
     };
     for (let j = 0; funcs; j++) {
       if (j === MAX_ENTRIES) throw new PatchDescriptionError('klp_object.funcs has no terminating entry');
@@ -158,7 +162,7 @@ export function readPatchDescription(mem: GuestMemoryReader, patchAddress: numbe
     const at = statesAt + i * L.KLP_STATE_size;
     const id = r.u64(at + L.KLP_STATE_id, 'klp_state.id');
     if (!id) break;
-    desc.states.push({ id, version: r.u32(at + L.KLP_STATE_version, 'klp_state.version'), data: r.u64(at + L.KLP_STATE_data, 'klp_state.data') });
+    desc.states.push({ id, version: r.u32(at + L.KLP_STATE_version, 'klp_state.version'), data: r.u64(at + L.KLP_STATE_data, 'klp_state.data'), address: at });
   }
   return desc;
 }
