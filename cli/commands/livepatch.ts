@@ -3,12 +3,16 @@
 
 import type { CommandModule } from 'yargs';
 import { livepatchRunCommand } from './livepatch/run';
+import { livepatchScriptCommand } from './livepatch/script';
+import { livepatchSelftestCommand } from './livepatch/selftest';
 import { livepatchMergeCommand, livepatchStudyCommand } from './livepatch/study';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const subcommands: CommandModule<any, any>[] = [
   livepatchStudyCommand,
   livepatchMergeCommand,
+  livepatchScriptCommand,
+  livepatchSelftestCommand,
   livepatchRunCommand,
 ];
 

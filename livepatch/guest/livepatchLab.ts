@@ -364,7 +364,10 @@ export class LivepatchLab {
     this.fentry.addSites(record.mcount ?? []);
     this.setModuleState(record, MODULE_STATE_COMING);
     record.klpAlive = true;
-    let err = this.inKthread(() => this.core.moduleComing(name), maxNs);
+    // (Only when a patch has an object for it is there work for a kthread: a plain patch
+    // module's load keeps the timing it always had.)
+    const wanted = name === 'vmlinux' || this.core.patches.some((p) => p.objects.some((o) => o.name === name));
+    let err = wanted ? this.inKthread(() => this.core.moduleComing(name), maxNs) : 0;
     if (err) {
       record.klpAlive = false;
       forget();
@@ -403,7 +406,9 @@ export class LivepatchLab {
   /** MODULE_STATE_GOING, then klp_module_going (in a kthread, as the module loader's caller). */
   private goingCleanup(record: LoadedPatchModule, maxNs: number): void {
     this.setModuleState(record, MODULE_STATE_GOING);
-    this.inKthread(() => this.core.moduleGoing(record.name), maxNs);
+    if (this.core.patches.some((p) => p.objects.some((o) => o.name === record.name))) {
+      this.inKthread(() => this.core.moduleGoing(record.name), maxNs);
+    }
     record.klpAlive = false;
   }
 

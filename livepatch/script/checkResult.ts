@@ -43,8 +43,9 @@ export function unifiedDiff(a: readonly string[], b: readonly string[], labelA: 
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) ops.push({ op: ' ', text: a[i], ai: i++, bi: j++ });
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ op: '+', text: b[j], ai: i, bi: j++ });
-    else ops.push({ op: '-', text: a[i], ai: i++, bi: j });
+    // diff -u lists what goes before what comes in.
+    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ op: '-', text: a[i], ai: i++, bi: j });
+    else ops.push({ op: '+', text: b[j], ai: i, bi: j++ });
   }
   const out = [`--- ${labelA}`, `+++ ${labelB}`];
   const CONTEXT = 3;

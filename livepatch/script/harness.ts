@@ -116,7 +116,10 @@ export function registerHarness(shell: Shell, h: HarnessContext): void {
       const r = shell.files.read(`/sys/module/${name}/refcnt`);
       return !('error' in r) && r.text === '0\n';
     };
-    if (!loopUntil(refcntZero) && viaHelper) die(`failed to unload module ${name} (refcnt)`);
+    // unload_mod waits for the reference to go; a bare rmmod only while a transition that
+    // may drop it is still running (as a script would sleep around it), then tries.
+    const settled = () => refcntZero() || (!viaHelper && !lab.inTransition);
+    if (!loopUntil(settled) && viaHelper) die(`failed to unload module ${name} (refcnt)`);
     h.kmsg(`% rmmod ${name}`);
     const err = lab.modules.has(name) ? lab.rmmod(name) : -2;
     settle();
