@@ -77,6 +77,8 @@ export interface LoadedPatchModule {
   kallsyms?: Kallsyms;
   /** MODULE_INFO(livepatch, "Y"). */
   livepatch?: boolean;
+  /** The module memory it holds (its struct module, its image), given back by rmmod. */
+  areas?: Array<{ at: number; size: number }>;
 }
 
 /** Errors of the module loader and rmmod (Linux's numbers). */
@@ -300,12 +302,36 @@ export class LivepatchLab {
     return this.lastRun;
   }
 
+  /** Module memory given back by rmmod (or a failed load), reused first-fit, page-granular. */
+  private readonly freeAreas: Array<{ at: number; size: number }> = [];
+
   private allocate(size: number): number {
+    const want = Math.ceil(size / PAGE) * PAGE;
+    const fit = this.freeAreas.findIndex((a) => a.size >= want);
+    if (fit >= 0) {
+      const area = this.freeAreas[fit];
+      const at = area.at;
+      if (area.size === want) this.freeAreas.splice(fit, 1);
+      else this.freeAreas[fit] = { at: at + want, size: area.size - want };
+      return at;
+    }
     const at = this.moduleTop;
     const end = at + Math.ceil(size / PAGE) * PAGE;
     if (end > this.moduleEnd) throw new LabError(`the module area is full (${hex(at)}..${hex(this.moduleEnd)})`);
     this.moduleTop = end;
     return at;
+  }
+
+  private release(at: number, size: number): void {
+    this.freeAreas.push({ at, size: Math.ceil(size / PAGE) * PAGE });
+    this.freeAreas.sort((a, b) => a.at - b.at);
+    for (let i = this.freeAreas.length - 1; i > 0; i--) {
+      const prev = this.freeAreas[i - 1];
+      if (prev.at + prev.size === this.freeAreas[i].at) {
+        prev.size += this.freeAreas[i].size;
+        this.freeAreas.splice(i, 1);
+      }
+    }
   }
 
   /**
@@ -335,6 +361,8 @@ export class LivepatchLab {
     try {
       module = loadModule(obj, name, base, { kallsyms: this.kallsyms, extra: new Map([['__this_module', structModule]]) });
     } catch (err) {
+      this.release(structModule, 64);
+      this.release(base, size);
       if (err instanceof ModuleLoadError) {
         for (const line of err.lines) this.core.log.print('warn', line);
         return err.errno;
@@ -351,6 +379,7 @@ export class LivepatchLab {
       mcount: relocatedMcount(module),
       kallsyms: new Kallsyms([...module.symbols].map(([symName, sym]) => ({ name: symName, address: sym.address, size: sym.size, type: sym.type, global: false }))),
       livepatch: modinfo(obj.section('.modinfo')?.data).get('livepatch') === 'Y',
+      areas: [{ at: structModule, size: 64 }, { at: base, size }],
     };
     this.modules.set(name, record);
     this.setModuleState(record, MODULE_STATE_UNFORMED);
@@ -358,6 +387,7 @@ export class LivepatchLab {
       this.fentry.removeSites(record.mcount ?? []);
       this.image.text.remove(textName);
       this.modules.delete(name);
+      for (const a of record.areas ?? []) this.release(a.at, a.size);
     };
 
     // complete_formation, then prepare_coming_module: klp_module_coming.
@@ -441,6 +471,7 @@ export class LivepatchLab {
     this.image.text.remove(`[${name}]`);
     this.modules.delete(name);
     this.patchesByModule.delete(name);
+    for (const a of record.areas ?? []) this.release(a.at, a.size);
     return 0;
   }
 

@@ -125,3 +125,11 @@ test("the README's example scenario passes", () => {
   expect(out).toBe('TEST: module goes first ... ok\n');
   expect(r.status).toBe(0);
 });
+
+test('module memory comes back with rmmod: 300 loads and unloads fit in the 4 MiB module area', () => {
+  const { r, err } = run(Array.from({ length: 300 }, () => 'modprobe test_klp_callbacks_mod\nrmmod test_klp_callbacks_mod\n').join(''));
+  expect(err).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.lab.modules.size).toBe(0);
+  expect(r.lab.consoleText.split('test_klp_callbacks_mod_exit').length - 1).toBe(300);
+});
