@@ -10,7 +10,7 @@ import { FIXTURES } from '../../helpers/fixtures';
 
 const KERNEL = path.join(FIXTURES, 'kernel', 'kernel.elf');
 const PATCH = path.join(FIXTURES, 'livepatch', 'klp_chain_a2.o');
-const CMDLINE = 'scale=20';
+const CMDLINE = 'scale=6';
 const chainLine = (console: string) => console.split('\n').find((l) => l.includes('kworker/chain-a'));
 
 let patched: LivepatchLab;
