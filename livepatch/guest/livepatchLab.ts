@@ -475,10 +475,10 @@ export class LivepatchLab {
     return 0;
   }
 
-  /** /sys/module/<name>/refcnt: the references livepatch holds on a patch module. */
+  /** /sys/module/<name>/refcnt: the reference livepatch holds on a patch module (canRemoveModule). */
   moduleRefcount(name: string): number {
     const patch = this.patchesByModule.get(name);
-    return patch ? this.core.moduleRefcount(patch) : 0;
+    return patch && !this.core.canRemoveModule(patch) ? 1 : 0;
   }
 
   /** /sys/module/<name>/parameters/<param>, read: the value as the kernel prints it, or undefined. */

@@ -9,7 +9,9 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { ElfFile } from '../../elf/elfFile';
 import type { LivepatchLab } from '../guest/livepatchLab';
+import { modinfo } from '../module/moduleParams';
 import { checkResult } from './checkResult';
 import { strerror } from './errno';
 import { ScriptError, ScriptExit, type Shell } from './interpreter';
@@ -69,9 +71,12 @@ export function registerHarness(shell: Shell, h: HarnessContext): void {
     throw new ScriptError(shell.line, `modprobe: FATAL: Module ${name} not found in directory ${h.moduleDirs.join(':') || '(none)'}`);
   };
 
+  /** modinfo's livepatch: Y; a module without .modinfo that calls klp_enable_patch counts too. */
   const isLivepatchModule = (name: string): boolean => {
-    const p = findModule(name);
-    return /(^|\0)livepatch=Y(\0|$)/.test(fs.readFileSync(p).toString('latin1'));
+    const obj = ElfFile.read(findModule(name));
+    const info = modinfo(obj.section('.modinfo')?.data);
+    if (info.has('livepatch')) return info.get('livepatch') === 'Y';
+    return obj.symbols().some((sym) => sym.name === 'klp_enable_patch' && sym.shndx === 0);
   };
 
   /** modprobe itself: "" on success, else its error text. */
