@@ -126,7 +126,7 @@ export class Shell {
     if (words.length === 0) return 0;
     const [name, ...args] = words;
     const fn = this.commands.get(name);
-    if (!fn) throw new ScriptError(c.line, `${name}: command not found (scenario scripts know the selftests' harness functions and a few shell commands; see klp-lab livepatch script --help)`);
+    if (!fn) throw new ScriptError(c.line, `${name}: command not found (scenario scripts know the selftests' harness functions, modprobe, rmmod, sysctl and a few shell commands: klp-lab livepatch script --help)`);
 
     const redirect = c.redirects.find((r) => r.op !== 'null' && r.fd === 1);
     if (name === 'echo' && redirect && this.sysfsEcho && args.every((a) => !a.startsWith('-'))) {

@@ -30,7 +30,14 @@ export const livepatchScriptCommand: CommandModule<object, ScriptArgs> = {
       .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (fixtures/kernel/kernel.elf)' })
       .option('modules', { type: 'string', array: true, describe: "directories modprobe searches for MODULE.o (default: the script's directory, then fixtures/livepatch/selftests, fixtures/livepatch)" })
       .option('unwinder', { type: 'string', choices: ['fp', 'orc'], default: 'fp', describe: 'reliable unwinder of the stack checks (orc needs kernel-nofp.elf)' })
-      .option('dmesg', { type: 'boolean', describe: 'print the whole kernel log (with timestamps) at the end' }),
+      .option('dmesg', { type: 'boolean', describe: 'print the whole kernel log (with timestamps) at the end' })
+      .epilog(
+        'Script lines: the harness of the selftests (start_test, check_result, load_mod, load_lp, load_lp_nowait, ' +
+        'load_failing_mod, unload_mod, unload_lp, disable_lp, set_pre_patch_ret, set_ftrace_enabled, check_sysfs_rights, ' +
+        'check_sysfs_value, loop_until, log, die, skip), the tools (modprobe, rmmod, insmod, sysctl), and shell: ' +
+        'echo [> FILE], cat, grep, sleep, test/[[ ]], if/then/else/fi, &&, ||, variables, "$(...)", exit. ' +
+        'Files: /proc/cmdline, /proc/meminfo, /sys/kernel/livepatch/..., /sys/module/<mod>/{refcnt,parameters/<p>}, /dev/kmsg.',
+      ),
   handler: (args) => {
     let source: string;
     try {

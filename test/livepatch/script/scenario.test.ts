@@ -133,3 +133,23 @@ test('module memory comes back with rmmod: 300 loads and unloads fit in the 4 Mi
   expect(r.lab.modules.size).toBe(0);
   expect(r.lab.consoleText.split('test_klp_callbacks_mod_exit').length - 1).toBe(300);
 });
+
+test('force: a transition stalled by the busy module completes at the next retry after echo 1 > force', () => {
+  const { r, out } = run(`
+load_mod test_klp_callbacks_busy block_transition=Y
+load_lp_nowait test_klp_callbacks_demo
+cat /sys/kernel/livepatch/test_klp_callbacks_demo/transition
+echo 1 > /sys/kernel/livepatch/test_klp_callbacks_demo/force
+loop_until 'grep -q ^0$ /sys/kernel/livepatch/test_klp_callbacks_demo/transition' || die "not forced"
+disable_lp test_klp_callbacks_demo
+unload_lp test_klp_callbacks_demo
+unload_mod test_klp_callbacks_busy
+`);
+  expect(r.status).toBe(0);
+  expect(out).toBe('1\n');
+  const log = r.lab.core.log.messages();
+  const forced = log.indexOf('livepatch: forcing remaining tasks to the patched state');
+  expect(forced).toBeGreaterThan(log.indexOf('% echo 1 > /sys/kernel/livepatch/test_klp_callbacks_demo/force'));
+  expect(log.indexOf("livepatch: 'test_klp_callbacks_demo': patching complete")).toBeGreaterThan(forced);
+  expect(log.slice(-2)).toEqual(['test_klp_callbacks_busy: busymod_work_func exit', 'test_klp_callbacks_busy: test_klp_callbacks_busy_exit']);
+});
