@@ -102,11 +102,19 @@ describe('6.1 switching paths', () => {
   }, 120_000);
 
   test('fork: tasks created during a transition inherit their parent\'s flag and state', () => {
-    // Patch during phase 1: init creates the phase-2 tasks during the transition.
+    // Patch during phase 1, while the user task hello sleeps in sleep(3): it holds the old
+    // __x64_sys_sleep, so the transition stays open while init creates the phase-2 tasks.
     const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=20000' });
-    lab.runUntil(50e6, () => lab.consoleText.includes('hello: hello from ring 3'), 1000);
+    const interruptible = lab.image.symbol('TASK_STATE_INTERRUPTIBLE');
+    const helloSleeps = () => {
+      if (!lab.consoleText.includes('hello: write(1, bad pointer')) return false;
+      lab.view.refresh();
+      return lab.view.tasks().some((t) => t.name === 'hello' && t.state === interruptible && !t.running);
+    };
+    expect(lab.runUntil(50e6, helloSleeps, 1000)).toBe(true);
     expect(lab.port.tasks().some((t) => t.comm === 'kcpuhog')).toBe(false);
-    expect(lab.modprobe(patchModule('klp_nap'))).toBe(0);
+    expect(lab.modprobe(patchModule('klp_syscalls'))).toBe(0);
+    expect(lab.inTransition).toBe(true);
     const flagged = new Set(lab.recorder.timelines[0].rows().filter((x) => x.flaggedAt !== undefined).map((x) => x.comm));
     lab.runUntil(lab.now + 5e6, () => lab.port.tasks().some((t) => t.comm === 'ufaulter'));
     const children = lab.port.tasks().filter((t) => ['kcpuhog', 'kworker/chain-b', 'usleeper'].includes(t.comm));
