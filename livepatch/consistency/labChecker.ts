@@ -13,6 +13,7 @@ import { truthTrace } from '../unwind/groundTruth';
 import { userModeCs } from '../unwind/ptRegs';
 import { HOOK_CODE } from '../../emulator/hooks/registry';
 import { RSP } from '../../emulator/cpu/registers';
+import { FRAME_CALL } from '../../emulator/truth/callStacks';
 import type { LivepatchLab } from '../guest/livepatchLab';
 import { ConsistencyChecker, type CodeRange, type TransitionSides } from './consistencyChecker';
 
@@ -85,7 +86,7 @@ export class LabConsistencyChecker implements TransitionListener {
     const truth = lab.truth!;
     const addresses = [m.cpu.rip];
     for (const f of truth.framesAt(m.cpu.regs.addr(RSP))) {
-      if (f.kind !== 0 /* FRAME_CALL */ && userModeCs(lab.access.u64(f.sp + 8))) break;
+      if (f.kind !== FRAME_CALL && userModeCs(lab.access.u64(f.sp + 8))) break;
       addresses.push(lab.access.u64(f.sp));
     }
     this.checker.observe(lab.now, () => {

@@ -76,9 +76,14 @@ export interface LivepatchStudyResult {
   perRun: RunOutcome[];
 }
 
-/** The seed of run k of a study: a fixed function of the study's seed and k. */
-export function runSeed(seed: number, k: number): number {
-  return Math.floor(seededRandom((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0)() * 0x7fffffff);
+/**
+ * Run k of a study: its own seed (a fixed function of the study's seed and k, which also
+ * seeds its timer jitter) and the patch time drawn from it in `window`.
+ */
+export function runPlan(studySeed: number, k: number, window: [number, number]): { seed: number; patchAt: number } {
+  const seed = Math.floor(seededRandom((studySeed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0)() * 0x7fffffff);
+  const patchAt = Math.floor(window[0] + seededRandom(seed)() * (window[1] - window[0]));
+  return { seed, patchAt };
 }
 
 export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
@@ -89,9 +94,7 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
   for (let k = i; k < opts.runs; k += n) mine.push(k);
   const perRun: RunOutcome[] = [];
   for (const k of mine) {
-    const seed = runSeed(opts.seed, k);
-    const rnd = seededRandom(seed);
-    const patchAt = Math.floor(opts.window[0] + rnd() * (opts.window[1] - opts.window[0]));
+    const { seed, patchAt } = runPlan(opts.seed, k, opts.window);
     const r = runPatch({
       image: opts.image,
       patch: opts.patch,
@@ -184,9 +187,14 @@ export function percentile(values: number[], p: number): number | null {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
+/** The times to complete (ns) of the runs whose transition completed. */
+function timesToComplete(r: LivepatchStudyResult): number[] {
+  return r.perRun.filter((x) => x.timeToComplete !== null).map((x) => x.timeToComplete!);
+}
+
 /** The JSON written by --json: the summary with the agreed field names, then every run. */
 export function studyJson(r: LivepatchStudyResult): string {
-  const ttc = r.perRun.filter((x) => x.timeToComplete !== null).map((x) => x.timeToComplete! / 1e6);
+  const ttc = timesToComplete(r).map((ns) => ns / 1e6);
   const attempts = r.perRun.map((x) => x.attempts);
   const summary = {
     median_ms: percentile(ttc, 50),
@@ -211,7 +219,7 @@ export function parseStudyJson(text: string, name: string): LivepatchStudyResult
 
 export function formatStudy(r: LivepatchStudyResult): string {
   const ms = (ns: number | null) => (ns === null ? 'n/a' : `${(ns / 1e6).toFixed(1)} ms`);
-  const ttc = r.perRun.filter((x) => x.timeToComplete !== null).map((x) => x.timeToComplete!);
+  const ttc = timesToComplete(r);
   const attempts = r.perRun.map((x) => x.attempts);
   const lines = [
     `livepatch study: ${r.patch} on ${r.image}, kernel ${r.kernel}, unwinder ${r.unwinder}${r.immediate ? ', immediate' : ''}`,

@@ -2,30 +2,11 @@
 // those): stacked patches, the 4.12 behaviour, and the two ways to break the consistency model
 // that the checker must catch (4.12's immediate patches, an unwinder that ignores pt_regs).
 
-import * as fs from 'fs';
-import * as path from 'path';
 import { LabConsistencyChecker } from '../../../livepatch/consistency/labChecker';
 import { LivepatchLab } from '../../../livepatch/guest/livepatchLab';
-import { runPatch, type PatchRunOptions, type PatchRunResult } from '../../../livepatch/run/patchRun';
-import type { TransitionTimeline } from '../../../livepatch/report/timeline';
-import { runSeed } from '../../../livepatch/study/livepatchStudy';
-import { seededRandom } from '../../../emulator/seededRandom';
-import { FIXTURES } from '../../helpers/fixtures';
-
-const KERNEL = path.join(FIXTURES, 'kernel', 'kernel.elf');
-const patchModule = (name: string) => path.join(FIXTURES, 'livepatch', `${name}.o`);
-const bytes = new Uint8Array(fs.readFileSync(KERNEL));
-
-function run(patch: string, opts: Partial<PatchRunOptions> = {}): PatchRunResult {
-  return runPatch({ image: KERNEL, patch: patchModule(patch), patchAt: 12e6, cmdline: 'scale=2 nap=20000', settle: 2e6, ...opts },
-    opts.image ? undefined : bytes);
-}
-
-function row(t: TransitionTimeline | undefined, comm: string) {
-  return t ? [...t.tasks.values()].find((x) => x.comm === comm) : undefined;
-}
-
-const messages = (r: PatchRunResult) => r.lab.core.log.messages();
+import type { PatchRunOptions, PatchRunResult } from '../../../livepatch/run/patchRun';
+import { runPlan } from '../../../livepatch/study/livepatchStudy';
+import { kernelBytes as bytes, messages, patchModule, row, run } from './labRuns';
 
 describe('stacked patches', () => {
   test('a second patch of nap_long checks the first patch\'s version, and wins once complete', () => {
@@ -72,8 +53,8 @@ describe('the checker catches what breaks the consistency model', () => {
   // deterministic, but not tied to one build of the kernel.
   const base: Partial<PatchRunOptions> = { cmdline: 'scale=2 nap=20000' };
   const candidate = (k: number): Partial<PatchRunOptions> => {
-    const seed = runSeed(2, k);
-    return { ...base, patchAt: Math.floor(8e6 + seededRandom(seed)() * 12e6), timerJitter: { seed, maxNs: 200000 } };
+    const { seed, patchAt } = runPlan(2, k, [8e6, 20e6]);
+    return { ...base, patchAt, timerJitter: { seed, maxNs: 200000 } };
   };
   let bad: Partial<PatchRunOptions> | undefined;
   let unsound: PatchRunResult | undefined;

@@ -4,28 +4,8 @@
 // reversal, and the ORC unwinder. stackedAndUnsafe.test.ts has stacked patches, 4.12 and the
 // runs that break the model.
 
-import * as fs from 'fs';
-import * as path from 'path';
 import { LivepatchLab } from '../../../livepatch/guest/livepatchLab';
-import { runPatch, type PatchRunOptions, type PatchRunResult } from '../../../livepatch/run/patchRun';
-import type { TransitionTimeline } from '../../../livepatch/report/timeline';
-import { FIXTURES } from '../../helpers/fixtures';
-
-const KERNEL = path.join(FIXTURES, 'kernel', 'kernel.elf');
-const KERNEL_ORC = path.join(FIXTURES, 'kernel', 'kernel-nofp.elf');
-const patchModule = (name: string) => path.join(FIXTURES, 'livepatch', `${name}.o`);
-const bytes = new Uint8Array(fs.readFileSync(KERNEL));
-
-function run(patch: string, opts: Partial<PatchRunOptions> = {}): PatchRunResult {
-  return runPatch({ image: KERNEL, patch: patchModule(patch), patchAt: 12e6, cmdline: 'scale=2 nap=20000', settle: 2e6, ...opts },
-    opts.image ? undefined : bytes);
-}
-
-function row(t: TransitionTimeline | undefined, comm: string) {
-  return t ? [...t.tasks.values()].find((x) => x.comm === comm) : undefined;
-}
-
-const messages = (r: PatchRunResult) => r.lab.core.log.messages();
+import { KERNEL_ORC, kernelBytes as bytes, messages, patchModule, row, run } from './labRuns';
 
 describe('6.1 switching paths', () => {
   test('stack check: a kthread asleep under the old function is refused, then switches at its patch point', () => {
@@ -129,7 +109,7 @@ describe('6.1 switching paths', () => {
   }, 60_000);
 
   test('ORC: the same transition with the ORC reliable unwinder on the no-frame-pointer build', () => {
-    const r = runPatch({ image: KERNEL_ORC, patch: patchModule('klp_chain_a2'), patchAt: 12e6, cmdline: 'scale=2 nap=20000', unwinder: 'orc', settle: 2e6 });
+    const r = run('klp_chain_a2', { image: KERNEL_ORC, unwinder: 'orc' });
     expect(r.completed).toBe(true);
     expect(row(r.lab.recorder.timelines[0], 'kworker/chain-a')!.blocked[0].reason).toBe('sleeping on chain_a2');
     expect(r.violations).toEqual([]);

@@ -2,34 +2,6 @@
 // must match the expected block of the kernel's script exactly (check_result), as
 // `klp-lab livepatch selftest test-livepatch` checks it.
 
-import { findSelftest, runSelftest } from '../../../livepatch/selftest/selftests';
-import type { ScenarioResult } from '../../../livepatch/script/scriptRunner';
+import { selftestSuite } from './selftestSuite';
 
-let result: ScenarioResult;
-let stdout = '';
-
-beforeAll(() => {
-  result = runSelftest(findSelftest('test-livepatch')!, { output: { out: (s) => (stdout += s), err: (s) => (stdout += s) } });
-}, 120_000);
-
-test('the script runs to its end with status 0', () => {
-  expect(result.status).toBe(0);
-  expect(result.lab.stopped).toBe(false);
-});
-
-test.each(["basic function patching", "multiple livepatches", "atomic replace livepatch"])('%s: the kernel log matches the 6.1 script line for line', (name) => {
-  const verdict = result.tests.find((t) => t.name === name);
-  expect(verdict).toBeDefined();
-  expect(verdict!.diff).toBe('');
-  expect(verdict!.ok).toBe(true);
-  expect(stdout).toContain(`TEST: ${name} ... ok\n`);
-});
-
-test('no test more or less than the kernel script has', () => {
-  expect(result.tests.map((t) => t.name)).toEqual(["basic function patching", "multiple livepatches", "atomic replace livepatch"]);
-});
-
-test('the livepatch core saw no WARN and the ftrace handler none either', () => {
-  expect(result.lab.core.transition.warnings).toEqual([]);
-  expect(result.lab.fentry.warnings).toEqual([]);
-});
+selftestSuite('test-livepatch', ["basic function patching", "multiple livepatches", "atomic replace livepatch"]);
