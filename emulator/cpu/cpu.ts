@@ -8,6 +8,7 @@ import { FlagState, IF, AC } from './flags';
 import { Mmu } from '../memory/mmu';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import { PagingRegs } from '../memory/pageWalk';
+import { MsrStore } from './msr';
 import { CR0_PG, CR0_PE, CR0_ET, CR4_PAE, EFER_LME, EFER_LMA, CS, SS, DS, ES, FS, GS } from './modes';
 import { GuestFault, GP, NP, SS as SS_FAULT } from '../interrupts/guestFault';
 import type { IoBus } from '../devices/ioBus';
@@ -52,7 +53,9 @@ export class Cpu implements PagingRegs {
   starLo = 0; starHi = 0;
   lstar = 0; cstar = 0; sfmask = 0;
   kernelGsBase = 0;
-  tscAux = 0; patLo = 0x00070406; patHi = 0x00070406; miscEnableLo = 1;
+  tscAux = 0;
+  /** The MSRs that are only stored (MTRRs, PAT, machine check, SYSENTER...): msr.ts. */
+  readonly msrStore = new MsrStore();
   apicBase = 0xfee00900;
   /** TSC = retired instructions + tscOffset (1 instruction = 1 ns at a 1 GHz TSC). */
   tscOffset = 0;
