@@ -41,7 +41,7 @@ export interface KlpLinuxRun {
   machine: Machine;
 }
 
-export function klpBootLinux(f: LinuxFixture, opts: { append?: string; maxInsns?: number; onLine?: (line: string) => void } = {}): KlpLinuxRun {
+export function klpBootLinux(f: LinuxFixture, opts: { append?: string; maxInsns?: number; onLine?: (line: string) => void; onMachine?: (m: Machine) => void } = {}): KlpLinuxRun {
   const bytes: number[] = [];
   let line: number[] = [];
   const m = new Machine({
@@ -53,6 +53,7 @@ export function klpBootLinux(f: LinuxFixture, opts: { append?: string; maxInsns?
   });
   loadPvh(m, fs.readFileSync(f.kernel.vmlinux), f.kernel.vmlinux, opts.append ?? LINUX_CMDLINE);
   addInitrd(m, fs.readFileSync(f.initramfs));
+  opts.onMachine?.(m);
   const t0 = process.hrtime.bigint();
   const result = m.run(opts.maxInsns ?? 20e9);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
