@@ -204,10 +204,13 @@ export class Machine {
         const chain = !shadow && codeHooks.length === 0;
         let blk: Block = b;
         c.exit = false;
+        c.repUntil = endIcount;
         for (;;) {
           const insns = blk.insns;
+          // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
+          // at the same instruction boundary.
           let n = insns.length;
-          if (limitIcount - c.icount < n) n = limitIcount - c.icount;
+          if (endIcount - c.icount < n) n = endIcount - c.icount;
           if (shadow) n = 1;
           if (n === insns.length) {
             const f = blk.compiled;
@@ -262,6 +265,7 @@ export class Machine {
     const c = this.cpu;
     c.insnStart = c.rip;
     c.rip += d.len;
+    c.repUntil = c.icount + 1; // a REP string instruction traps after each iteration
     d.fn(c, d);
     c.icount++;
     c.dr[6] = 0xffff4ff0; // BS
@@ -333,7 +337,7 @@ export class Machine {
     const c = this.cpu;
     c.exit = false;
     for (const d of b.insns) {
-      if (c.icount - c.idleNs >= limit) return;
+      if (c.icount - c.idleNs >= limit || c.icount >= this.pit.next) return;
       if (c.rip !== this.resumeAt) {
         this.hooks.runCode(c.rip);
         if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }
@@ -342,6 +346,7 @@ export class Machine {
       this.resumeAt = NaN;
       c.insnStart = c.rip;
       c.rip += d.len;
+      c.repUntil = c.icount + 1; // one REP iteration per step, so hooks see each one
       d.fn(c, d);
       c.icount++;
       if (c.exit || c.stopReason !== STOP_NONE) return;

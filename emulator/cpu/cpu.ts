@@ -74,6 +74,11 @@ export class Cpu implements PagingRegs {
   halted = false;
   /** icount value up to which interrupts stay blocked (STI / MOV SS shadow). */
   shadowUntil = -1;
+  /**
+   * icount at which a REP string instruction must hand back to the run loop (the next timer event or
+   * the instruction limit), so that interrupts are taken between its iterations.
+   */
+  repUntil = Infinity;
   /** Set by handlers and devices to leave the current block after this instruction. */
   exit = false;
   stopReason = STOP_NONE;
