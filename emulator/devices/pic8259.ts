@@ -5,6 +5,11 @@
  */
 import type { PortDevice } from './ioBus';
 
+interface ChipState {
+  irr: number; isr: number; imr: number; base: number; initStep: number; icw4: boolean; autoEoi: boolean;
+  readIsr: boolean; lines: number;
+}
+
 class Chip {
   irr = 0; isr = 0; imr = 0xff; base = 0; initStep = 0; icw4 = false; autoEoi = false; readIsr = false;
   lines = 0;
@@ -48,6 +53,16 @@ class Chip {
     }
   }
 
+  saveState(): ChipState {
+    return { irr: this.irr, isr: this.isr, imr: this.imr, base: this.base, initStep: this.initStep, icw4: this.icw4,
+      autoEoi: this.autoEoi, readIsr: this.readIsr, lines: this.lines };
+  }
+
+  loadState(s: ChipState): void {
+    this.irr = s.irr; this.isr = s.isr; this.imr = s.imr; this.base = s.base; this.initStep = s.initStep;
+    this.icw4 = s.icw4; this.autoEoi = s.autoEoi; this.readIsr = s.readIsr; this.lines = s.lines;
+  }
+
   setLine(irq: number, level: boolean): void {
     const bit = 1 << irq;
     if (level) { if ((this.lines & bit) === 0) this.irr |= bit; this.lines |= bit; }
@@ -87,6 +102,16 @@ export class Pic8259 implements PortDevice {
   }
 
   hasInterrupt(): boolean { return this.intr; }
+
+  saveState(): { master: ChipState; slave: ChipState } {
+    return { master: this.master.saveState(), slave: this.slave.saveState() };
+  }
+
+  loadState(s: { master: ChipState; slave: ChipState }): void {
+    this.master.loadState(s.master);
+    this.slave.loadState(s.slave);
+    this.intr = this.master.pending() >= 0;
+  }
 
   /** INTA: the vector of the highest-priority request, moving it from IRR to ISR. */
   acknowledge(): number {

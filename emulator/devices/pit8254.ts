@@ -12,6 +12,22 @@ export const NS_PER_SECOND = 1e9;
 class Channel {
   mode = 3; access = 3; reload = 0x10000; start = 0; armed = false; bcd = false;
   writeLow = true; readLow = true; latched = -1; pendingLow = 0; gate = true;
+
+  saveState(): ChannelState {
+    return { mode: this.mode, access: this.access, reload: this.reload, start: this.start, armed: this.armed, bcd: this.bcd,
+      writeLow: this.writeLow, readLow: this.readLow, latched: this.latched, pendingLow: this.pendingLow, gate: this.gate };
+  }
+
+  loadState(s: ChannelState): void {
+    this.mode = s.mode; this.access = s.access; this.reload = s.reload; this.start = s.start; this.armed = s.armed;
+    this.bcd = s.bcd; this.writeLow = s.writeLow; this.readLow = s.readLow; this.latched = s.latched;
+    this.pendingLow = s.pendingLow; this.gate = s.gate;
+  }
+}
+
+interface ChannelState {
+  mode: number; access: number; reload: number; start: number; armed: boolean; bcd: boolean;
+  writeLow: boolean; readLow: boolean; latched: number; pendingLow: number; gate: boolean;
 }
 
 export class Pit8254 implements PortDevice {
@@ -29,6 +45,17 @@ export class Pit8254 implements PortDevice {
   jitter: (() => number) | null = null;
 
   constructor(private readonly now: () => number) {}
+
+  /** The channels, port 0x61 and the time of the next IRQ 0 (which already includes its jitter). */
+  saveState(): { channels: ChannelState[]; next: number; port61: number } {
+    return { channels: this.ch.map((c) => c.saveState()), next: this.next, port61: this.port61 };
+  }
+
+  loadState(s: { channels: ChannelState[]; next: number; port61: number }): void {
+    for (let i = 0; i < 3; i++) this.ch[i].loadState(s.channels[i]);
+    this.next = s.next;
+    this.port61 = s.port61;
+  }
 
   private ticks(ns: number): number { return Math.floor((ns * PIT_HZ) / NS_PER_SECOND); }
   private nsOf(ticks: number): number { return Math.ceil((ticks * NS_PER_SECOND) / PIT_HZ); }

@@ -6,6 +6,11 @@
  */
 import type { PortDevice } from './ioBus';
 
+interface UartState {
+  dll: number; dlm: number; ier: number; lcr: number; mcr: number; scr: number; fcr: number; rx: number[];
+  thrEmptyIrq: boolean;
+}
+
 export class Uart16550 implements PortDevice {
   private dll = 0x0c; private dlm = 0; private ier = 0; private lcr = 0x03; private mcr = 0;
   private scr = 0; private fcr = 0; private readonly rx: number[] = [];
@@ -14,6 +19,17 @@ export class Uart16550 implements PortDevice {
   irq: (level: boolean) => void = () => {};
 
   constructor(readonly base: number, private readonly sink: (byte: number) => void) {}
+
+  /** Registers, the receive queue and the pending THR-empty interrupt (the sink is host-side). */
+  saveState(): UartState {
+    return { dll: this.dll, dlm: this.dlm, ier: this.ier, lcr: this.lcr, mcr: this.mcr, scr: this.scr, fcr: this.fcr,
+      rx: [...this.rx], thrEmptyIrq: this.thrEmptyIrq };
+  }
+
+  loadState(s: UartState): void {
+    this.dll = s.dll; this.dlm = s.dlm; this.ier = s.ier; this.lcr = s.lcr; this.mcr = s.mcr; this.scr = s.scr;
+    this.fcr = s.fcr; this.rx.length = 0; this.rx.push(...s.rx); this.thrEmptyIrq = s.thrEmptyIrq;
+  }
 
   input(bytes: Uint8Array): void { for (const b of bytes) this.rx.push(b); this.update(); }
 
