@@ -8,6 +8,7 @@
 import type { Machine } from '../machine';
 import { CallStackTruth, type TruthState } from '../truth/callStacks';
 import type { MemoryState } from '../memory/physicalMemory';
+import type { ListShapes } from './stateShape';
 
 export interface Snapshottable {
   saveState(): object;
@@ -21,8 +22,8 @@ export interface SnapshotComponent {
   of(m: Machine): Snapshottable | null;
   /** Saved only when present (ground truth exists only when turned on). */
   optional?: boolean;
-  /** Keys (at any depth) whose arrays may vary in length; other arrays keep the template's length. */
-  lists?: string[];
+  /** Keys (at any depth) whose arrays may vary in length, with the shape of one element. */
+  lists?: ListShapes;
   /** The shape a saved state must have; default: the machine's own part's saveState(). */
   template?(m: Machine): object;
   /** Checks beyond the shape (sizes that must agree); returns what is wrong, or null. */
@@ -30,7 +31,7 @@ export interface SnapshotComponent {
 }
 
 export const SNAPSHOT_COMPONENTS: readonly SnapshotComponent[] = [
-  { name: 'cpu', of: (m) => m.cpu, lists: ['unimplemented'] },
+  { name: 'cpu', of: (m) => m.cpu, lists: { unimplemented: ['', 0] } },
   {
     name: 'memory', of: (m) => m.mem,
     template: () => ({ size: 0, present: new Uint8Array(0), bytes: new Uint8Array(0) }),
@@ -38,14 +39,17 @@ export const SNAPSHOT_COMPONENTS: readonly SnapshotComponent[] = [
   },
   { name: 'pic', of: (m) => m.pic },
   { name: 'pit', of: (m) => m.pit },
-  { name: 'uart', of: (m) => m.uart, lists: ['rx'] },
+  { name: 'uart', of: (m) => m.uart, lists: { rx: 0 } },
   { name: 'debugExit', of: (m) => m.debugExit },
-  { name: 'ioBus', of: (m) => m.io, lists: ['unclaimed'] },
-  { name: 'interrupts', of: (m) => m.intr, lists: ['recent'] },
+  { name: 'ioBus', of: (m) => m.io, lists: { unclaimed: [0, 0] } },
+  {
+    name: 'interrupts', of: (m) => m.intr,
+    lists: { recent: { icount: 0, vector: 0, errorCode: 0, rip: 0, cpl: 0, cr2: 0, kind: 0 } },
+  },
   { name: 'timerJitter', of: (m) => m.timerJitter },
   { name: 'runLoop', of: (m) => m.runLoop },
   {
-    name: 'truth', of: (m) => m.truth, optional: true, lists: ['stacks'],
+    name: 'truth', of: (m) => m.truth, optional: true, lists: { stacks: [0, []] },
     template: (m) => new CallStackTruth(m.cpu, 1).saveState(),
     check: (s, m) => ((s as TruthState).stackSize === m.truth?.stackSize ? null : 'ground truth kept for another stack size'),
   },

@@ -87,7 +87,7 @@ export function restoreMachineSnapshot(m: Machine, bytes: Uint8Array, expect: Sn
     const part = c.of(m);
     if (part === null) continue; // optional and off here (truth): the saved state is not wanted
     const template = c.template ? c.template(m) : part.saveState();
-    const why = shapeMismatch(template, s, c.lists ?? [], c.name) ?? c.check?.(s, m) ?? null;
+    const why = shapeMismatch(template, s, c.lists ?? {}, c.name) ?? c.check?.(s, m) ?? null;
     if (why !== null) throw new SnapshotError(`component '${c.name}' has the wrong shape: ${why}`);
     loads.push([c, s]);
   }

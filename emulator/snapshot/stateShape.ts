@@ -1,19 +1,21 @@
 /**
  * Whether a state read from a snapshot has the shape of the state this build saves: the same keys
  * with values of the same kinds, arrays of the same length except the component's declared lists
- * (whose elements must look like the template's first element, or be plain JSON values when it has none). A snapshot
- * of another build is refused here, before anything is loaded.
+ * (key → the shape of one element; any length). An empty template array stands for a list of plain
+ * JSON values. A snapshot of another build is refused here, before anything is loaded.
  */
 
-export function shapeMismatch(template: unknown, value: unknown, lists: readonly string[], path: string): string | null {
+export type ListShapes = Readonly<Record<string, unknown>>;
+
+export function shapeMismatch(template: unknown, value: unknown, lists: ListShapes, path: string): string | null {
   if (template instanceof Uint8Array) return value instanceof Uint8Array ? null : `${path} is not bytes`;
   if (Array.isArray(template)) {
     if (!Array.isArray(value)) return `${path} is not a list`;
     const key = path.slice(path.lastIndexOf('.') + 1);
-    const isList = lists.includes(key);
-    if (!isList && value.length !== template.length) return `${path} has ${value.length} entries, not ${template.length}`;
+    const isList = Object.prototype.hasOwnProperty.call(lists, key);
+    if (!isList && template.length > 0 && value.length !== template.length) return `${path} has ${value.length} entries, not ${template.length}`;
     for (let i = 0; i < value.length; i++) {
-      const t = isList ? template[0] : template[i];
+      const t = isList ? lists[key] : template.length > 0 ? template[i] : undefined;
       const why = t === undefined ? plainJson(value[i], `${path}[${i}]`) : shapeMismatch(t, value[i], lists, `${path}[${i}]`);
       if (why !== null) return why;
     }
