@@ -14,7 +14,7 @@ import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
 import { Pit8254 } from './devices/pit8254';
-import { seededRandom } from './seededRandom';
+import { TimerJitter } from './devices/timerJitter';
 import { DebugExit } from './devices/debugExit';
 import { SystemControlPortB } from './devices/systemControlPortB';
 import { CmosRtc } from './devices/cmosRtc';
@@ -33,6 +33,7 @@ import { CpuContext, saveContext, restoreContext } from './cpu/context';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
+import { saveMachineSnapshot, restoreMachineSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
 /** The guest asked for a reset (i8042 pulse, 0xCF9, port 0x92): the run ends, as QEMU's -no-reboot. */
@@ -89,6 +90,14 @@ export class Machine {
    * armed then stops the run with STOP_IDLE instead of STOP_HALTED, so the host can wait for input. */
   inputMayArrive: () => boolean = () => false;
   readonly intr: InterruptController;
+  readonly debugExit: DebugExit;
+  /** Seeded latency of timer interrupts (off unless MachineOptions.timerJitter is given). */
+  readonly timerJitter: TimerJitter;
+  /** The run loop's own state between run() calls (a snapshot component). */
+  readonly runLoop = {
+    saveState: (): { resumeAt: number } => ({ resumeAt: this.resumeAt }),
+    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; },
+  };
   readonly hooks = new HookRegistry();
   truth: CallStackTruth | null = null;
   /** Console bytes written by the guest (when no onConsole sink was given). */
@@ -125,10 +134,9 @@ export class Machine {
     this.pit = new Pit8254(() => cpu.icount);
     this.pit.irq0 = () => this.pic.pulse(0);
     this.pit.onReprogram = () => this.eventsChanged();
-    if (opts.timerJitter && opts.timerJitter.maxNs > 0) {
-      const rnd = seededRandom(opts.timerJitter.seed), maxNs = opts.timerJitter.maxNs;
-      this.pit.jitter = () => rnd() * maxNs;
-    }
+    const jitter = new TimerJitter(opts.timerJitter?.seed ?? 0, opts.timerJitter?.maxNs ?? 0);
+    this.timerJitter = jitter;
+    this.pit.jitter = () => jitter.sample();
     this.io.register(0x40, 4, this.pit);
     this.portB = new SystemControlPortB(this.pit);
     this.io.register(0x61, 1, this.portB);
@@ -144,9 +152,10 @@ export class Machine {
     this.resetControl = new ResetControl((source) => this.requestReset(source));
     this.io.register(0xcf9, 1, this.resetControl);
     this.io.register(0x92, 1, this.resetControl);
-    this.io.register(0xf4, 4, new DebugExit((status) => {
+    this.debugExit = new DebugExit((status) => {
       cpu.exitStatus = status; cpu.stopReason = STOP_EXIT; cpu.exit = true;
-    }));
+    });
+    this.io.register(0xf4, 4, this.debugExit);
     // The POST diagnostic port: writes are a short delay for old drivers.
     const zero = { read: () => 0, write: () => {} };
     this.io.register(0x80, 1, zero);
@@ -473,6 +482,12 @@ export class Machine {
   /** Snapshot of every CPU register (not memory, devices or time), for contextRestore. */
   contextSave(): CpuContext { return saveContext(this.cpu); }
   contextRestore(ctx: CpuContext): void { restoreContext(this.cpu, ctx); }
+
+  // ---- snapshots (emulator/snapshot/) ---------------------------------------------------------------
+  /** The whole machine as snapshot-file bytes (call between run() calls). */
+  saveSnapshot(image?: SnapshotImage): Uint8Array { return saveMachineSnapshot(this, image); }
+  /** Load a snapshot (SnapshotError if refused: then nothing was changed); hooks stay as they are. */
+  restoreSnapshot(bytes: Uint8Array, expect?: SnapshotExpectation): SnapshotInfo { return restoreMachineSnapshot(this, bytes, expect); }
 
   // ---- registers and memory ------------------------------------------------------------------------
   regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }

@@ -4,7 +4,7 @@
  * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/dispatch.ts).
  */
 import { RegisterFile, RSP } from './registers';
-import { FlagState, IF, AC } from './flags';
+import { FlagState, IF, AC, type FlagRecord } from './flags';
 import { Mmu } from '../memory/mmu';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import { PagingRegs } from '../memory/pageWalk';
@@ -21,6 +21,21 @@ export const ATTR_TYPE = 0xf, ATTR_S = 0x10, ATTR_DPL = 0x60, ATTR_P = 0x80, ATT
 
 /** Why the run loop returned. */
 export const STOP_NONE = 0, STOP_LIMIT = 1, STOP_HOST = 2, STOP_EXIT = 3, STOP_TRIPLE = 4, STOP_HALTED = 5;
+
+/** Cpu fields saved as they are (numbers). */
+const CPU_SCALARS = ['rip', 'insnStart', 'cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'gdtBase', 'gdtLimit', 'idtBase',
+  'idtLimit', 'ldtSel', 'ldtBase', 'ldtLimit', 'trSel', 'trBase', 'trLimit', 'starLo', 'starHi', 'lstar', 'cstar',
+  'sfmask', 'kernelGsBase', 'tscAux', 'apicBase', 'tscOffset', 'mxcsr', 'cpl',
+  'bits', 'icount', 'idleNs', 'shadowUntil', 'exitStatus'] as const;
+
+/** Cpu.saveState(): JSON-able. */
+export interface CpuState {
+  gpr: number[]; xmm: number[]; flags: FlagRecord; scalars: Record<string, number>; halted: boolean;
+  sel: number[]; segBase: number[]; segLimit: number[]; segAttr: number[]; dr: number[];
+  unimplemented: [string, number][];
+  /** The stored MSRs (MTRRs, PAT, machine check...), in msr.ts's table order. */
+  msrs: number[];
+}
 
 export class Cpu implements PagingRegs {
   readonly regs = new RegisterFile();
@@ -102,6 +117,39 @@ export class Cpu implements PagingRegs {
     this.mmu = new Mmu(mem, this);
     for (let s = 0; s < 6; s++) { this.segLimit[s] = 0xffffffff; this.segAttr[s] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0x3; }
     this.segAttr[CS] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0xb;
+  }
+
+  // ---- snapshot state ------------------------------------------------------------------------------
+  /**
+   * Everything the guest can see or that decides what runs next, as plain numbers: registers, lazy
+   * flags as recorded, segments with their hidden parts, CRs, DRs, descriptor tables, MSRs, CPL and
+   * mode, halt and interrupt shadow, virtual time. Operand scratch fields are not state between
+   * instructions; the TLB is a cache (flushed by loadState).
+   */
+  saveState(): CpuState {
+    const scalars: Record<string, number> = {};
+    for (const k of CPU_SCALARS) scalars[k] = this[k];
+    return {
+      gpr: Array.from(this.regs.u32), xmm: Array.from(this.regs.xmm), flags: this.flags.saveState(), scalars,
+      halted: this.halted, sel: Array.from(this.sel), segBase: Array.from(this.segBase), segLimit: Array.from(this.segLimit),
+      segAttr: Array.from(this.segAttr), dr: Array.from(this.dr), unimplemented: [...this.unimplemented],
+      msrs: Array.from(this.msrStore.values),
+    };
+  }
+
+  loadState(s: CpuState): void {
+    this.regs.u32.set(s.gpr); this.regs.xmm.set(s.xmm);
+    this.flags.loadState(s.flags);
+    for (const k of CPU_SCALARS) (this as unknown as Record<string, number>)[k] = s.scalars[k];
+    this.halted = s.halted;
+    this.sel.set(s.sel); this.segBase.set(s.segBase); this.segLimit.set(s.segLimit); this.segAttr.set(s.segAttr);
+    this.dr.set(s.dr);
+    this.msrStore.values.set(s.msrs);
+    this.unimplemented.clear();
+    for (const [name, n] of s.unimplemented) this.unimplemented.set(name, n);
+    this.mmu.setUser(this.cpl === 3);
+    this.mmu.flush();
+    this.exit = true;
   }
 
   /** Deliver INT n / INT3 / INTO: RIP already points past the instruction. */
