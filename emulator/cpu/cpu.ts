@@ -14,6 +14,7 @@ import { GuestFault, GP, NP, SS as SS_FAULT } from '../interrupts/guestFault';
 import type { IoBus } from '../devices/ioBus';
 import type { InterruptController } from '../interrupts/delivery';
 import type { CallStackTruth } from '../truth/callStacks';
+import { X87State } from './x87State';
 
 /** Cached descriptor attributes (bits 8-15 of the high descriptor dword, plus bits 20-23 as 12-15). */
 export const ATTR_TYPE = 0xf, ATTR_S = 0x10, ATTR_DPL = 0x60, ATTR_P = 0x80, ATTR_L = 0x2000,
@@ -79,6 +80,8 @@ export class Cpu implements PagingRegs {
   readonly unimplemented = new Map<string, number>();
   /** SSE control/status (only stored: no SSE arithmetic is implemented). */
   mxcsr = 0x1f80;
+  /** x87 FPU and MMX state (exec/x87*.ts, exec/mmx*.ts). */
+  readonly x87 = new X87State();
 
   cpl = 0;
   /** 64 when CS.L in long mode, else 32. */

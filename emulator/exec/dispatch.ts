@@ -21,6 +21,7 @@ import * as sys from './system';
 import * as sse from './sseMove';
 import { cpuid } from './cpuid';
 import * as fast from './aluFast';
+import { X87_MMX_CODE_RULES, MMX_NOT_PRESENT } from './x87Dispatch';
 
 let mnemonicNames: string[] = [];
 
@@ -104,6 +105,8 @@ const CODE_RULES: [RegExp, Handler][] = [
   [/^Push_r64$/, st.pushR64], [/^Pop_r64$/, st.popR64],
   [/^Nop[wdq]/, mv.nop],
 ];
+// x87, MMX and FXSAVE/FXRSTOR come first: the mm forms of mnemonics shared with SSE must reach MMX.
+CODE_RULES.unshift(...X87_MMX_CODE_RULES, [MMX_NOT_PRESENT, unimplemented]);
 
 /** Placeholders: the specialised MOV forms are chosen per instruction by `specialise` below. */
 function movR64Form(c: Cpu, d: Insn): void { mv.mov(c, d); }
