@@ -54,6 +54,11 @@ export function put64(r: number): void {
   f64[0] = r; out64.lo = b64[0]; out64.hi = b64[1];
 }
 
+/** A denormal divided by zero raises ZE but not DE (as the host does): drop this lane's DE. */
+function zeroDivideHidesDenormal(pre: number, x: number, y: number): void {
+  if (y === 0 && x !== 0 && x === x) fp.pre = (fp.pre & ~MX_DE) | (pre & MX_DE);
+}
+
 function arith(op: number, x: number, y: number, double: boolean): number {
   const fmt = double ? BINARY64 : BINARY32;
   switch (op) {
@@ -72,11 +77,19 @@ function arith(op: number, x: number, y: number, double: boolean): number {
 export function lane32(op: number, a: number, b: number): number {
   if (op === OP_SQRT) {
     if (isNaN32(b)) { if (isSNaN32(b)) fp.pre |= MX_IE; return (b | 0x400000) >>> 0; }
-    return out32(arith(op, 0, in32(b), false));
+    const pre = fp.pre;
+    const y = in32(b);
+    if (y < 0) fp.pre = (fp.pre & ~MX_DE) | (pre & MX_DE); // invalid: a negative denormal raises IE alone
+    return out32(arith(op, 0, y, false));
   }
   const an = isNaN32(a), bn = isNaN32(b);
   if (op === OP_MIN || op === OP_MAX) {
-    if (an || bn) { fp.pre |= MX_IE; return b; }
+    if (an || bn) { // the source comes back (DAZ applied); a NaN hides DE
+      const pre = fp.pre | MX_IE;
+      const r = bn ? b : out32(in32(b));
+      fp.pre = pre;
+      return r;
+    }
     const x = in32(a), y = in32(b);
     const pickDest = op === OP_MIN ? x < y : x > y;
     return out32(pickDest ? x : y);
@@ -85,7 +98,9 @@ export function lane32(op: number, a: number, b: number): number {
     if (isSNaN32(a) || isSNaN32(b)) fp.pre |= MX_IE;
     return ((an ? a : b) | 0x400000) >>> 0;
   }
+  const pre = fp.pre;
   const x = in32(a), y = in32(b);
+  if (op === OP_DIV) zeroDivideHidesDenormal(pre, x, y);
   return out32(arith(op, x, y, false));
 }
 
@@ -96,11 +111,19 @@ export function lane64(op: number, aLo: number, aHi: number, bLo: number, bHi: n
       if (isSNaN64(bHi, bLo)) fp.pre |= MX_IE;
       out64.lo = bLo; out64.hi = (bHi | 0x80000) >>> 0; return;
     }
-    put64(arith(op, 0, in64(bHi, bLo), true)); return;
+    const pre = fp.pre;
+    const y = in64(bHi, bLo);
+    if (y < 0) fp.pre = (fp.pre & ~MX_DE) | (pre & MX_DE);
+    put64(arith(op, 0, y, true)); return;
   }
   const an = isNaN64(aHi, aLo), bn = isNaN64(bHi, bLo);
   if (op === OP_MIN || op === OP_MAX) {
-    if (an || bn) { fp.pre |= MX_IE; out64.lo = bLo; out64.hi = bHi; return; }
+    if (an || bn) {
+      const pre = fp.pre | MX_IE;
+      if (bn) { out64.lo = bLo; out64.hi = bHi; } else put64(in64(bHi, bLo));
+      fp.pre = pre;
+      return;
+    }
     const x = in64(aHi, aLo), y = in64(bHi, bLo);
     const pickDest = op === OP_MIN ? x < y : x > y;
     put64(pickDest ? x : y); return;
@@ -110,6 +133,8 @@ export function lane64(op: number, aLo: number, aHi: number, bLo: number, bHi: n
     if (an) { out64.lo = aLo; out64.hi = (aHi | 0x80000) >>> 0; } else { out64.lo = bLo; out64.hi = (bHi | 0x80000) >>> 0; }
     return;
   }
+  const pre = fp.pre;
   const x = in64(aHi, aLo), y = in64(bHi, bLo);
+  if (op === OP_DIV) zeroDivideHidesDenormal(pre, x, y);
   put64(arith(op, x, y, true));
 }

@@ -67,7 +67,7 @@ function roundToInteger(neg: boolean, m: number, s: number, e: number): number {
   const mode = rc();
   const awayMode = (mode === RC_UP && !neg) || (mode === RC_DOWN && neg);
   const towardMode = mode === RC_ZERO || (mode === RC_UP && neg) || (mode === RC_DOWN && !neg);
-  if (s < -60) { // far below one unit: m*2^s < 2^-58
+  if (exponentOf(m) + s < -60) { // far below one unit: m*2^s < 2^-59
     inexact = true;
     return awayMode ? 1 : 0;
   }
@@ -100,22 +100,28 @@ export function roundResult(neg: boolean, m: number, k: number, e: number, fmt: 
   const ex = exponentOf(m) + k;
   let q = ex - p + 1;
   let n = roundToInteger(neg, m, k - q, e);
-  const roundedExp = n >= pow2(p) ? ex + 1 : ex;
+  let roundedExp = n >= pow2(p) ? ex + 1 : ex;
+  if (n < pow2(p - 1)) { // stepped down from a power of two: the binade below has twice the resolution
+    n = pow2(p) - 1; q -= 1; roundedExp = ex - 1;
+  }
+  const masks = fp.mxcsr >>> MX_MASK_SHIFT;
+  // An unmasked overflow or underflow traps; PE then says whether rounding to the destination's
+  // precision (exponent unbounded, as a handler would see the scaled result) was inexact.
+  const trapPE = inexact ? MX_PE : 0;
   if (roundedExp < fmt.emin) {
-    const underflowMasked = (fp.mxcsr >>> MX_MASK_SHIFT) & MX_UE;
-    if ((fp.mxcsr & MX_FTZ) !== 0 && underflowMasked !== 0) {
+    if ((masks & MX_UE) === 0) { fp.post |= MX_UE | trapPE; return neg ? -0 : 0; }
+    if ((fp.mxcsr & MX_FTZ) !== 0) {
       fp.post |= MX_UE | MX_PE;
       return neg ? -0 : 0;
     }
     q = fmt.emin - p + 1;
     n = roundToInteger(neg, m, k - q, e);
     if (inexact) fp.post |= MX_UE | MX_PE;
-    else if (underflowMasked === 0) fp.post |= MX_UE;
     const v = ldexp(n, q);
     return neg ? -v : v;
   }
   if (roundedExp > fmt.emax) {
-    fp.post |= MX_OE | MX_PE;
+    fp.post |= (masks & MX_OE) === 0 ? MX_OE | trapPE : MX_OE | MX_PE;
     const mode = rc();
     const toInf = mode === RC_NEAREST || (mode === RC_UP && !neg) || (mode === RC_DOWN && neg);
     const v = toInf ? Infinity : fmt.max;
