@@ -19,6 +19,12 @@ import * as ctl from './control';
 import * as str from './string';
 import * as sys from './system';
 import * as sse from './sseMove';
+import * as sseArith from './sseArith';
+import * as sseCmp from './sseCompare';
+import * as sseCvt from './sseConvert';
+import * as sseInt from './sseInteger';
+import * as sseShift from './sseShift';
+import * as sseShuf from './sseShuffle';
 import { cpuid } from './cpuid';
 import * as fast from './aluFast';
 import { X87_MMX_CODE_RULES, MMX_NOT_PRESENT } from './x87Dispatch';
@@ -90,6 +96,12 @@ mn(['Punpcklbw'], sse.punpcklbw); mn(['Punpcklwd'], sse.punpcklwd); mn(['Punpckl
 mn(['Punpckhbw'], sse.punpckhbw); mn(['Punpckhwd'], sse.punpckhwd); mn(['Punpckhdq'], sse.punpckhdq); mn(['Punpckhqdq'], sse.punpckhqdq);
 mn(['Pshufd'], sse.pshufd); mn(['Pcmpeqb'], sse.pcmpeqb); mn(['Pcmpeqw'], sse.pcmpeqw); mn(['Pcmpeqd'], sse.pcmpeqd);
 mn(['Pmovmskb'], sse.pmovmskb); mn(['Ldmxcsr'], sse.ldmxcsr); mn(['Stmxcsr'], sse.stmxcsr);
+// SSE/SSE2/SSE3 on XMM registers (the MMX-register forms get their own Code rules).
+for (const [name, h] of Object.entries({ ...sseArith, ...sseCmp, ...sseCvt, ...sseInt, ...sseShift, ...sseShuf })) {
+  mn([name[0].toUpperCase() + name.slice(1)], h as Handler);
+}
+mn(['Unpcklps'], sse.punpckldq); mn(['Unpckhps'], sse.punpckhdq); mn(['Unpcklpd'], sse.punpcklqdq); mn(['Unpckhpd'], sse.punpckhqdq);
+mn(['Movntdq', 'Movntps', 'Movntpd'], sse.movAligned); mn(['Lddqu'], sse.movUnaligned);
 
 /** Code-name rules, checked before the mnemonic table (first match wins). */
 const CODE_RULES: [RegExp, Handler][] = [
