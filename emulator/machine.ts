@@ -268,6 +268,9 @@ export class Machine {
           if (b !== null && (!b.valid || b.bits !== c.bits)) b = null;
         }
         if (b === null) {
+          // A fetch fault belongs to the instruction at RIP, not to the one that jumped here: the
+          // fault handler rewinds RIP to insnStart (an IRET to user mode must not be re-run at CPL 3).
+          c.insnStart = rip;
           const phys = mmu.translateExec(rip);
           b = cache.lookup(phys, c.bits) ?? null;
           if (b === null || !b.valid) b = this.buildBlock(phys);
