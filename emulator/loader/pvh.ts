@@ -8,6 +8,7 @@
 import { ElfFile } from '../../elf/elfFile';
 import type { Machine } from '../machine';
 import { RBX } from '../cpu/registers';
+import { writeOptionRoms } from './optionRoms';
 
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 export const XEN_HVM_START_MAGIC_VALUE = 0x336ec578;
@@ -53,6 +54,7 @@ export function loadPvh(m: Machine, bytes: Uint8Array, name: string, cmdline = '
   }
   if (segments.length === 0) throw new BootError(`${name}: no PT_LOAD segments`);
   writeStartInfo(m, cmdline);
+  writeOptionRoms(m); // what SeaBIOS leaves below 1 MiB (Linux's probe_roms walks it)
   m.resetProtected32(entry);
   m.cpu.regs.set32(RBX, START_INFO_PADDR);
   return { entry, segments, elf };
