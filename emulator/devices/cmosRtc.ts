@@ -42,7 +42,8 @@ export class CmosRtc implements PortDevice {
     this.epochSeconds = Math.floor(baseSeconds);
     const c = this.cmos;
     c[REG_A] = 0x26; c[REG_B] = B_24H; c[REG_C] = 0; c[REG_D] = 0x80;
-    c[0x14] = 0x06; // equipment: FPU, PS/2 mouse
+    c[0x10] = 0x50; // floppy drive A: type 5 (QEMU's default drive, no disk), as QEMU reports it
+    c[0x14] = 0x07; // equipment: floppy drive, FPU, PS/2 mouse
     c[0x15] = 0x80; c[0x16] = 0x02; // 640 KiB base memory
     const extKb = Math.min(65535, Math.floor(layout.belowFourG / 1024) - 1024);
     c[0x17] = extKb & 0xff; c[0x18] = extKb >> 8; c[0x30] = extKb & 0xff; c[0x31] = extKb >> 8;
@@ -53,6 +54,7 @@ export class CmosRtc implements PortDevice {
     c[0x5f] = layout.cpus - 1;
     c[0x3d] = 0x12; c[0x38] = 0x30; // boot order "cad": disk, floppy, CD-ROM
     this.writeTimeRegisters();
+    c[0x37] = c[REG_CENTURY]; // the IBM PS/2 century byte, set alongside
   }
 
   // ---- the clock ---------------------------------------------------------------------------------------
