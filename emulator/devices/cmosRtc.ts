@@ -4,7 +4,8 @@
  * date when virtual time is 0 and advances with virtual time. Time registers in BCD or binary and in
  * 12- or 24-hour form per register B; SET freezes the registers for the guest to write a new time;
  * update-in-progress (register A bit 7) during the last 244 us of each second; periodic, alarm
- * (with "don't care" values 0xC0-0xFF) and update-ended flags in register C, raising IRQ 8 when
+ * (with "don't care" values 0xC0-0xFF; the periodic flag only while PIE is set, as QEMU) and
+ * update-ended flags in register C, raising IRQ 8 when
  * enabled in register B until register C is read; register D reports valid RAM.
  *
  * CMOS memory starts as QEMU's pc machine and SeaBIOS leave it (hw/i386/pc.c `pc_cmos_init`):
@@ -122,7 +123,8 @@ export class CmosRtc implements PortDevice {
     if (t <= from) return;
     const c = this.cmos;
     const period = this.periodNs();
-    if (period > 0 && (this.cmos[REG_A] & 0x70) <= 0x20 && Math.floor(t / period) > Math.floor(from / period)) c[REG_C] |= C_PF;
+    // The periodic flag only runs with PIE set (QEMU runs its periodic timer only then).
+    if (period > 0 && (c[REG_B] & B_PIE) && Math.floor(t / period) > Math.floor(from / period)) c[REG_C] |= C_PF;
     if (this.running()) {
       const s0 = this.clockAt(from).sec, s1 = this.clockAt(t).sec;
       if (s1 > s0) {
