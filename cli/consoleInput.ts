@@ -38,10 +38,11 @@ export class PipeSource implements SerialInputSource {
 }
 
 export const CTRL_A = 0x01;
+/** Printed on C-a h (raw mode keeps the terminal's newline translation). */
 export const ESCAPE_HELP =
-  'C-a h    print this help\r\n' +
-  'C-a x    exit emulator\r\n' +
-  'C-a C-a  sends C-a\r\n';
+  'C-a h    print this help\n' +
+  'C-a x    exit emulator\n' +
+  'C-a C-a  sends C-a\n';
 
 /** QEMU's mux escapes on a raw terminal: returns the bytes for the guest; `quit`/`help` on commands. */
 export class EscapeDecoder {
