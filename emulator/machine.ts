@@ -179,6 +179,20 @@ export class Machine {
     this.eventsChanged();
   }
 
+  /**
+   * Let `ns` of virtual time pass with the CPU idle (as across a HLT), running the device events due
+   * on the way; interrupts are left pending in the PIC. For tests and hosts that drive devices directly.
+   */
+  advanceIdle(ns: number): void {
+    const c = this.cpu, end = c.icount + ns;
+    for (let guard = 0; this.eventAt <= end && guard < 1_000_000; guard++) {
+      const t = Math.max(this.eventAt, c.icount);
+      c.idleNs += t - c.icount; c.icount = t;
+      this.runEvents(t);
+    }
+    c.idleNs += end - c.icount; c.icount = end;
+  }
+
   /** A device asked for a reset: end the run (QEMU -no-reboot). */
   requestReset(source: string): void {
     const c = this.cpu;

@@ -4,7 +4,8 @@
  * date when virtual time is 0 and advances with virtual time. Time registers in BCD or binary and in
  * 12- or 24-hour form per register B; SET freezes the registers for the guest to write a new time;
  * update-in-progress (register A bit 7) during the last 244 us of each second; periodic, alarm
- * (with "don't care" values 0xC0-0xFF) and update-ended flags in register C, raising IRQ 8 when
+ * (with "don't care" values 0xC0-0xFF; the periodic flag only while PIE is set, as QEMU) and
+ * update-ended flags in register C, raising IRQ 8 when
  * enabled in register B until register C is read; register D reports valid RAM.
  *
  * CMOS memory starts as QEMU's pc machine and SeaBIOS leave it (hw/i386/pc.c `pc_cmos_init`):
@@ -42,7 +43,8 @@ export class CmosRtc implements PortDevice {
     this.epochSeconds = Math.floor(baseSeconds);
     const c = this.cmos;
     c[REG_A] = 0x26; c[REG_B] = B_24H; c[REG_C] = 0; c[REG_D] = 0x80;
-    c[0x14] = 0x06; // equipment: FPU, PS/2 mouse
+    c[0x10] = 0x50; // floppy drive A: type 5 (QEMU's default drive, no disk), as QEMU reports it
+    c[0x14] = 0x07; // equipment: floppy drive, FPU, PS/2 mouse
     c[0x15] = 0x80; c[0x16] = 0x02; // 640 KiB base memory
     const extKb = Math.min(65535, Math.floor(layout.belowFourG / 1024) - 1024);
     c[0x17] = extKb & 0xff; c[0x18] = extKb >> 8; c[0x30] = extKb & 0xff; c[0x31] = extKb >> 8;
@@ -53,6 +55,7 @@ export class CmosRtc implements PortDevice {
     c[0x5f] = layout.cpus - 1;
     c[0x3d] = 0x12; c[0x38] = 0x30; // boot order "cad": disk, floppy, CD-ROM
     this.writeTimeRegisters();
+    c[0x37] = c[REG_CENTURY]; // the IBM PS/2 century byte, set alongside
   }
 
   // ---- the clock ---------------------------------------------------------------------------------------
@@ -120,7 +123,8 @@ export class CmosRtc implements PortDevice {
     if (t <= from) return;
     const c = this.cmos;
     const period = this.periodNs();
-    if (period > 0 && (this.cmos[REG_A] & 0x70) <= 0x20 && Math.floor(t / period) > Math.floor(from / period)) c[REG_C] |= C_PF;
+    // The periodic flag only runs with PIE set (QEMU runs its periodic timer only then).
+    if (period > 0 && (c[REG_B] & B_PIE) && Math.floor(t / period) > Math.floor(from / period)) c[REG_C] |= C_PF;
     if (this.running()) {
       const s0 = this.clockAt(from).sec, s1 = this.clockAt(t).sec;
       if (s1 > s0) {

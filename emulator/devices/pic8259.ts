@@ -19,6 +19,8 @@ export class PicChip {
     // every line, where SeaBIOS leaves its own few open: guests initialise the pair before enabling it.
     this.base = isMaster ? 0x08 : 0x70;
     this.imr = 0xff;
+    // SeaBIOS makes the PCI interrupt lines (IRQs 10 and 11 on pc) level-triggered.
+    if (!isMaster) this.elcr = 0x0c;
   }
 
   private priorityOf(mask: number): number {

@@ -125,6 +125,7 @@ export class Uart16550 implements PortDevice {
       this.lsr |= LSR_DR;
     }
     this.updateIrq();
+    this.reschedule();
   }
 
   private updateIrq(): void {

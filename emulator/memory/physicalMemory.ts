@@ -37,7 +37,7 @@ export class PhysicalMemory {
   onCodeWrite: (page: number) => void = () => {};
 
   constructor(size = 128 * 1024 * 1024) {
-    if (size % PAGE_SIZE !== 0 || size <= 0 || size > 0x7ffff000) throw new Error(`bad RAM size ${size}`);
+    if (size % PAGE_SIZE !== 0 || size <= 0 || size >= 0xe0000000) throw new Error(`bad RAM size ${size}`);
     this.size = size;
     this.buffer = new ArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
