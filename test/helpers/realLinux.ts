@@ -1,13 +1,12 @@
-// The real-Linux fixture for tests: Debian's 6.1 cloud kernel, fetched by package name and cached
-// outside git. KLP_LINUX_DIR names a directory holding `vmlinux`; missing, the test fails loudly.
-import * as fs from 'fs';
+// The real-Linux kernel for tests that only read the image (kallsyms, BTF layout, patch modules):
+// the fixture's vmlinux (test/helpers/linux/linuxFixture.ts: Debian's newest 6.1 cloud kernel,
+// fetched by package name and cached), or the one in KLP_LINUX_DIR when that names a directory.
 import * as path from 'path';
+import { linuxKernel } from './linux/linuxFixture';
 
 export interface RealLinux { vmlinux: string }
 
 export function realLinux(): RealLinux {
-  const dir = process.env.KLP_LINUX_DIR ?? path.resolve(__dirname, '..', '..', '.klp-tmp', 'linux');
-  const vmlinux = path.join(dir, 'vmlinux');
-  if (!fs.existsSync(vmlinux)) throw new Error(`no real-Linux fixture at ${vmlinux}: run fixtures/linux/fetch first (.ci/run does)`);
-  return { vmlinux };
+  const dir = process.env.KLP_LINUX_DIR;
+  return { vmlinux: dir !== undefined ? path.join(dir, 'vmlinux') : linuxKernel().vmlinux };
 }
