@@ -35,6 +35,7 @@ interface StudyArgs {
   shards?: number;
   jobs?: number;
   html?: string;
+  progress?: boolean;
   'max-insns'?: number;
 }
 
@@ -93,6 +94,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       .option('shards', { type: 'number', describe: 'with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job\'s completions)' })
       .option('jobs', { type: 'number', describe: 'worker threads (default: the number of CPUs); the results do not depend on it' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report to this file' })
+      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
       .option('max-insns', { type: 'number', describe: 'stop points lie in [0, this) (default: the whole run)' }),
   handler: async (args) => {
     const shard = shardOf(args.shard, args.shards);
@@ -107,7 +109,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       version: args.kernel as ReliableVersion,
       shard,
       maxInsns: args['max-insns'],
-      progress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
+      progress: args.progress && process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
     };
     let result: StudyResult;
     try {
@@ -115,14 +117,20 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     } catch (e) {
       throw studyFailure(e);
     }
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (args.progress && process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(formatStudy(result) + '\n');
-    writeOutputs(result, args.json, args.svg);
-    if (args.html) writeOutput(args.html, unwindStudyHtml(result, ['klp-lab', 'unwind', args.image, '--unwinder', args.unwinder, '--kernel', args.kernel]));
+    writeOutputs(result, args.json, args.svg, args.html);
   },
 };
 
-function writeOutputs(result: StudyResult, json?: string, svg?: string): void {
+/** `klp-lab unwind IMAGE` with the study's rules (the report adds --at). */
+function replayBase(r: StudyResult): string[] {
+  const names = Object.keys(r.unwinders);
+  return ['klp-lab', 'unwind', r.image, '--unwinder', names.length > 1 ? 'all' : names[0] ?? 'auto', '--kernel', r.version];
+}
+
+function writeOutputs(result: StudyResult, json?: string, svg?: string, html?: string): void {
+  if (html) writeOutput(html, unwindStudyHtml(result, replayBase(result)));
   if (json) writeOutput(json, JSON.stringify(studyJson(result), null, 2) + '\n');
   if (svg) writeOutput(svg, studySvg(result));
 }
@@ -131,16 +139,18 @@ interface MergeArgs {
   files: string[];
   json?: string;
   svg?: string;
+  html?: string;
 }
 
 const mergeCommand: CommandModule<object, MergeArgs> = {
   command: 'merge <files..>',
-  describe: 'merge the JSON results of study shards or runs into one report',
+  describe: 'merge the JSON results of the shards of one study (each shard exactly once) into one report',
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'study JSON files' })
       .option('json', { type: 'string', describe: 'write the merged counts as JSON to this file' })
-      .option('svg', { type: 'string', describe: 'write a chart of the merged verdicts as SVG' }),
+      .option('svg', { type: 'string', describe: 'write a chart of the merged verdicts as SVG' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report of the merged study' }),
   handler: (args) => {
     const parts = args.files.map((f) => {
       try {
@@ -156,7 +166,7 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
       throw new UserError((e as Error).message);
     }
     process.stdout.write(formatStudy(merged) + '\n');
-    writeOutputs(merged, args.json, args.svg);
+    writeOutputs(merged, args.json, args.svg, args.html);
   },
 };
 

@@ -88,27 +88,28 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     if (args.progress && process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(formatStudy(result));
     if (args.json) writeOutput(args.json, studyJson(result));
-    if (args.html) writeOutput(args.html, livepatchStudyHtml(result, replayBase(args)));
+    if (args.html) writeOutput(args.html, livepatchStudyHtml(result, replayBase(result)));
     if (result.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
   },
 };
 
-/** The options that fix a run's behaviour, for the command lines in the HTML report. */
-function replayBase(args: StudyArgs): string[] {
-  const words = ['klp-lab', 'livepatch', args.image, args.patch, '--kernel', args.kernel, '--unwinder', args.unwinder];
-  if (args.immediate) words.push('--immediate');
-  words.push('--cmdline', args.cmdline, '--jitter', String(args.jitter));
-  if (args['force-after'] !== undefined) words.push('--force-after', String(args['force-after']));
+/** `klp-lab livepatch` with the options that fix a run's behaviour (the report adds --at and --seed). */
+function replayBase(r: LivepatchStudyResult): string[] {
+  const words = ['klp-lab', 'livepatch', r.image, r.patch, '--kernel', r.kernel, '--unwinder', r.unwinder];
+  if (r.immediate) words.push('--immediate');
+  words.push('--cmdline', r.cmdline, '--jitter', String(r.jitterNs));
+  if (r.forceAfter !== null && r.forceAfter !== undefined) words.push('--force-after', String(r.forceAfter / 1e9));
   return words;
 }
 
-export const livepatchMergeCommand: CommandModule<object, { files: string[]; json?: string }> = {
+export const livepatchMergeCommand: CommandModule<object, { files: string[]; json?: string; html?: string }> = {
   command: 'merge <files..>',
-  describe: 'merge the JSON results of study shards (or of studies with the same settings)',
+  describe: 'merge the JSON results of the shards of one study (each shard exactly once)',
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'JSON files written by livepatch study --json' })
-      .option('json', { type: 'string', describe: 'write the merged result as JSON' }),
+      .option('json', { type: 'string', describe: 'write the merged result as JSON' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report of the merged study' }),
   handler: (args) => {
     const parts = args.files.map((f) => {
       let text: string;
@@ -119,6 +120,7 @@ export const livepatchMergeCommand: CommandModule<object, { files: string[]; jso
     try { merged = mergeStudies(parts, args.files); } catch (e) { throw new UserError((e as Error).message); }
     process.stdout.write(formatStudy(merged));
     if (args.json) writeOutput(args.json, studyJson(merged));
+    if (args.html) writeOutput(args.html, livepatchStudyHtml(merged, replayBase(merged)));
     if (merged.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
   },
 };
