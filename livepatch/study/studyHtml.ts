@@ -25,7 +25,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-tr.bad td { background: #fde0dc; } code { font-size: 0.85em; white-space: pre-wrap; word-break: break-all; }
+tr.bad td { background: #fde0dc; } code { font-size: 0.85em; white-space: pre-wrap; overflow-wrap: anywhere; }
 .verdict { font-size: 1.1em; font-weight: bold; } .ok { color: #2e7d32; } .fail { color: #c62828; }
 figure { margin: 1em 0; }`;
 
@@ -35,6 +35,8 @@ function page(title: string, body: string[]): string {
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
+    // Nothing may be fetched: a reference to anything outside the page is blocked (and logged).
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     `<title>${escapeHtml(title)}</title>`,
     `<style>${STYLE}</style>`,
     '</head>',
