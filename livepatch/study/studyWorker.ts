@@ -9,7 +9,10 @@ import { runOne, type StudySettings } from './livepatchStudy';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerPool';
 import { emptyStudy, takeStopPoints, type StudyOptions } from '../unwind/unwindStudy';
 import { StackInspector } from '../unwind/stackInspector';
-import { StoppedGuest } from '../unwind/stoppedGuest';
+import { GuestSetupError, StoppedGuest } from '../unwind/stoppedGuest';
+import { LabError } from '../guest/livepatchLab';
+import { BootError } from '../../emulator/loader/pvh';
+import { ElfError } from '../../elf/elfFile';
 
 /** What an unwind-study worker is started with (besides the image bytes). */
 export interface UnwindWorkerSettings {
@@ -19,6 +22,11 @@ export interface UnwindWorkerSettings {
 }
 
 type TaskRunner = (payload: unknown) => unknown;
+
+/** Errors that come from the study's inputs (files, images, modules), not from klp-lab itself. */
+function isInputError(e: unknown): boolean {
+  return e instanceof LabError || e instanceof GuestSetupError || e instanceof BootError || e instanceof ElfError;
+}
 
 function livepatchRunner(settings: StudySettings, bytes: Uint8Array): TaskRunner {
   return (payload) => runOne(settings, payload as number, bytes);
@@ -59,7 +67,7 @@ function start(): void {
       reply = { task: m.task, result: run(m.payload) };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      reply = { task: m.task, error: message.split('\n')[0], userError: !(e instanceof TypeError || e instanceof RangeError) };
+      reply = { task: m.task, error: message.split('\n')[0], userError: isInputError(e) };
     }
     port.postMessage(reply);
   });

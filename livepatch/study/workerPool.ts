@@ -7,7 +7,8 @@
 //
 // Ctrl-C (SIGINT) during the run terminates every worker and rejects with a UserError (status
 // 130); the callers write their output files only after the pool resolved, so nothing partial is
-// written. A task that throws in a worker rejects with its one-line message.
+// written. A task that throws in a worker rejects with its one-line message (status 1 when the
+// study's inputs are at fault, 70 when klp-lab is).
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -36,6 +37,8 @@ export class StudyPoolError extends Error {
 }
 
 export const INTERRUPTED_STATUS = 130;
+/** As cli/userError's INTERNAL_ERROR_STATUS (sysexits' EX_SOFTWARE): klp-lab's own fault. */
+const INTERNAL_STATUS = 70;
 
 /** The default of --jobs: the CPUs this process may use. */
 export function defaultJobs(): number {
@@ -105,7 +108,7 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
       w.on('message', (m: WorkerReply) => {
         if (settled) return;
         if ('error' in m) {
-          finish(new StudyPoolError(m.error));
+          finish(m.userError ? new StudyPoolError(m.error) : new StudyPoolError(`internal error in a study worker: ${m.error}`, INTERNAL_STATUS));
           return;
         }
         results[m.task] = m.result as R;
@@ -114,9 +117,9 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
         if (finished === total) finish(null);
         else feed(w);
       });
-      w.on('error', (e) => finish(new StudyPoolError(`study worker failed: ${firstLine(e.message)}`)));
+      w.on('error', (e) => finish(new StudyPoolError(`internal error in a study worker: ${firstLine(e.message)}`, INTERNAL_STATUS)));
       w.on('exit', (code) => {
-        if (!settled && code !== 0) finish(new StudyPoolError(`study worker exited with status ${code}`));
+        if (!settled && code !== 0) finish(new StudyPoolError(`internal error: a study worker exited with status ${code}`, INTERNAL_STATUS));
       });
       feed(w);
     }
