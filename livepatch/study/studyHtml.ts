@@ -143,13 +143,12 @@ export function livepatchStudyHtml(r: LivepatchStudyResult, replay: string[]): s
   body.push(`<figure id="histogram">${histogramSvg(ttc.map((ns) => ns / 1e6), `time to complete (virtual ms), ${ttc.length} completed runs`)}</figure>`);
   body.push('<h2>Runs</h2>');
   body.push('<table id="runs">');
-  body.push('<tr><th>run</th><th>seed</th><th>patch at (ms)</th><th>completed</th><th>time to complete (ms)</th><th>attempts</th><th>signalled</th><th>forced</th><th>violations</th><th>replay</th></tr>');
+  body.push('<tr><th>run</th><th>seed</th><th>patch at (ms)</th><th>completed</th><th>time to complete (ms)</th><th>attempts</th><th>signalled</th><th>forced</th><th>violations</th><th>first violation</th><th>replay</th></tr>');
   for (const x of r.perRun) {
     const command = [...replay, '--at', String(x.patchAt), '--seed', String(x.seed), '--max-wait', String((r.maxWait ?? 60e9) / 1e9)].map(shellWord).join(' ');
-    const violation = x.firstViolation ? `<br>${escapeHtml(x.firstViolation)}` : '';
     body.push(`<tr${x.violations > 0 || !x.completed ? ' class="bad"' : ''}>${cell(x.run)}${cell(x.seed)}${cell(ms(x.patchAt), true)}${cell(x.loadResult !== 0 ? `modprobe ${x.loadResult}` : x.completed ? 'yes' : 'no')}` +
       `${cell(ms(x.timeToComplete), true)}${cell(x.attempts)}${cell(x.signalled ? 'yes' : 'no')}${cell(x.forced ? 'yes' : 'no')}` +
-      `<td class="n">${x.violations}${violation}</td><td><code>${escapeHtml(command)}</code></td></tr>`);
+      `${cell(x.violations)}${cell(x.firstViolation ?? '', false)}<td><code>${escapeHtml(command)}</code></td></tr>`);
   }
   body.push('</table>');
   return page(`livepatch study: ${path.basename(r.patch)} on ${path.basename(r.image)}`, body);
