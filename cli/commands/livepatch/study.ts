@@ -1,7 +1,7 @@
 // `klp-lab livepatch study IMAGE PATCH.o --runs N [--seed S] [--kernel ...] [--unwinder fp|orc|unsound]
-// [--immediate] [--json FILE] [--shard i/n]`: the same patch in N runs, each at a seeded random
-// instant with seeded interrupt timing, every run watched by the consistency checker; and
-// `klp-lab livepatch merge FILE...` for shards.
+// [--immediate] [--json FILE] [--html FILE] [--shard i/n|auto] [--jobs N]`: the same patch in N
+// runs, each at a seeded random instant with seeded interrupt timing, every run watched by the
+// consistency checker; and `klp-lab livepatch merge FILE...` for the shards of one study.
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
@@ -31,7 +31,6 @@ interface StudyArgs extends CommonLivepatchArgs {
 
 /** A shorter workload than the single run's: every run executes all of it. */
 const STUDY_CMDLINE = 'scale=2 nap=20000';
-
 
 export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
   command: 'study <image> <patch>',
