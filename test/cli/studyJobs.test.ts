@@ -43,13 +43,16 @@ test('livepatch study: --jobs 3 prints and writes the same study as --jobs 1', (
   expect(readStudy(path.join(work, 'lp3.json'))).toEqual(a);
 }, 240_000);
 
-test('unwind study: --jobs 3 prints and writes the same study as --jobs 1', () => {
-  const common = ['unwind', 'study', KERNEL, '--samples', '300', '--seed', '4', '--unwinder', 'all', '--max-insns', '4000000', '--no-progress'];
+test('unwind study: --jobs 3 prints and writes the same study as --jobs 1, also when the guest ends before the last stop points', () => {
+  // The fixture kernel exits after about 7.6 million instructions: the later stop points are never reached.
+  const common = ['unwind', 'study', KERNEL, '--samples', '300', '--seed', '4', '--unwinder', 'all', '--max-insns', '10000000', '--no-progress'];
   const one = klp(...common, '--jobs', '1', '--json', path.join(work, 'uw1.json'));
   const three = klp(...common, '--jobs', '3', '--json', path.join(work, 'uw3.json'));
   expect(one.status).toBe(0);
   expect(three.status).toBe(0);
-  expect(one.out).toContain('300 stop points taken');
+  const taken = Number(/^(\d+) stop points taken/m.exec(one.out)![1]);
+  expect(taken).toBeGreaterThan(150);
+  expect(taken).toBeLessThan(300);
   expect(three.out).toBe(one.out);
   expect(fs.readFileSync(path.join(work, 'uw3.json'), 'utf8')).toBe(fs.readFileSync(path.join(work, 'uw1.json'), 'utf8'));
 }, 240_000);
