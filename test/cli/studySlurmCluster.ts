@@ -132,7 +132,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
       return r.status === 0 && r.stdout.trim() === 'idle';
     }, logs);
     const run = (command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync(command, args, { env: { ...env, ...extraEnv }, cwd: dir, encoding: 'utf8', timeout: 300_000 });
+      const r = spawnSync(command, args, { env: { ...env, ...extraEnv }, cwd: dir, encoding: 'utf8', timeout: 240_000 });
       if (r.status !== 0) {
         throw new Error(`${command} ${args.join(' ')} failed (status ${r.status}):\n${r.stdout}${r.stderr}\n${logs.map((l) => `--- ${l}\n${tail(l)}`).join('\n')}`);
       }
