@@ -1,14 +1,15 @@
 // Runs a study's tasks on worker threads. Each worker is started once with the study's read-only
 // inputs (settings, and the image bytes in a SharedArrayBuffer so that they are not copied per
-// worker), then asks for tasks one at a time: the pool hands them out in the order given, so a
-// worker sees its tasks in ascending order (the unwind study relies on that to run its guest only
-// forward). Results come back by task index, so the caller assembles them in task order, whatever
-// order the workers finished in: that is what makes `--jobs N` give the same study as `--jobs 1`.
+// worker), then gets one task at a time, the next each time it finishes one. The pool hands the
+// tasks out in the order given, so a worker sees its tasks in ascending order (the unwind study
+// relies on that to run its guest only forward). Results come back by task index, so the caller
+// assembles them in task order, whatever order the workers finished in: that is what makes
+// `--jobs N` give the same study as `--jobs 1`.
 //
-// Ctrl-C (SIGINT) during the run terminates every worker and rejects with a UserError (status
-// 130); the callers write their output files only after the pool resolved, so nothing partial is
-// written. A task that throws in a worker rejects with its one-line message (status 1 when the
-// study's inputs are at fault, 70 when klp-lab is).
+// Ctrl-C (SIGINT) during the run terminates every worker and rejects with a StudyPoolError
+// (status 130); the callers write their output files only after the pool resolved, so nothing
+// partial is written. A task that throws in a worker rejects with its one-line message (status 1
+// when the study's inputs are at fault, 70 when klp-lab is).
 
 import * as fs from 'fs';
 import * as os from 'os';
