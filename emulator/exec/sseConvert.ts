@@ -176,3 +176,30 @@ export const cvttps2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'tps2dq');
 export const cvtdq2pd = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'dq2pd');
 export const cvtpd2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'pd2dq');
 export const cvttpd2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'tpd2dq');
+
+/**
+ * CVTPI2PS/CVTPI2PD xmm, m64: two int32 from memory into the low two binary32 lanes (upper half
+ * kept) or into both binary64 lanes. The MMX-register sources need the MMX register file and its
+ * x87 transition: they stay with the MMX handlers (`mmxSource` reports them unimplemented).
+ */
+function cvtpi2(c: Cpu, d: Insn, double: boolean, mmxSource: (c: Cpu, d: Insn) => void): void {
+  sseAvailable(c);
+  requireXmmDest(d);
+  if (d.k1 !== OK_MEM) { mmxSource(c, d); return; }
+  const va = ea(c, d);
+  const a = c.mmu.read64(va) | 0, b = c.mmu.hi | 0;
+  loadDest(c, d);
+  beginFp(c.mxcsr);
+  res.set(dst);
+  if (double) {
+    put64(a); res[0] = out64.lo; res[1] = out64.hi;
+    put64(b); res[2] = out64.lo; res[3] = out64.hi;
+  } else {
+    res[0] = out32(fromInt(a, 0, false, false)); res[1] = out32(fromInt(b, 0, false, false));
+  }
+  commitFlags(c, fp.pre, fp.post);
+  storeDest(c, d, res);
+}
+export function makeCvtpi2(double: boolean, mmxSource: (c: Cpu, d: Insn) => void): (c: Cpu, d: Insn) => void {
+  return (c, d) => cvtpi2(c, d, double, mmxSource);
+}

@@ -35,7 +35,7 @@ function findCode(re: RegExp): Code {
 }
 
 /** How an op's operands are laid out. */
-type Shape = 'xx' | 'ximm' | 'gx' | 'xg';
+type Shape = 'xx' | 'ximm' | 'gx' | 'xg' | 'xm';
 export interface OpInfo { mnemonic: string; shape: Shape; gpr64: boolean; approx: boolean }
 
 export function opInfo(op: string): OpInfo {
@@ -47,6 +47,7 @@ export function opInfo(op: string): OpInfo {
   else if (op === 'pslldq' || op === 'psrldq') shape = 'ximm';
   else if (/2si$/.test(base) || /^(movmskps|movmskpd|pmovmskb|pextrw)$/.test(base)) shape = 'gx';
   else if (/^cvtsi2/.test(base) || base === 'pinsrw') shape = 'xg';
+  else if (/^cvtpi2/.test(base)) shape = 'xm';
   return { mnemonic: mnemonic[0].toUpperCase() + mnemonic.slice(1), shape, gpr64, approx: /^(rcp|rsqrt)/.test(op) };
 }
 
@@ -70,6 +71,7 @@ function instructionFor(info: OpInfo, imm: number, mem: boolean): Instruction {
       const c = findCode(new RegExp(`^${M}_xmm_rm${info.gpr64 ? 64 : 32}$`));
       return mem ? Instruction.createRegMem(c, xmm(DEST), rm) : Instruction.createRegReg(c, xmm(DEST), gpr);
     }
+    case 'xm': return Instruction.createRegMem(findCode(new RegExp(`^${M}_xmm_mmm64$`)), xmm(DEST), rm);
     default: {
       const c = findCode(new RegExp(`^${M}_xmm_xmmm(32|64|128)(_imm8)?$`));
       const hasImm = codeNames[c] !== undefined && /_imm8$/.test(Code[c]);
@@ -146,6 +148,7 @@ export class SseBench {
   runCase(op: string, row: SseGolden['cases'][number], mem: boolean): string | null {
     const [MXI, A, B, imm, R, MXO, flagsIn, flags, fault] = row;
     const info = opInfo(op);
+    if (info.shape === 'xm') mem = true; // the MMX-register form is not an XMM instruction
     if (info.shape === 'ximm' || (info.shape === 'gx' && /^(Movmsk|Pmovmskb|Pextrw)/.test(info.mnemonic))) mem = false;
     const m = this.m, c = m.cpu, x = c.regs.xmm;
     const at = this.place(op, imm, mem);
