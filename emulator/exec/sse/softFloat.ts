@@ -98,6 +98,23 @@ function roundToInteger(neg: boolean, m: number, s: number, e: number): number {
 export function roundResult(neg: boolean, m: number, k: number, e: number, fmt: FloatFormat): number {
   const p = fmt.p;
   const ex = exponentOf(m) + k;
+  // Fast path: round to nearest, a result well inside the normal range. m is the nearest double of
+  // the exact value, so for binary64 it is the answer; for binary32 Math.fround rounds it again,
+  // which is right unless m lies on a binary32 midpoint with a nonzero error (the tie then needs e).
+  // v is a midpoint exactly when its mirror image 2v - f (exact in double) is a binary32 too.
+  if ((fp.mxcsr & (3 << MX_RC_SHIFT)) === 0 && ex > fmt.emin && ex < fmt.emax) {
+    const v = k === 0 ? m : m * pow2(k);
+    if (p === 53) {
+      if (e !== 0) fp.post |= MX_PE;
+      return neg ? -v : v;
+    }
+    const f = Math.fround(v);
+    const mirror = v + (v - f);
+    if (f === v || e === 0 || Math.fround(mirror) !== mirror) {
+      if (f !== v || e !== 0) fp.post |= MX_PE;
+      return neg ? -f : f;
+    }
+  }
   let q = ex - p + 1;
   let n = roundToInteger(neg, m, k - q, e);
   let roundedExp = n >= pow2(p) ? ex + 1 : ex;
@@ -158,6 +175,9 @@ function roundExact(a: number, fmt: FloatFormat): number {
   return roundResult(a < 0, Math.abs(a), 0, 0, fmt);
 }
 
+/** |x| in [1e-120, 1e120]: products, quotients and their error terms stay normal doubles. */
+function inFastRange(x: number): boolean { return (x > 1e-120 && x < 1e120) || (x < -1e-120 && x > -1e120); }
+
 export function mul(a: number, b: number, fmt: FloatFormat): number {
   const neg = (a < 0 || Object.is(a, -0)) !== (b < 0 || Object.is(b, -0));
   const ai = a === Infinity || a === -Infinity, bi = b === Infinity || b === -Infinity;
@@ -166,6 +186,10 @@ export function mul(a: number, b: number, fmt: FloatFormat): number {
     return neg ? -Infinity : Infinity;
   }
   if (a === 0 || b === 0) return neg ? -0 : 0;
+  if (inFastRange(a) && inFastRange(b)) { // no scaling needed: Dekker's split cannot overflow or underflow
+    const m = twoProduct(Math.abs(a), Math.abs(b));
+    return roundResult(neg, m, 0, Math.sign(prodErr), fmt);
+  }
   const ea = exponentOf(a), eb = exponentOf(b);
   const ma = ldexp(Math.abs(a), -ea), mb = ldexp(Math.abs(b), -eb);
   const m = twoProduct(ma, mb);
@@ -184,6 +208,11 @@ export function div(a: number, b: number, fmt: FloatFormat): number {
     return neg ? -Infinity : Infinity;
   }
   if (a === 0) return neg ? -0 : 0;
+  if (inFastRange(a) && inFastRange(b)) {
+    const x = Math.abs(a), y = Math.abs(b), q = x / y;
+    const ph = twoProduct(q, y);
+    return roundResult(neg, q, 0, Math.sign((x - ph) - prodErr), fmt);
+  }
   const ea = exponentOf(a), eb = exponentOf(b);
   const ma = ldexp(Math.abs(a), -ea), mb = ldexp(Math.abs(b), -eb);
   const q = ma / mb;
@@ -196,6 +225,11 @@ export function sqrt(a: number, fmt: FloatFormat): number {
   if (a === 0) return a;
   if (a < 0) { fp.pre |= MX_IE; return NaN; }
   if (a === Infinity) return a;
+  if (a > 1e-250 && a < 1e250) {
+    const q = Math.sqrt(a);
+    const ph = twoProduct(q, q);
+    return roundResult(false, q, 0, Math.sign((a - ph) - prodErr), fmt);
+  }
   let ea = exponentOf(a);
   let ma = ldexp(a, -ea);
   if (ea % 2 !== 0) { ma *= 2; ea -= 1; }
