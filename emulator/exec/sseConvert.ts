@@ -93,7 +93,7 @@ function cvtsi2(c: Cpu, d: Insn, double: boolean): void {
   } else throw new GuestFault(UD);
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   const v = fromInt(lo, hi, is64, double);
   if (double) { put64(v); res[0] = out64.lo; res[1] = out64.hi; } else res[0] = out32(v);
   commitFlags(c, fp.pre, fp.post);
@@ -125,7 +125,7 @@ function cvtFloat(c: Cpu, d: Insn, kind: 'ss2sd' | 'sd2ss' | 'ps2pd' | 'pd2ps'):
   loadSource(c, d, kind === 'ss2sd' ? 4 : kind === 'sd2ss' || kind === 'ps2pd' ? 8 : 16, kind === 'pd2ps');
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   switch (kind) {
     case 'ss2sd': widen(src[0]); res[0] = out64.lo; res[1] = out64.hi; break;
     case 'sd2ss': res[0] = shorten(src[0], src[1]); break;
@@ -190,7 +190,7 @@ function cvtpi2(c: Cpu, d: Insn, double: boolean, mmxSource: (c: Cpu, d: Insn) =
   const a = c.mmu.read64(va) | 0, b = c.mmu.hi | 0;
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   if (double) {
     put64(a); res[0] = out64.lo; res[1] = out64.hi;
     put64(b); res[2] = out64.lo; res[3] = out64.hi;

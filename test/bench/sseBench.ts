@@ -16,7 +16,7 @@ const X = (n: number): Register => (Register.XMM0 + n) as Register;
 
 interface Loop { name: string; asm: string; body: () => Instruction[]; xmm?: number[] }
 const pairs = (code: Code): Instruction[] => [0, 2, 4, 6, 8, 10, 12, 14].map((r) => Instruction.createRegReg(code, X(r), X(r + 1)));
-const ONE = 0x3ff00000; // 1.0 in a binary64 high word
+const ONE = 0x3ff00000; // 1.0 in a binary64 high word (+1: 1 + 2^-20)
 
 const LOOPS: Loop[] = [
   { name: 'add r64 (integer reference)', asm: 'add %%r8, %%r9',
@@ -44,7 +44,14 @@ function machineFor(loop: Loop): Machine {
   const m = new Machine({ memory: 16 << 20 });
   startDirect64(m, { code: Buffer.from(code) });
   const x = m.cpu.regs.xmm;
-  for (let r = 0; r < 16; r++) { x[r * 4 + 1] = ONE + (r << 12); x[r * 4 + 3] = ONE; x[r * 4 + 2] = 0x3f800000; }
+  // Operands that keep every lane a normal number for the whole loop (the common case, not the
+  // special-value paths): binary64 lanes 1 + 2^-20, binary32 lanes 1 + 2^-20.
+  const single = /ps$/.test(loop.name);
+  for (let r = 0; r < 16; r++) {
+    for (let i = 0; i < 4; i += 2) {
+      if (single) { x[r * 4 + i] = 0x3f800008; x[r * 4 + i + 1] = 0x3f800008; } else { x[r * 4 + i] = 0; x[r * 4 + i + 1] = ONE + 1; }
+    }
+  }
   m.regWrite('rax', 12345n);
   return m;
 }
