@@ -2,7 +2,7 @@
  * IEEE 754 binary32/binary64 arithmetic as SSE computes it under MXCSR (Intel SDM vol. 1, 4.8-4.9
  * and 11.5): the four rounding modes, tininess detected after rounding, FTZ, DAZ, and the six
  * exception flags. Values travel as JS numbers (a binary32 is a double that happens to be exact in
- * 24 bits); NaNs never reach the arithmetic here: the bit-level wrappers in sseFloatBits.ts handle them.
+ * 24 bits); NaNs never reach the arithmetic here: the bit-level wrappers in floatLanes.ts handle them.
  *
  * How it stays exact with doubles: each operation reduces its operands to significands in [1, 2)
  * and an exponent, computes the round-to-nearest double `m` of the exact result's significand and
@@ -11,7 +11,7 @@
  * the destination format: since `m` carries 53 bits and the destination grid is never finer, knowing
  * the error's sign is enough to break ties and to choose the directed neighbour exactly.
  */
-import { MX_DE, MX_IE, MX_OE, MX_PE, MX_UE, MX_ZE, MX_MASK_SHIFT, MX_FTZ, MX_RC_SHIFT, RC_DOWN, RC_UP, RC_ZERO, RC_NEAREST } from './mxcsr';
+import { MX_IE, MX_OE, MX_PE, MX_UE, MX_ZE, MX_MASK_SHIFT, MX_FTZ, MX_RC_SHIFT, RC_DOWN, RC_UP, RC_ZERO, RC_NEAREST } from './mxcsr';
 
 /** A destination format: precision in bits and the exponent range of normal numbers. */
 export interface FloatFormat { readonly p: number; readonly emin: number; readonly emax: number; readonly max: number }
@@ -262,6 +262,3 @@ export function roundToInt(a: number, truncate: boolean): number {
   }
   return r === 0 ? 0 : r;
 }
-
-/** Raise DE for a denormal source (callers apply DAZ first). */
-export function denormalOperand(): void { fp.pre |= MX_DE; }
