@@ -14,9 +14,13 @@
 import { MX_IE, MX_OE, MX_PE, MX_UE, MX_ZE, MX_MASK_SHIFT, MX_FTZ, MX_RC_SHIFT, RC_DOWN, RC_UP, RC_ZERO, RC_NEAREST } from './mxcsr';
 
 /** A destination format: precision in bits and the exponent range of normal numbers. */
-export interface FloatFormat { readonly p: number; readonly emin: number; readonly emax: number; readonly max: number }
-export const BINARY32: FloatFormat = { p: 24, emin: -126, emax: 127, max: 3.4028234663852886e38 };
-export const BINARY64: FloatFormat = { p: 53, emin: -1022, emax: 1023, max: Number.MAX_VALUE };
+export interface FloatFormat {
+  readonly p: number; readonly emin: number; readonly emax: number; readonly max: number;
+  /** [2^(emin+1), 2^emax): results the round-to-nearest fast path may take. */
+  readonly fastLow: number; readonly fastHigh: number;
+}
+export const BINARY32: FloatFormat = { p: 24, emin: -126, emax: 127, max: 3.4028234663852886e38, fastLow: 2 ** -125, fastHigh: 2 ** 127 };
+export const BINARY64: FloatFormat = { p: 53, emin: -1022, emax: 1023, max: Number.MAX_VALUE, fastLow: 2 ** -1021, fastHigh: 2 ** 1023 };
 
 /**
  * The running state of one instruction: its MXCSR (rounding, FTZ, masks) and the flags raised so far,
@@ -97,24 +101,24 @@ function roundToInteger(neg: boolean, m: number, s: number, e: number): number {
  */
 export function roundResult(neg: boolean, m: number, k: number, e: number, fmt: FloatFormat): number {
   const p = fmt.p;
-  const ex = exponentOf(m) + k;
   // Fast path: round to nearest, a result well inside the normal range. m is the nearest double of
   // the exact value, so for binary64 it is the answer; for binary32 Math.fround rounds it again,
   // which is right unless m lies on a binary32 midpoint with a nonzero error (the tie then needs e).
-  // v is a midpoint exactly when its mirror image 2v - f (exact in double) is a binary32 too.
-  if ((fp.mxcsr & (3 << MX_RC_SHIFT)) === 0 && ex > fmt.emin && ex < fmt.emax) {
-    const v = k === 0 ? m : m * pow2(k);
+  // w is a midpoint exactly when its mirror image 2w - f (exact in double) is a binary32 too.
+  const w = k === 0 ? m : k >= -1022 && k <= 1023 ? m * pow2(k) : 0;
+  if ((fp.mxcsr & (3 << MX_RC_SHIFT)) === 0 && w >= fmt.fastLow && w < fmt.fastHigh) {
     if (p === 53) {
       if (e !== 0) fp.post |= MX_PE;
-      return neg ? -v : v;
+      return neg ? -w : w;
     }
-    const f = Math.fround(v);
-    const mirror = v + (v - f);
-    if (f === v || e === 0 || Math.fround(mirror) !== mirror) {
-      if (f !== v || e !== 0) fp.post |= MX_PE;
+    const f = Math.fround(w);
+    const mirror = w + (w - f);
+    if (f === w || e === 0 || Math.fround(mirror) !== mirror) {
+      if (f !== w || e !== 0) fp.post |= MX_PE;
       return neg ? -f : f;
     }
   }
+  const ex = exponentOf(m) + k;
   let q = ex - p + 1;
   let n = roundToInteger(neg, m, k - q, e);
   let roundedExp = n >= pow2(p) ? ex + 1 : ex;
