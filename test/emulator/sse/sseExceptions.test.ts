@@ -9,7 +9,7 @@ import { Machine, STOP_HALTED } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXMMEXCPT } from '../../../emulator/cpu/modes';
 
-const CODE = 0x100000, DATA = 0x200000, IDT = 0x8000, HANDLERS = 0x1ff000, STACK = 0x80000;
+const CODE = 0x100000, DATA = 0x200000, IDT = 0x8000, HANDLERS = 0x1ff000;
 const VECTORS = [6, 7, 13, 19];
 const handlerAt = (v: number): number => HANDLERS + 16 * VECTORS.indexOf(v);
 const X = (n: number): Register => (Register.XMM0 + n) as Register;
