@@ -102,7 +102,10 @@ for (const [name, h] of Object.entries({ ...sseArith, ...sseCmp, ...sseCvt, ...s
 }
 mn(['Unpcklps'], sse.punpckldq); mn(['Unpckhps'], sse.punpckhdq); mn(['Unpcklpd'], sse.punpcklqdq); mn(['Unpckhpd'], sse.punpckhqdq);
 mn(['Movntdq', 'Movntps', 'Movntpd'], sse.movAligned); mn(['Lddqu'], sse.movUnaligned);
-mn(['Cvtpi2ps'], sseCvt.makeCvtpi2(false, unimplemented)); mn(['Cvtpi2pd'], sseCvt.makeCvtpi2(true, unimplemented));
+// The MMX-register forms of these conversions need an sseCvt.MmxAccess onto the MMX state (null: none yet).
+mn(['Cvtpi2ps'], sseCvt.makeCvtpi2(false, null, unimplemented)); mn(['Cvtpi2pd'], sseCvt.makeCvtpi2(true, null, unimplemented));
+mn(['Cvtps2pi'], sseCvt.makeCvt2pi(false, false, null, unimplemented)); mn(['Cvttps2pi'], sseCvt.makeCvt2pi(false, true, null, unimplemented));
+mn(['Cvtpd2pi'], sseCvt.makeCvt2pi(true, false, null, unimplemented)); mn(['Cvttpd2pi'], sseCvt.makeCvt2pi(true, true, null, unimplemented));
 // qemu64 does not advertise MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0): they are #UD, as QEMU makes them.
 mn(['Monitor', 'Mwait'], sys.ud);
 
