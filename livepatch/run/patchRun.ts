@@ -8,6 +8,7 @@ import * as path from 'path';
 import { LabConsistencyChecker } from '../consistency/labChecker';
 import type { Violation } from '../consistency/consistencyChecker';
 import { LabError, LivepatchLab, type LabUnwinder } from '../guest/livepatchLab';
+import { restoreLabSnapshot, saveLabSnapshot } from '../guest/labSnapshot';
 import type { KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
 
@@ -34,6 +35,12 @@ export interface PatchRunOptions {
   /** Run the checker on the emulator's ground truth (default true). */
   check?: boolean;
   log?: Partial<LogOptions>;
+  /** Start from this lab snapshot (livepatch/guest/labSnapshot.ts) instead of booting. */
+  snapshot?: { bytes: Uint8Array; name: string };
+  /** With `snapshot`: draw the timer jitter from this seed from the snapshot on (a study's runs). */
+  reseedJitter?: { seed: number; maxNs: number };
+  /** Called with the lab's snapshot at the patch time, just before modprobe. */
+  saveSnapshot?: (bytes: Uint8Array) => void;
 }
 
 export interface PatchRunResult {
@@ -81,8 +88,14 @@ export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchR
     log: opts.log,
   });
   const checker = opts.check !== false ? new LabConsistencyChecker(lab) : null;
+  if (opts.snapshot) {
+    restoreLabSnapshot(lab, opts.snapshot.bytes, opts.snapshot.name);
+    if (lab.now > opts.patchAt) throw new LabError(`${opts.snapshot.name}: taken at ${(lab.now / 1e6).toFixed(3)} ms of virtual time, after the patch time`);
+    if (opts.reseedJitter) lab.machine.timerJitter.reseed(opts.reseedJitter.seed, opts.reseedJitter.maxNs);
+  }
   lab.runUntil(opts.patchAt);
   if (lab.stopped) throw new LabError(`the guest stopped before the patch time (${lab.describeStop()})`);
+  if (opts.saveSnapshot) opts.saveSnapshot(saveLabSnapshot(lab));
   const loadedAt = lab.now;
   const loadResult = lab.modprobe(opts.patch);
   const moduleName = path.basename(opts.patch).replace(/\.(k?o)$/, '').replace(/-/g, '_');

@@ -28,6 +28,11 @@ export interface LivepatchStudyOptions {
   /** [i, n]: this process takes runs k with k % n === i. */
   shard: [number, number];
   onProgress?: (done: number, total: number, outcome: RunOutcome) => void;
+  /**
+   * Start every run from this lab snapshot instead of booting: the runs share the machine's history
+   * up to the snapshot's time and draw their own timer jitter from their seed after it.
+   */
+  snapshot?: { bytes: Uint8Array; name: string };
 }
 
 /** One run, compactly (kept in the JSON so that merged shards give exact percentiles). */
@@ -108,6 +113,8 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
       settle: 2e6,
       timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
       log: { debug: false },
+      snapshot: opts.snapshot,
+      reseedJitter: opts.snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
     }, bytes);
     const outcome: RunOutcome = {
       run: k,

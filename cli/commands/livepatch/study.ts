@@ -8,7 +8,7 @@ import type { CommandModule } from 'yargs';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
 import { formatStudy, mergeStudies, parseStudyJson, runStudy, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
 import { UserError } from '../../userError';
-import { checkCommon, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
+import { checkCommon, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 
 interface StudyArgs extends CommonLivepatchArgs {
@@ -21,6 +21,7 @@ interface StudyArgs extends CommonLivepatchArgs {
   json?: string;
   shard?: string;
   progress?: boolean;
+  snapshot?: string;
 }
 
 /** A shorter workload than the single run's: every run executes all of it. */
@@ -47,7 +48,8 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       .option('max-wait', { type: 'number', default: 30, describe: 'virtual seconds to wait for each transition' })
       .option('json', { type: 'string', describe: 'write the result as JSON (runs, completed, violations, seed, per-run outcomes)' })
       .option('shard', { type: 'string', describe: 'i/n: run only the runs k with k % n == i (merge the JSON files with klp-lab livepatch merge)' })
-      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' }),
+      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
+      .option('snapshot', { type: 'string', describe: 'start every run from this lab snapshot (klp-lab livepatch --snapshot-save) instead of booting; each run\'s jitter is drawn from its seed after the snapshot' }),
   handler: (args) => {
     checkCommon(args);
     if (!Number.isInteger(args.runs) || args.runs < 1) throw new UserError('--runs takes a positive integer');
@@ -55,6 +57,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     const from = parseVirtualTime(args.from, '--from');
     const to = parseVirtualTime(args.to, '--to');
     if (!(to > from)) throw new UserError('--to must be later than --from');
+    const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
     let result: LivepatchStudyResult;
@@ -73,6 +76,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
         maxWait: args['max-wait'] * 1e9,
         shard,
+        snapshot,
         onProgress: args.progress && process.stderr.isTTY
           ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `)
           : undefined,
