@@ -6,7 +6,7 @@
 
 import * as crypto from 'crypto';
 import { SnapshotError } from '../../emulator/snapshot/snapshotError';
-import { readSnapshotInfo } from '../../emulator/snapshot/machineSnapshot';
+import { OpenedSnapshot } from '../../emulator/snapshot/machineSnapshot';
 import { LabError, type LivepatchLab } from './livepatchLab';
 
 function digest(bytes: Uint8Array): string {
@@ -20,15 +20,23 @@ export function saveLabSnapshot(lab: LivepatchLab): Uint8Array {
   return lab.machine.saveSnapshot({ name: lab.imageName, sha256: digest(lab.imageBytes), cmdline: lab.options.cmdline ?? '' });
 }
 
-/** Load `bytes` (saved by saveLabSnapshot) into a freshly built lab; `name` names the file in errors. */
+/** Snapshots already checked and unpacked, by their bytes: a study's runs restore one many times. */
+const opened = new WeakMap<Uint8Array, OpenedSnapshot>();
+
+/**
+ * Load `bytes` (saved by saveLabSnapshot) into a freshly built lab; `name` names the file in errors.
+ * The bytes are unpacked once per Uint8Array and must not change afterwards.
+ */
 export function restoreLabSnapshot(lab: LivepatchLab, bytes: Uint8Array, name = 'snapshot'): void {
   if (lab.modules.size > 0 || lab.now !== 0) throw new LabError('a lab can start from a snapshot only before it has run');
   try {
-    const info = readSnapshotInfo(bytes);
+    let snapshot = opened.get(bytes);
+    if (snapshot === undefined) { snapshot = OpenedSnapshot.open(bytes); opened.set(bytes, snapshot); }
+    const info = snapshot.info;
     const cmdline = lab.options.cmdline ?? '';
     if (info.cmdline !== cmdline) throw new LabError(`${name}: taken with the command line "${info.cmdline}", not "${cmdline}"`);
     if (lab.truth !== null && !info.truth) throw new LabError(`${name}: has no ground truth (save it from klp-lab livepatch with --snapshot-save)`);
-    lab.machine.restoreSnapshot(bytes, { sha256: digest(lab.imageBytes) });
+    lab.machine.restoreSnapshot(snapshot, { sha256: digest(lab.imageBytes) });
   } catch (e) {
     if (e instanceof SnapshotError) throw new LabError(`${name}: ${e.message}`);
     throw e;

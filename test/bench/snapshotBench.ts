@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Machine } from '../../emulator/machine';
 import { loadPvh } from '../../emulator/loader/pvh';
-import { readSnapshotInfo } from '../../emulator/snapshot/machineSnapshot';
+import { OpenedSnapshot, readSnapshotInfo } from '../../emulator/snapshot/machineSnapshot';
 import { runStudy, type LivepatchStudyOptions } from '../../livepatch/study/livepatchStudy';
 import { runPatch } from '../../livepatch/run/patchRun';
 
@@ -55,7 +55,7 @@ function bigMachine(bytes: Buffer): void {
     const at = (64 << 20) + p * 4096;
     m.mem.u8.set(text.subarray((p * 4096) % (text.length - 4096), (p * 4096) % (text.length - 4096) + 4096), at);
   }
-  const saves: number[] = [], restores: number[] = [], copies: number[] = [];
+  const saves: number[] = [], restores: number[] = [], copies: number[] = [], opens: number[] = [], bulk: number[] = [];
   let snap: Uint8Array = new Uint8Array(0);
   const target = new Machine({ memory, onConsole: () => undefined });
   for (let i = 0; i < ROUNDS; i++) {
@@ -63,14 +63,17 @@ function bigMachine(bytes: Buffer): void {
     snap = s;
     const [, restore] = ms(() => target.restoreSnapshot(snap));
     const [, copy] = ms(() => target.mem.u8.set(m.mem.u8));
-    saves.push(save); restores.push(restore); copies.push(copy);
+    const [opened, open] = ms(() => OpenedSnapshot.open(snap));
+    const [, fromOpened] = ms(() => target.restoreSnapshot(opened));
+    saves.push(save); restores.push(restore); copies.push(copy); opens.push(open); bulk.push(fromOpened);
   }
   let pages = 0;
   for (let p = 0; p < memory / 4096; p++) if (m.mem.u8.subarray(p * 4096, p * 4096 + 4096).some((x) => x !== 0)) pages++;
   const c = median(copies);
   console.log(`512 MiB machine, ${(pages * 4096 / 1048576).toFixed(0)} MiB in non-zero pages (median of ${ROUNDS}): save ${median(saves).toFixed(0)} ms ` +
     `(${(median(saves) / c).toFixed(1)}x one RAM copy of ${c.toFixed(0)} ms), restore ${median(restores).toFixed(0)} ms (${(median(restores) / c).toFixed(1)}x); ` +
-    `file ${(snap.length / 1048576).toFixed(1)} MiB (${readSnapshotInfo(snap).components.length} components)`);
+    `file ${(snap.length / 1048576).toFixed(1)} MiB (${readSnapshotInfo(snap).components.length} components); opened once (checked, unpacked: ` +
+    `${median(opens).toFixed(0)} ms), each further restore ${median(bulk).toFixed(0)} ms (${(median(bulk) / c).toFixed(1)}x)`);
 }
 
 function study(root: string): void {
