@@ -14,7 +14,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, HOOK_CODE, type RunResult } from '../../emulator/machine';
-import { loadPvh, BootError, type PvhImage } from '../../emulator/loader/pvh';
+import { loadPvh, BootError } from '../../emulator/loader/pvh';
 import { formatReport, disassembleAt } from '../../emulator/report';
 import { UserError } from '../userError';
 import { runUnderGdb } from '../../emulator/gdb/runUnderGdb';
@@ -88,7 +88,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const out: number[] = [];
     const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
     const onConsole = (b: number): void => { out.push(b); if (b === 10 || out.length >= 4096) flush(); };
-    const imageInfo = args.image !== undefined ? imageOf(bytes, image) : null;
+    const imageInfo = args.image !== undefined && (restoreFile !== undefined || snapshotSave !== null) ? imageOf(bytes, image) : null;
     let m: Machine;
     let loaded: { elf: ElfFile } | null = null;
     if (restoreFile !== undefined) {
@@ -96,7 +96,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (args.image !== undefined) loaded = { elf: ElfFile.parse(bytes, image) };
     } else {
       m = new Machine({ onConsole });
-      try { loaded = loadPvh(m, bytes, image) as PvhImage; } catch (e) {
+      try { loaded = loadPvh(m, bytes, image); } catch (e) {
         if (e instanceof BootError) throw new UserError(e.message);
         throw e;
       }
