@@ -22,6 +22,8 @@ const PREFIX = 16;
 const DIGEST = 32;
 /** Memory pages compress fast at level 1 and barely better at 6 (measured on a booted kernel). */
 const COMPRESSION_LEVEL = 1;
+/** zlib's output buffer: large, so that a 100 MiB part is not handled in 16 KiB steps. */
+const CHUNK = 1 << 20;
 
 export interface SnapshotHeader {
   image: { name: string; sha256: string };
@@ -46,7 +48,7 @@ export function encodeSnapshot(header: Omit<SnapshotHeader, 'parts'>, states: Re
     return value;
   });
   const raw = [Buffer.from(json, 'utf8'), ...blobs];
-  const stored = raw.map((r) => zlib.deflateSync(r, { level: COMPRESSION_LEVEL }));
+  const stored = raw.map((r) => zlib.deflateSync(r, { level: COMPRESSION_LEVEL, memLevel: 9, chunkSize: CHUNK }));
   const full: SnapshotHeader = { ...header, parts: raw.map((r, i) => ({ stored: stored[i].length, length: r.length })) };
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
   const prefix = Buffer.alloc(PREFIX);
@@ -91,7 +93,7 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   for (const [i, p] of header.parts.entries()) {
     let raw: Buffer;
     try {
-      raw = p.length === 0 ? Buffer.alloc(0) : zlib.inflateSync(b.subarray(at, at + p.stored), { maxOutputLength: p.length });
+      raw = p.length === 0 ? Buffer.alloc(0) : zlib.inflateSync(b.subarray(at, at + p.stored), { maxOutputLength: p.length, chunkSize: CHUNK });
     } catch {
       throw new SnapshotError(`snapshot part ${i} does not unpack`);
     }
