@@ -75,10 +75,9 @@ export function readImage(file: string): Uint8Array {
   }
 }
 
-/** Runs one experiment; `imageBytes` may be passed to skip re-reading the image. */
-export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchRunResult {
-  if (!fs.existsSync(opts.patch)) throw new LabError(`${opts.patch}: No such file`);
-  const lab = new LivepatchLab(imageBytes ?? readImage(opts.image), path.basename(opts.image), {
+/** The lab an experiment runs in (before it runs). */
+function labFor(opts: Omit<PatchRunOptions, 'patch' | 'patchAt'>, imageBytes?: Uint8Array): LivepatchLab {
+  return new LivepatchLab(imageBytes ?? readImage(opts.image), path.basename(opts.image), {
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
@@ -87,6 +86,23 @@ export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchR
     timerJitter: opts.timerJitter,
     log: opts.log,
   });
+}
+
+/**
+ * Boots the lab an experiment with these options would run in up to virtual time `at` and returns
+ * its snapshot: the runs of a study can all start there (PatchRunOptions.snapshot).
+ */
+export function bootLabSnapshot(opts: Omit<PatchRunOptions, 'patch' | 'patchAt'>, at: number, imageBytes?: Uint8Array): Uint8Array {
+  const lab = labFor(opts, imageBytes);
+  lab.runUntil(at);
+  if (lab.stopped) throw new LabError(`the guest stopped before ${(at / 1e6).toFixed(3)} ms (${lab.describeStop()})`);
+  return saveLabSnapshot(lab);
+}
+
+/** Runs one experiment; `imageBytes` may be passed to skip re-reading the image. */
+export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchRunResult {
+  if (!fs.existsSync(opts.patch)) throw new LabError(`${opts.patch}: No such file`);
+  const lab = labFor(opts, imageBytes);
   const checker = opts.check !== false ? new LabConsistencyChecker(lab) : null;
   if (opts.snapshot) {
     restoreLabSnapshot(lab, opts.snapshot.bytes, opts.snapshot.name);

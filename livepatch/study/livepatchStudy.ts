@@ -7,7 +7,7 @@
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
 import type { KernelVersion } from '../kernelBehaviour';
-import { readImage, runPatch } from '../run/patchRun';
+import { bootLabSnapshot, readImage, runPatch } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
 
 export interface LivepatchStudyOptions {
@@ -33,6 +33,11 @@ export interface LivepatchStudyOptions {
    * up to the snapshot's time and draw their own timer jitter from their seed after it.
    */
   snapshot?: { bytes: Uint8Array; name: string };
+  /**
+   * Boot once, to the window's start with the timer jitter drawn from the study's seed, and start
+   * every run from that machine as from `snapshot`.
+   */
+  bootOnce?: boolean;
 }
 
 /** One run, compactly (kept in the JSON so that merged shards give exact percentiles). */
@@ -98,6 +103,15 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
   const mine: number[] = [];
   for (let k = i; k < opts.runs; k += n) mine.push(k);
   const perRun: RunOutcome[] = [];
+  const snapshot = opts.bootOnce && !opts.snapshot
+    ? {
+      name: 'the boot-once snapshot',
+      bytes: bootLabSnapshot({
+        image: opts.image, kernel: opts.kernel, unwinder: opts.unwinder, immediate: opts.immediate, cmdline: opts.cmdline,
+        timerJitter: opts.jitterNs > 0 ? { seed: opts.seed, maxNs: opts.jitterNs } : undefined, log: { debug: false },
+      }, opts.window[0], bytes),
+    }
+    : opts.snapshot;
   for (const k of mine) {
     const { seed, patchAt } = runPlan(opts.seed, k, opts.window);
     const r = runPatch({
@@ -113,8 +127,8 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
       settle: 2e6,
       timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
       log: { debug: false },
-      snapshot: opts.snapshot,
-      reseedJitter: opts.snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
+      snapshot,
+      reseedJitter: snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
     }, bytes);
     const outcome: RunOutcome = {
       run: k,

@@ -22,6 +22,7 @@ interface StudyArgs extends CommonLivepatchArgs {
   shard?: string;
   progress?: boolean;
   snapshot?: string;
+  'boot-once'?: boolean;
 }
 
 /** A shorter workload than the single run's: every run executes all of it. */
@@ -49,6 +50,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       .option('json', { type: 'string', describe: 'write the result as JSON (runs, completed, violations, seed, per-run outcomes)' })
       .option('shard', { type: 'string', describe: 'i/n: run only the runs k with k % n == i (merge the JSON files with klp-lab livepatch merge)' })
       .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
+      .option('boot-once', { type: 'boolean', describe: 'boot once to --from (jitter from the study seed) and start every run from that machine, as with --snapshot' })
       .option('snapshot', { type: 'string', describe: 'start every run from this lab snapshot (klp-lab livepatch --snapshot-save) instead of booting; each run\'s jitter is drawn from its seed after the snapshot' }),
   handler: (args) => {
     checkCommon(args);
@@ -57,6 +59,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     const from = parseVirtualTime(args.from, '--from');
     const to = parseVirtualTime(args.to, '--to');
     if (!(to > from)) throw new UserError('--to must be later than --from');
+    if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
     const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
@@ -77,6 +80,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         maxWait: args['max-wait'] * 1e9,
         shard,
         snapshot,
+        bootOnce: args['boot-once'] === true,
         onProgress: args.progress && process.stderr.isTTY
           ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `)
           : undefined,

@@ -5,7 +5,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
-import { runPatch, type PatchRunOptions, type PatchRunResult } from '../../../livepatch/run/patchRun';
+import { bootLabSnapshot, runPatch, type PatchRunOptions, type PatchRunResult } from '../../../livepatch/run/patchRun';
 import { runStudy } from '../../../livepatch/study/livepatchStudy';
 import { Machine } from '../../../emulator/machine';
 import { loadPvh } from '../../../emulator/loader/pvh';
@@ -85,3 +85,24 @@ test('a study from a snapshot: every run completes, and the same seed gives the 
   expect(new Set(a.perRun.map((r) => r.patchAt)).size).toBe(2);
   expect(() => runStudy({ ...opts, window: [1e6, 2e6] })).toThrow(/after the patch time/);
 }, 180_000);
+
+test('boot once: the lab booted to the window start is the one a run saves there; its study runs complete', () => {
+  const studySeed = 21;
+  const bytes = fs.readFileSync(KERNEL);
+  const booted = bootLabSnapshot({ image: KERNEL, cmdline: CMDLINE, timerJitter: { seed: studySeed, maxNs: 200_000 } }, 9_000_000, bytes);
+  expect(Buffer.from(booted).equals(Buffer.from(snapshotAt(9_000_000, studySeed)))).toBe(true);
+  const r = runStudy({
+    image: KERNEL, patch: CHAIN, runs: 1, seed: studySeed, kernel: '6.1', unwinder: 'fp', immediate: false, cmdline: CMDLINE,
+    window: [9e6, 16e6], jitterNs: 200_000, maxWait: 30e9, shard: [0, 1], bootOnce: true,
+  });
+  expect(r.completed).toBe(1);
+  expect(r.violations).toBe(0);
+}, 180_000);
+
+/** The snapshot a run with this jitter seed saves at its patch time. */
+function snapshotAt(patchAt: number, seed: number): Uint8Array {
+  if (patchAt === base.patchAt && seed === base.timerJitter!.seed) return snapshot;
+  let bytes: Uint8Array = new Uint8Array(0);
+  runPatch({ ...base, patchAt, timerJitter: { seed, maxNs: 200_000 }, maxWait: 1, saveSnapshot: (b) => { bytes = b; } });
+  return bytes;
+}
