@@ -132,7 +132,10 @@ function headerProblem(h: unknown): string | null {
   const o = h as Record<string, Record<string, unknown>>;
   if (h === null || typeof h !== 'object') return 'not an object';
   if (typeof o.image !== 'object' || o.image === null || typeof o.image.name !== 'string' || typeof o.image.sha256 !== 'string') return 'image';
-  if (typeof o.machine !== 'object' || o.machine === null || !Number.isSafeInteger(o.machine.memory) || typeof o.machine.cmdline !== 'string') return 'machine';
+  if (typeof o.machine !== 'object' || o.machine === null || typeof o.machine.cmdline !== 'string') return 'machine';
+  // A memory size PhysicalMemory accepts: whole pages, up to 2 GiB.
+  const memory = o.machine.memory;
+  if (!Number.isSafeInteger(memory) || (memory as number) <= 0 || (memory as number) % 4096 !== 0 || (memory as number) > 0x7ffff000) return 'memory size';
   if (typeof o.virtualTime !== 'number' || typeof o.instructions !== 'number') return 'virtual time';
   if (!Array.isArray(o.components) || !o.components.every((c) => typeof c === 'string')) return 'components';
   const parts = o.parts as unknown;
