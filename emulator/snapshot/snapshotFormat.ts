@@ -55,9 +55,10 @@ export function encodeSnapshot(header: Omit<SnapshotHeader, 'parts'>, states: Re
   SNAPSHOT_MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(SNAPSHOT_VERSION, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
-  const body = Buffer.concat([prefix, headerBytes, ...stored]);
-  const digest = crypto.createHash('sha256').update(body).digest();
-  return Buffer.concat([body, digest]);
+  // One copy of the parts into the file: the checksum is hashed piece by piece.
+  const hash = crypto.createHash('sha256').update(prefix).update(headerBytes);
+  for (const part of stored) hash.update(part);
+  return Buffer.concat([prefix, headerBytes, ...stored, hash.digest()]);
 }
 
 /** Magic, version, checksum and header, without unpacking the parts. */
