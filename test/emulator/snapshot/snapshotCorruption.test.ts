@@ -120,6 +120,9 @@ test('crafted files with a right checksum: bad header, parts that do not unpack 
     return crafted(12, Buffer.concat([lengthField, text]), 4 + headerLength);
   };
   expect(refusal(withHeader({ ...header, machine: { memory: 'big' } }))).toMatch(/bad snapshot header: machine/);
+  for (const memory of ['big', 0, 4095, 0x80000000, -4096]) {
+    expect(refusal(withHeader({ ...header, machine: { ...header.machine, memory } }))).toMatch(/bad snapshot header: memory size/);
+  }
   expect(refusal(withHeader({ ...header, parts: [] }))).toMatch(/bad snapshot header: parts/);
   expect(refusal(withHeader({ ...header, parts: [{ stored: 1, length: 1 }] }))).toMatch(/do not fill the file/);
   const parts = header.parts as { stored: number; length: number }[];
