@@ -96,7 +96,8 @@ export class Machine {
   /** The run loop's own state between run() calls (a snapshot component). */
   readonly runLoop = {
     saveState: (): { resumeAt: number } => ({ resumeAt: this.resumeAt }),
-    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; },
+    // Loaded after the devices (components.ts order): their next events are gathered again here.
+    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; this.eventsChanged(); },
   };
   readonly hooks = new HookRegistry();
   truth: CallStackTruth | null = null;

@@ -35,7 +35,7 @@ let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-lab-snapshot-')); });
 afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
-test('livepatch --snapshot-save at the patch time, then --snapshot: the same report and status', () => {
+test('livepatch --snapshot-save at the patch time, then --snapshot: the same report and status', async () => {
   const file = path.join(dir, 'lab.snap');
   const saving = invoke(livepatchRunCommand.handler, { ...runDefaults, 'snapshot-save': file });
   expect(saving.status).toBeUndefined();
@@ -47,8 +47,9 @@ test('livepatch --snapshot-save at the patch time, then --snapshot: the same rep
   // A study from it: a window before the snapshot is refused in one line.
   let err: unknown = null;
   try {
-    invoke(livepatchStudyCommand.handler, {
-      ...runDefaults, runs: 1, seed: 1, from: '1ms', to: '2ms', 'max-wait': 30, progress: false, snapshot: file,
+    // The study handler is async (its runs may go to worker threads): the refusal is a rejection.
+    await (livepatchStudyCommand.handler as (a: unknown) => Promise<void>)({
+      ...runDefaults, runs: 1, seed: 1, from: '1ms', to: '2ms', 'max-wait': 30, progress: false, snapshot: file, jobs: 1,
     });
   } catch (e) { err = e; }
   expect(err).toBeInstanceOf(UserError);
