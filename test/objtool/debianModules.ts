@@ -48,14 +48,31 @@ function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
 }
 
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs an apt command, waiting and retrying while another apt holds its lock. */
+function apt(cmd: string, args: string[], cwd: string): string {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return run(cmd, args, cwd);
+    } catch (e) {
+      const text = String((e as { stderr?: string }).stderr ?? (e as Error).message);
+      if (attempt >= 20 || !/lock/i.test(text)) throw e;
+      sleepMs(3000);
+    }
+  }
+}
+
 /** apt-get download, with one `apt-get update` and a retry when the first attempt fails. */
 function aptDownload(pkg: string, dir: string): void {
   try {
-    run('apt-get', ['download', pkg], dir);
+    apt('apt-get', ['download', pkg], dir);
   } catch {
     try {
-      run('apt-get', ['update', '-qq'], dir);
-      run('apt-get', ['download', pkg], dir);
+      apt('apt-get', ['update', '-qq'], dir);
+      apt('apt-get', ['download', pkg], dir);
     } catch (e) {
       throw new Error(`could not download Debian package ${pkg} with apt-get: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -64,10 +81,11 @@ function aptDownload(pkg: string, dir: string): void {
 
 /** The newest linux-image-6.1.0-N-cloud-amd64-unsigned that apt knows. */
 function newestKernelPackage(): string {
-  const list = (): string[] => run('apt-cache', ['pkgnames', 'linux-image-6.1.0-'], CACHE).split('\n').filter((n) => PACKAGE_PATTERN.test(n));
+  fs.mkdirSync(CACHE, { recursive: true });
+  const list = (): string[] => apt('apt-cache', ['pkgnames', 'linux-image-6.1.0-'], CACHE).split('\n').filter((n) => PACKAGE_PATTERN.test(n));
   let names = list();
   if (names.length === 0) {
-    run('apt-get', ['update', '-qq'], CACHE);
+    apt('apt-get', ['update', '-qq'], CACHE);
     names = list();
   }
   if (names.length === 0) throw new Error('apt knows no linux-image-6.1.0-*-cloud-amd64-unsigned package');
