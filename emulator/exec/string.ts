@@ -30,12 +30,22 @@ function advance(c: Cpu, r: number, asz: number, delta: number): void {
     c.regs.set32(r, (u[r << 1] + delta) >>> 0);
   }
 }
-function count(c: Cpu, asz: number): number {
+/** Whether RCX (ECX with a 32-bit address size) is zero. */
+function countIsZero(c: Cpu, asz: number): boolean {
   const u = c.regs.u32;
-  return asz === 8 ? u[(RCX << 1) | 1] * 4294967296 + u[RCX << 1] : u[RCX << 1];
+  return u[RCX << 1] === 0 && (asz !== 8 || u[(RCX << 1) | 1] === 0);
 }
-function setCount(c: Cpu, asz: number, n: number): void {
-  if (asz === 8) c.regs.setAddr(RCX, n); else c.regs.set32(RCX, n >>> 0);
+/** RCX -= 1 on its halves (a double would lose counts above 2^53); returns whether it became zero. */
+function decrementCount(c: Cpu, asz: number): boolean {
+  const u = c.regs.u32;
+  const lo = (u[RCX << 1] - 1) >>> 0;
+  if (asz === 8) {
+    if (lo === 0xffffffff) u[(RCX << 1) | 1] = (u[(RCX << 1) | 1] - 1) >>> 0;
+    u[RCX << 1] = lo;
+    return lo === 0 && u[(RCX << 1) | 1] === 0;
+  }
+  c.regs.set32(RCX, lo);
+  return lo === 0;
 }
 function srcAddr(c: Cpu, d: Insn): number {
   const a = regAddr(c, RSI, d.asz);
@@ -53,13 +63,11 @@ function dstAddr(c: Cpu, d: Insn): number {
  */
 function repeat(c: Cpu, d: Insn, once: (c: Cpu, d: Insn) => boolean): void {
   const asz = d.asz;
-  let n = count(c, asz);
-  if (n === 0) return;
+  if (countIsZero(c, asz)) return;
   const until = c.repUntil > c.icount ? c.repUntil : c.icount + 1;
   for (;;) {
     const goOn = once(c, d);
-    n--;
-    setCount(c, asz, n);
+    const zero = decrementCount(c, asz);
     c.icount++;
     if (!goOn) break;
     if (c.icount >= until || c.exit) {
@@ -69,7 +77,7 @@ function repeat(c: Cpu, d: Insn, once: (c: Cpu, d: Insn) => boolean): void {
       c.exit = true;
       break;
     }
-    if (n === 0) { c.icount++; break; }
+    if (zero) { c.icount++; break; }
   }
   c.icount--;
 }

@@ -59,3 +59,17 @@ test('a long REP STOSQ hands back to the run loop between iterations and resumes
   expect(m.regRead('rdi')).toBe(0x200000n + 8000n);
   expect(Buffer.from(m.physRead(0x200000 + 7992, 8)!).readBigUInt64LE(0)).toBe(0x1122334455667788n);
 });
+
+test('a REP count above 2^53 goes down by exactly one per iteration (counted on RCX\'s halves)', () => {
+  // mov rcx, 0x1000000000000000; rep movsb; hlt
+  const code = Uint8Array.from([0x48, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0x10, 0xf3, 0xa4, 0xf4]);
+  const m = new Machine();
+  startDirect64(m, { code, entry: 0x100000 });
+  m.regWrite('rsi', 0x200000n);
+  m.regWrite('rdi', 0x300000n);
+  m.run(10);
+  expect(m.regRead('rcx')).toBe(0x1000000000000000n - 9n);
+  m.run(10);
+  expect(m.regRead('rcx')).toBe(0x1000000000000000n - 19n);
+  expect(m.regRead('rdi')).toBe(0x300000n + 19n);
+});
