@@ -14,7 +14,7 @@ import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
 import { Pit8254 } from './devices/pit8254';
-import { seededRandom } from './seededRandom';
+import { TimerJitter } from './devices/timerJitter';
 import { DebugExit } from './devices/debugExit';
 import { SystemControlPortB } from './devices/systemControlPortB';
 import { CmosRtc } from './devices/cmosRtc';
@@ -33,6 +33,7 @@ import { CpuContext, saveContext, restoreContext } from './cpu/context';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
+import { saveMachineSnapshot, restoreMachineSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
 /** The guest asked for a reset (i8042 pulse, 0xCF9, port 0x92): the run ends, as QEMU's -no-reboot. */
@@ -89,6 +90,14 @@ export class Machine {
    * armed then stops the run with STOP_IDLE instead of STOP_HALTED, so the host can wait for input. */
   inputMayArrive: () => boolean = () => false;
   readonly intr: InterruptController;
+  readonly debugExit: DebugExit;
+  /** Seeded latency of timer interrupts (off unless MachineOptions.timerJitter is given). */
+  readonly timerJitter: TimerJitter;
+  /** The run loop's own state between run() calls (a snapshot component). */
+  readonly runLoop = {
+    saveState: (): { resumeAt: number } => ({ resumeAt: this.resumeAt }),
+    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; },
+  };
   readonly hooks = new HookRegistry();
   truth: CallStackTruth | null = null;
   /** Console bytes written by the guest (when no onConsole sink was given). */
@@ -125,10 +134,9 @@ export class Machine {
     this.pit = new Pit8254(() => cpu.icount);
     this.pit.irq0 = () => this.pic.pulse(0);
     this.pit.onReprogram = () => this.eventsChanged();
-    if (opts.timerJitter && opts.timerJitter.maxNs > 0) {
-      const rnd = seededRandom(opts.timerJitter.seed), maxNs = opts.timerJitter.maxNs;
-      this.pit.jitter = () => rnd() * maxNs;
-    }
+    const jitter = new TimerJitter(opts.timerJitter?.seed ?? 0, opts.timerJitter?.maxNs ?? 0);
+    this.timerJitter = jitter;
+    this.pit.jitter = () => jitter.sample();
     this.io.register(0x40, 4, this.pit);
     this.portB = new SystemControlPortB(this.pit);
     this.io.register(0x61, 1, this.portB);
@@ -144,9 +152,10 @@ export class Machine {
     this.resetControl = new ResetControl((source) => this.requestReset(source));
     this.io.register(0xcf9, 1, this.resetControl);
     this.io.register(0x92, 1, this.resetControl);
-    this.io.register(0xf4, 4, new DebugExit((status) => {
+    this.debugExit = new DebugExit((status) => {
       cpu.exitStatus = status; cpu.stopReason = STOP_EXIT; cpu.exit = true;
-    }));
+    });
+    this.io.register(0xf4, 4, this.debugExit);
     // The POST diagnostic port: writes are a short delay for old drivers.
     const zero = { read: () => 0, write: () => {} };
     this.io.register(0x80, 1, zero);
@@ -273,6 +282,9 @@ export class Machine {
           if (b !== null && (!b.valid || b.bits !== c.bits)) b = null;
         }
         if (b === null) {
+          // A fetch fault belongs to the instruction at RIP, not to the one that jumped here: the
+          // fault handler rewinds RIP to insnStart (an IRET to user mode must not be re-run at CPL 3).
+          c.insnStart = rip;
           const phys = mmu.translateExec(rip);
           b = cache.lookup(phys, c.bits) ?? null;
           if (b === null || !b.valid) b = this.buildBlock(phys);
@@ -297,10 +309,13 @@ export class Machine {
         const chain = !shadow && codeHooks.length === 0;
         let blk: Block = b;
         c.exit = false;
+        c.repUntil = endIcount;
         for (;;) {
           const insns = blk.insns;
+          // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
+          // at the same instruction boundary.
           let n = insns.length;
-          if (limitIcount - c.icount < n) n = limitIcount - c.icount;
+          if (endIcount - c.icount < n) n = endIcount - c.icount;
           if (shadow) n = 1;
           if (n === insns.length) {
             const f = blk.compiled;
@@ -355,6 +370,7 @@ export class Machine {
     const c = this.cpu;
     c.insnStart = c.rip;
     c.rip += d.len;
+    c.repUntil = c.icount + 1; // a REP string instruction traps after each iteration
     d.fn(c, d);
     c.icount++;
     c.dr[6] = 0xffff4ff0; // BS
@@ -426,7 +442,7 @@ export class Machine {
     const c = this.cpu;
     c.exit = false;
     for (const d of b.insns) {
-      if (c.icount - c.idleNs >= limit) return;
+      if (c.icount - c.idleNs >= limit || c.icount >= this.pit.next) return;
       if (c.rip !== this.resumeAt) {
         this.hooks.runCode(c.rip);
         if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }
@@ -435,6 +451,7 @@ export class Machine {
       this.resumeAt = NaN;
       c.insnStart = c.rip;
       c.rip += d.len;
+      c.repUntil = c.icount + 1; // one REP iteration per step, so hooks see each one
       d.fn(c, d);
       c.icount++;
       if (c.exit || c.stopReason !== STOP_NONE) return;
@@ -482,6 +499,12 @@ export class Machine {
   /** Snapshot of every CPU register (not memory, devices or time), for contextRestore. */
   contextSave(): CpuContext { return saveContext(this.cpu); }
   contextRestore(ctx: CpuContext): void { restoreContext(this.cpu, ctx); }
+
+  // ---- snapshots (emulator/snapshot/) ---------------------------------------------------------------
+  /** The whole machine as snapshot-file bytes (call between run() calls). */
+  saveSnapshot(image?: SnapshotImage): Uint8Array { return saveMachineSnapshot(this, image); }
+  /** Load a snapshot (SnapshotError if refused: then nothing was changed); hooks stay as they are. */
+  restoreSnapshot(bytes: Uint8Array, expect?: SnapshotExpectation): SnapshotInfo { return restoreMachineSnapshot(this, bytes, expect); }
 
   // ---- registers and memory ------------------------------------------------------------------------
   regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }

@@ -3,7 +3,8 @@
 // -kernel IMAGE -append CMDLINE -initrd FILE -m SIZE -rtc base=DATE,clock=vm -serial stdio -no-reboot` does,
 // console on stdout and stdin (see cli/consoleInput.ts), exit with the guest's isa-debug-exit status.
 // `--trace` prints every instruction to stderr; `--trace FILE` writes a binary trace (emulator/trace/)
-// that `klp-lab trace FILE` filters and prints later.
+// that `klp-lab trace FILE` filters and prints later. `--snapshot-save T FILE` saves the whole machine
+// at virtual time T and runs on; `--snapshot-restore FILE` starts from such a snapshot (runSnapshot.ts).
 //
 // Exit statuses: the guest's (v << 1) | 1 when it writes v to port 0xF4 (always odd, as with QEMU);
 // otherwise even values of klp-lab's own: 2 = instruction limit reached, 4 = triple fault (or an
@@ -27,14 +28,17 @@ import { MonitorCommands } from '../../emulator/gdb/monitorCommands';
 import { TraceWriter, TraceWriteError } from '../../emulator/trace/traceWriter';
 import { traceTaskSource } from '../../emulator/trace/traceTasks';
 import { attachKernelMonitor } from '../../livepatch/gdbMonitor';
+import { ElfFile } from '../../elf/elfFile';
+import { parseSnapshotSave, imageOf, machineFromSnapshot, runSavingSnapshot } from './runSnapshot';
 
 export const RUN_STATUS_LIMIT = 2, RUN_STATUS_TRIPLE = 4, RUN_STATUS_HALTED = 6, RUN_STATUS_RESET = 8;
 /** Smallest RAM size accepted: the boot map needs low memory, 1 MiB and SeaBIOS's top 128 KiB. */
 export const MIN_MEMORY = 2 << 20;
 
 interface RunArgs {
-  image: string; 'max-insns': number; trace?: string | boolean; seed: number; gdb?: number; wait?: boolean;
+  image?: string; 'max-insns': number; trace?: string | boolean; seed: number; gdb?: number; wait?: boolean;
   append?: string; initrd?: string; memory?: string | number; 'rtc-base'?: string;
+  'snapshot-save'?: string[]; 'snapshot-restore'?: string;
 }
 
 /** `-m` as QEMU reads it: a bare number is MiB; suffixes M and G (also K, T); the result in bytes. */
@@ -72,12 +76,12 @@ function readInput(file: string, what: string): Uint8Array {
 }
 
 /** Start a binary trace of the run into `file` (current task from the image's current_task, if any). */
-function startTrace(m: Machine, bytes: Uint8Array, image: string, loaded: PvhImage, file: string): TraceWriter {
+function startTrace(m: Machine, bytes: Uint8Array, image: string, elf: ElfFile, file: string): TraceWriter {
   try {
     return TraceWriter.start(m, file, {
       imageName: image,
       imageDigest: crypto.createHash('sha256').update(bytes).digest(),
-      ...(traceTaskSource(loaded.elf, m) ?? {}),
+      ...(traceTaskSource(elf, m) ?? {}),
     });
   } catch (e) {
     if (e instanceof TraceWriteError) throw new UserError(e.message);
@@ -96,11 +100,11 @@ function finishTrace(w: TraceWriter, why: string): void {
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run <image>',
+  command: 'run [image]',
   describe: 'boot a PVH kernel image in the emulator (serial console on stdout, exit status from isa-debug-exit)',
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'ELF image with a PVH entry note' })
+      .positional('image', { type: 'string', describe: 'ELF image with a PVH entry note (with --snapshot-restore: optional, checked against the snapshot)' })
       .option('max-insns', { type: 'number', default: 1e10, describe: 'stop after this many retired instructions (exit 2)' })
       .option('trace', { type: 'string', describe: 'print every executed instruction to stderr; --trace FILE: write a binary trace to FILE instead (read it with klp-lab trace)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed for runs that involve chance (printed in reports)' })
@@ -109,24 +113,45 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('append', { type: 'string', describe: 'kernel command line (hvm_start_info cmdline), as QEMU -append' })
       .option('initrd', { type: 'string', describe: 'initial ramdisk, handed over as module 0 at the address QEMU uses' })
       .option('memory', { alias: 'm', type: 'string', default: '128M', describe: 'RAM size: MiB, or with suffix M or G (as QEMU -m), below 3.5G' })
-      .option('rtc-base', { type: 'string', describe: 'CMOS clock at boot, YYYY-MM-DD[THH:MM:SS] UTC or "utc" (QEMU -rtc base=...,clock=vm); default 2024-01-01' }),
+      .option('rtc-base', { type: 'string', describe: 'CMOS clock at boot, YYYY-MM-DD[THH:MM:SS] UTC or "utc" (QEMU -rtc base=...,clock=vm); default 2024-01-01' })
+
+      .option('snapshot-save', { type: 'string', array: true, nargs: 2, describe: 'T FILE: save the whole machine to FILE at virtual time T (instructions, or 12ms, 1.5s) and run on' })
+      .option('snapshot-restore', { type: 'string', describe: 'start from a snapshot FILE instead of booting IMAGE' }),
   handler: (args) => {
-    let bytes: Uint8Array;
-    try { bytes = fs.readFileSync(args.image); } catch (e) {
-      throw new UserError(`${args.image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+    const restoreFile = args['snapshot-restore'];
+    const snapshotSave = parseSnapshotSave(args['snapshot-save']);
+    if (args.image === undefined) {
+      if (restoreFile === undefined) throw new UserError('name an IMAGE to boot (or --snapshot-restore FILE)');
+      if (args.trace !== undefined || args.gdb !== undefined) throw new UserError('--trace and --gdb after --snapshot-restore need the IMAGE too');
+    }
+    const image = args.image ?? '';
+    let bytes = new Uint8Array(0);
+    if (args.image !== undefined) {
+      try { bytes = fs.readFileSync(args.image); } catch (e) {
+        throw new UserError(`${args.image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+      }
     }
     if (!Number.isFinite(args['max-insns']) || args['max-insns'] <= 0) throw new UserError('--max-insns must be a positive number');
+    if (snapshotSave !== null && args.gdb !== undefined) throw new UserError('--snapshot-save does not go with --gdb');
     const memory = parseMemorySize(args.memory ?? '128M');
     const rtcBase = parseRtcBase(args['rtc-base']);
     const boot: BootOptions = { cmdline: args.append ?? '' };
     if (args.initrd !== undefined) boot.initrd = { bytes: readInput(args.initrd, 'initrd'), name: args.initrd };
     const out: number[] = [];
     const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
-    const m = new Machine({ memory, rtcBase, onConsole: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
-    let loaded: PvhImage;
-    try { loaded = loadPvh(m, bytes, args.image, boot); } catch (e) {
-      if (e instanceof BootError) throw new UserError(e.message);
-      throw e;
+    const onConsole = (b: number): void => { out.push(b); if (b === 10 || out.length >= 4096) flush(); };
+    const imageInfo = args.image !== undefined ? imageOf(bytes, image) : null;
+    let m: Machine;
+    let loaded: { elf: ElfFile } | null = null;
+    if (restoreFile !== undefined) {
+      m = machineFromSnapshot(restoreFile, imageInfo, onConsole);
+      if (args.image !== undefined) loaded = { elf: ElfFile.parse(bytes, image) };
+    } else {
+      m = new Machine({ memory, rtcBase, onConsole });
+      try { loaded = loadPvh(m, bytes, image, boot) as PvhImage; } catch (e) {
+        if (e instanceof BootError) throw new UserError(e.message);
+        throw e;
+      }
     }
     const traceFile = typeof args.trace === 'string' && args.trace !== '' ? args.trace : null;
     if (args.trace === true || args.trace === '') {
@@ -138,10 +163,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (!Number.isInteger(args.gdb) || args.gdb < 0 || args.gdb > 65535) throw new UserError('--gdb takes a TCP port from 0 to 65535');
       // A fixture kernel gets `monitor unwind` and `monitor lp-state` (and ground truth for the unwind verdicts).
       const monitor = new MonitorCommands();
-      attachKernelMonitor(monitor, m, loaded.elf);
-      const writer = traceFile !== null ? startTrace(m, bytes, args.image, loaded, traceFile) : null;
+      attachKernelMonitor(monitor, m, loaded!.elf);
+      const writer = traceFile !== null ? startTrace(m, bytes, image, loaded!.elf, traceFile) : null;
       // Only a gdb session is asynchronous; a plain run stays synchronous (errors throw at once).
-      return runUnderGdb(m, bytes, args.image, { port: args.gdb, wait: args.wait, monitor }).then((g) => {
+      return runUnderGdb(m, bytes, image, { port: args.gdb, wait: args.wait, monitor }).then((g) => {
         flush();
         if (writer !== null) finishTrace(writer, g.message);
         if (g.how === 'exit') process.exitCode = g.exitStatus & 0xff;
@@ -152,21 +177,28 @@ export const runCommand: CommandModule<object, RunArgs> = {
       });
     }
     if (args.wait) throw new UserError('--wait goes with --gdb');
-    const writer = traceFile !== null ? startTrace(m, bytes, args.image, loaded, traceFile) : null;
+    const writer = traceFile !== null ? startTrace(m, bytes, image, loaded!.elf, traceFile) : null;
     const finish = (r: RunResult): void => {
       flush();
       if (writer !== null) finishTrace(writer, m.describeStop(r));
       reportStop(m, r, args.seed);
     };
-    if (process.stdin.isTTY === true) return runOnTerminal(m, args['max-insns'], flush, writer).then(finish);
+    if (process.stdin.isTTY === true && snapshotSave === null) return runOnTerminal(m, args['max-insns'], flush, writer).then(finish);
     m.uart.inputSource = new PipeSource(0);
     let r: RunResult;
+    let saved = true;
     try {
-      r = m.run(args['max-insns']);
+      if (snapshotSave !== null) ({ r, saved } = runSavingSnapshot(m, args['max-insns'], snapshotSave, imageInfo));
+      else r = m.run(args['max-insns']);
     } catch (e) {
       // No half-written trace: the temporary file goes, FILE is left as it was.
       writer?.abort();
       throw e instanceof TraceWriteError ? new UserError(e.message) : e;
+    }
+    if (!saved) {
+      flush();
+      writer?.abort();
+      throw new UserError(`--snapshot-save: the run ended at ${m.cpu.icount} ns of virtual time (${m.describeStop(r)}), before ${snapshotSave!.at}: no snapshot written`);
     }
     finish(r);
   },

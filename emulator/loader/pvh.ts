@@ -16,6 +16,7 @@
 import { ElfFile } from '../../elf/elfFile';
 import type { Machine } from '../machine';
 import { RBX } from '../cpu/registers';
+import { writeOptionRoms } from './optionRoms';
 import { buildSmbios, SMBIOS_ENTRY_PADDR, SMBIOS_TABLE_PADDR } from './smbios';
 
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
@@ -120,6 +121,7 @@ export function loadPvh(m: Machine, bytes: Uint8Array, name: string, options: st
   const smbios = buildSmbios(m.mem.size);
   m.mem.writeBytes(SMBIOS_ENTRY_PADDR, smbios.entry);
   m.mem.writeBytes(SMBIOS_TABLE_PADDR, smbios.table);
+  writeOptionRoms(m); // the ROM headers SeaBIOS leaves below 1 MiB (Linux's probe_roms walks them)
   m.resetProtected32(entry);
   m.cpu.regs.set32(RBX, START_INFO_PADDR);
   return { entry, segments, elf };
