@@ -235,13 +235,15 @@ export class Uart16550 implements PortDevice {
     this.lsr |= LSR_TEMT;
   }
 
+  /** `rx` is the receive FIFO, `line` the bytes still on the line ([byte, time]); times may be
+   * ±Infinity (a null read back from plain JSON means the same). */
   saveState(): object {
     return {
       divider: this.divider, rbr: this.rbr, ier: this.ier, iir: this.iir, lcr: this.lcr, mcr: this.mcr, lsr: this.lsr,
       msr: this.msr, scr: this.scr, fcr: this.fcr, thrPending: this.thrPending, timeoutPending: this.timeoutPending,
-      triggerLevel: this.triggerLevel, recv: [...this.recv], xmitCount: this.xmitCount,
-      line: this.line.map((e) => [e.byte, e.at]), lastRx: finiteOrNull(this.lastRx),
-      fifoTimeoutAt: finiteOrNull(this.fifoTimeoutAt), sourceEnded: this.sourceEnded, irqLevel: this.irqLevel,
+      triggerLevel: this.triggerLevel, rx: [...this.recv], xmitCount: this.xmitCount,
+      line: this.line.map((e) => [e.byte, e.at]), lastRx: this.lastRx,
+      fifoTimeoutAt: this.fifoTimeoutAt, sourceEnded: this.sourceEnded, irqLevel: this.irqLevel,
     };
   }
 
@@ -249,7 +251,7 @@ export class Uart16550 implements PortDevice {
     Object.assign(this, {
       divider: s.divider, rbr: s.rbr, ier: s.ier, iir: s.iir, lcr: s.lcr, mcr: s.mcr, lsr: s.lsr, msr: s.msr, scr: s.scr,
       fcr: s.fcr, thrPending: s.thrPending, timeoutPending: s.timeoutPending, triggerLevel: s.triggerLevel,
-      recv: [...s.recv], xmitCount: s.xmitCount, sourceEnded: s.sourceEnded, irqLevel: s.irqLevel,
+      recv: [...s.rx], xmitCount: s.xmitCount, sourceEnded: s.sourceEnded, irqLevel: s.irqLevel,
     });
     this.line = s.line.map(([byte, at]: [number, number]) => ({ byte, at }));
     this.lastRx = s.lastRx ?? -Infinity;
@@ -258,5 +260,3 @@ export class Uart16550 implements PortDevice {
     this.reschedule();
   }
 }
-
-function finiteOrNull(v: number): number | null { return Number.isFinite(v) ? v : null; }

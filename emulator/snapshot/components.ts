@@ -39,7 +39,11 @@ export const SNAPSHOT_COMPONENTS: readonly SnapshotComponent[] = [
   },
   { name: 'pic', of: (m) => m.pic },
   { name: 'pit', of: (m) => m.pit },
-  { name: 'uart', of: (m) => m.uart, lists: { rx: 0 } },
+  { name: 'uart', of: (m) => m.uart, lists: { rx: 0, line: [0, 0] } },
+  { name: 'portB', of: (m) => m.portB },
+  { name: 'rtc', of: (m) => m.rtc },
+  { name: 'i8042', of: (m) => m.i8042, lists: { queue: 0 } },
+  { name: 'resetControl', of: (m) => m.resetControl },
   { name: 'debugExit', of: (m) => m.debugExit },
   { name: 'ioBus', of: (m) => m.io, lists: { unclaimed: [0, 0] } },
   {
