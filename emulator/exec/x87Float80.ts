@@ -342,7 +342,7 @@ export function toInteger(a: F80, env: FpEnv, rc: number): bigint | null {
   const k = classify(a);
   if (k === K_INF || k === K_QNAN || k === K_SNAN || k === K_UNSUPPORTED) return null;
   if (k === K_ZERO) return 0n;
-  if (k === K_DENORMAL) env.flags |= FE_DE;
+  // No denormal-operand exception: FIST/FISTP/FISTTP/FBSTP list only #IS, #IA and #P.
   const E = exponentOf(a);
   let q: bigint;
   if (E >= 0) q = a.m << BigInt(E);
@@ -411,10 +411,7 @@ export function toBinary(a: F80, fmt: Format, env: FpEnv): bigint | null {
   }
   if (k === K_INF) return signBit | expAll;
   if (k === K_ZERO) return signBit;
-  if (k === K_DENORMAL) {
-    env.flags |= FE_DE;
-    if ((env.masks & FE_DE) === 0) return null;
-  }
+  // FST/FSTP to memory report no denormal-operand exception (SDM FST: #IA #IS #U #O #P only).
   const r = roundPackParts(a.s, a.m, exponentOf(a), false, fmt, fmt.p, env, false);
   if (r === null) return null;
   const frac = r.q & ((1n << fracBits) - 1n);
