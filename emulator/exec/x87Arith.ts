@@ -29,7 +29,23 @@ function memOperand(c: Cpu, d: Insn): F80 {
     d.mnemonic === Mnemonic.Ficom || d.mnemonic === Mnemonic.Ficomp;
   const bits = readMemBits(c, va, s);
   if (intForm) return fromInteger(BigInt.asIntN(s * 8, bits));
-  return fromBinary(bits, s === 4 ? FMT32 : FMT64, env, true);
+  // The conversion's DE is held back: an invalid operation (NaN operands) takes precedence over it.
+  const before = env.flags;
+  const v = fromBinary(bits, s === 4 ? FMT32 : FMT64, env, true);
+  memDenormal = (env.flags & ~before & FE_DE) !== 0;
+  env.flags = before;
+  return v;
+}
+let memDenormal = false;
+
+/** Raise the held-back DE of a denormal memory operand unless an operand is a NaN; true when it suppresses the operation. */
+function memDenormalSuppresses(a: F80, b: F80): boolean {
+  if (!memDenormal) return false;
+  memDenormal = false;
+  const ka = classify(a), kb = classify(b);
+  if (isNaN80(ka) || isNaN80(kb) || ka === K_UNSUPPORTED || kb === K_UNSUPPORTED) return false;
+  env.flags |= FE_DE;
+  return (env.masks & FE_DE) === 0;
 }
 
 type BinOp = (a: F80, b: F80) => F80;
@@ -59,10 +75,10 @@ export function farith(c: Cpu, d: Insn): void {
   let dst: number, a: F80, b: F80;
   if (d.k0 === OK_MEM) {
     dst = 0;
-    b = memOperand(c, d);
     if (isEmpty(x, 0)) { underflowInto(x, 0, false); return; }
-    if (preUnmasked()) { finish(x); return; }
+    b = memOperand(c, d);
     a = readSt(x, 0);
+    if (memDenormalSuppresses(a, b) || preUnmasked()) { finish(x); return; }
   } else {
     dst = sti(d.r0);
     const src = sti(d.r1);
@@ -237,23 +253,23 @@ export function fcom(c: Cpu, d: Insn): void {
   const x = enter(c, d);
   let a: F80 | null = null, b: F80 | null = null;
   if (d.k0 === OK_MEM) {
-    b = memOperand(c, d);
-    if (!isEmpty(x, 0)) a = readSt(x, 0);
+    // An empty ST(0) is found before the memory operand is converted (no DE/IE from it).
+    if (!isEmpty(x, 0)) { a = readSt(x, 0); b = memOperand(c, d); memDenormalSuppresses(a, b); }
   } else {
     // Forms: (ST0, STi) or none (FCOMPP/FUCOMPP compare ST0 with ST1).
     const i = d.k1 !== 0 ? sti(d.r1) : 1;
     if (!isEmpty(x, 0) && !isEmpty(x, i)) { a = readSt(x, 0); b = readSt(x, i); }
   }
   let r: number;
-  if (a === null || b === null) { stackUnderflow(x); r = 2; }
+  if (a === null || b === null) { stackUnderflow(x); x.sw &= ~SW_C1; r = 2; }
   else r = compare(a, b, env, UNORDERED_OK.has(d.mnemonic));
+  // The condition codes (or EFLAGS) are written even when an unmasked exception is raised; the pops are not done.
   const unmasked = (env.flags & 0x3f & ~env.masks & (FE_IE | FE_DE)) !== 0;
+  if (TO_EFLAGS.has(d.mnemonic)) {
+    const bits = r === 2 ? ZF | PF | CF : r === 0 ? ZF : r === -1 ? CF : 0;
+    c.flags.setStatus(CF | PF | AF | ZF | SF | OF, bits);
+  } else setCompareCodes(x, r);
   if (!unmasked) {
-    if (TO_EFLAGS.has(d.mnemonic)) {
-      const bits = r === 2 ? ZF | PF | CF : r === 0 ? ZF : r === -1 ? CF : 0;
-      c.flags.setStatus(CF | PF | AF | ZF | SF | OF, bits);
-      x.sw &= ~SW_C1;
-    } else setCompareCodes(x, r);
     if (POPS_ONCE.has(d.mnemonic)) pop(x);
     else if (POPS_TWICE.has(d.mnemonic)) { pop(x); pop(x); }
   }
@@ -266,7 +282,7 @@ export function ftst(c: Cpu, d: Insn): void {
   let r: number;
   if (isEmpty(x, 0)) { stackUnderflow(x); r = 2; }
   else r = compare(readSt(x, 0), zero(0), env, false);
-  if ((env.flags & ~env.masks & (FE_IE | FE_DE)) === 0) setCompareCodes(x, r);
+  setCompareCodes(x, r);
   finish(x, true);
 }
 
