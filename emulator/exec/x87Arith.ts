@@ -39,11 +39,11 @@ function memOperand(c: Cpu, d: Insn): F80 {
 let memDenormal = false;
 
 /** Raise the held-back DE of a denormal memory operand unless an operand is a NaN; true when it suppresses the operation. */
-function memDenormalSuppresses(a: F80, b: F80): boolean {
+function memDenormalSuppresses(a: F80, b: F80, zeroDivisor = false): boolean {
   if (!memDenormal) return false;
   memDenormal = false;
   const ka = classify(a), kb = classify(b);
-  if (isNaN80(ka) || isNaN80(kb) || ka === K_UNSUPPORTED || kb === K_UNSUPPORTED) return false;
+  if (isNaN80(ka) || isNaN80(kb) || ka === K_UNSUPPORTED || kb === K_UNSUPPORTED || zeroDivisor) return false;
   env.flags |= FE_DE;
   return (env.masks & FE_DE) === 0;
 }
@@ -63,6 +63,7 @@ const OPS: Record<number, [BinOp, boolean]> = {
   [Mnemonic.Fdivr]: [(a, b) => div(a, b, env), true], [Mnemonic.Fdivrp]: [(a, b) => div(a, b, env), true],
   [Mnemonic.Fidivr]: [(a, b) => div(a, b, env), true],
 };
+const DIVIDES = new Set<number>([Mnemonic.Fdiv, Mnemonic.Fdivr, Mnemonic.Fidiv, Mnemonic.Fidivr]);
 const POPPING = new Set<number>([Mnemonic.Faddp, Mnemonic.Fsubp, Mnemonic.Fsubrp, Mnemonic.Fmulp, Mnemonic.Fdivp, Mnemonic.Fdivrp]);
 
 /** Unmasked exceptions raised so far that suppress the result (IE, DE, ZE). */
@@ -78,7 +79,9 @@ export function farith(c: Cpu, d: Insn): void {
     if (isEmpty(x, 0)) { underflowInto(x, 0, false); return; }
     b = memOperand(c, d);
     a = readSt(x, 0);
-    if (memDenormalSuppresses(a, b) || preUnmasked()) { finish(x); return; }
+    const divide = DIVIDES.has(d.mnemonic);
+    const zeroDivisor = divide && classify(reverse ? a : b) === K_ZERO;
+    if (memDenormalSuppresses(a, b, zeroDivisor) || preUnmasked()) { finish(x); return; }
   } else {
     dst = sti(d.r0);
     const src = sti(d.r1);
@@ -149,7 +152,11 @@ function invalid(): F80 { env.flags |= FE_IE; return (env.masks & FE_IE) === 0 ?
 /** FXTRACT: ST(0) = significand (exponent 0), then push the unbiased exponent... in the SDM's order. */
 export function fxtract(c: Cpu, d: Insn): void {
   const x = enter(c, d);
-  if (isEmpty(x, 0)) { underflowInto(x, 0, false); return; }
+  if (isEmpty(x, 0)) {
+    // Masked stack underflow: ST(0) and the pushed value are the default NaN.
+    if (stackUnderflow(x)) { writeSt(x, 0, INDEFINITE); x.top = (x.top - 1) & 7; writeSt(x, 0, INDEFINITE); }
+    finish(x); return;
+  }
   if (!isEmpty(x, 7)) {
     // Stack overflow: masked, ST(0) and the pushed value are the default NaN.
     if (push(x, INDEFINITE)) writeSt(x, 1, INDEFINITE);
@@ -187,9 +194,10 @@ export function fxtract(c: Cpu, d: Insn): void {
  */
 function prem(c: Cpu, d: Insn, nearest: boolean): void {
   const x = enter(c, d);
-  if (isEmpty(x, 0) || isEmpty(x, 1)) { underflowInto(x, 0, false); return; }
+  // Outside a completed reduction C2 and C1 are cleared and C0, C3 are left as they were.
+  if (isEmpty(x, 0) || isEmpty(x, 1)) { x.sw &= ~SW_C2; underflowInto(x, 0, false); return; }
   const a = readSt(x, 0), b = readSt(x, 1);
-  let sw = x.sw & ~(SW_C0 | SW_C1 | SW_C2 | SW_C3);
+  let sw = x.sw & ~(SW_C1 | SW_C2);
   const before = env.flags;
   const n = propagateNaN2(a, b, env);
   let r: F80;
@@ -199,9 +207,10 @@ function prem(c: Cpu, d: Insn, nearest: boolean): void {
     if (ka === K_INF || kb === K_ZERO) r = invalid();
     else {
       if (ka === K_DENORMAL || kb === K_DENORMAL) env.flags |= FE_DE;
-      if ((env.flags & FE_DE & ~env.masks) !== 0) r = NO_RESULT;
-      else if (ka === K_ZERO || kb === K_INF) r = a;
+      if ((env.flags & FE_DE & ~env.masks) !== 0) r = NO_RESULT; // C0 and C3 stay as they were
+      else if (ka === K_ZERO || kb === K_INF) { r = a; sw &= ~(SW_C0 | SW_C3); }
       else {
+        sw &= ~(SW_C0 | SW_C3);
         const ea = exponentOf(a) + bitLength(a.m), eb = exponentOf(b) + bitLength(b.m);
         const diff = ea - eb;
         if (diff >= 64) {
@@ -229,7 +238,8 @@ function prem(c: Cpu, d: Insn, nearest: boolean): void {
       }
     }
   }
-  if (!suppressed(r)) { writeSt(x, 0, r); x.sw = sw; }
+  x.sw = sw;
+  if (!suppressed(r)) writeSt(x, 0, r);
   finish(x, true);
 }
 export function fprem(c: Cpu, d: Insn): void { prem(c, d, false); }
