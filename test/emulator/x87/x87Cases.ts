@@ -285,6 +285,18 @@ export class EmulatorRunner {
     this.m.physWrite(TRAP, new Uint8Array(32).fill(0xf4));
   }
 
+  /** Run `code; hlt` from the current state: -1 when it reached the HLT, else the vector of the exception. */
+  exec(code: number[]): number {
+    const m = this.m;
+    m.physWrite(CODE_AT, Uint8Array.from([...code, 0xf4]));
+    m.regWrite('rip', BigInt(CODE_AT)); m.regWrite('rsp', 0x80000n);
+    m.cpu.halted = false;
+    const res = m.run(1000);
+    if (res.reason !== STOP_HALTED) throw new Error(`stopped with reason ${res.reason} (${res.message})`);
+    const rip = Number(m.regRead('rip'));
+    return rip === CODE_AT + code.length + 1 ? -1 : rip - TRAP - 1;
+  }
+
   run(k: CaseIn): CaseOut | string {
     const m = this.m;
     const code = Buffer.from(k.code, 'hex');
