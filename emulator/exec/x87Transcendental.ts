@@ -203,12 +203,13 @@ function binaryPop(c: Cpu, d: Insn): void {
   const nan = propagateNaN2(a, b, env);
   if (nan !== null) r = nan;
   else {
-    // An invalid operation (negative logarithm argument, 0 * inf ...) takes precedence over DE.
+    // An invalid operation (negative logarithm argument, 0 * inf ...) and a zero-divide (log2(0))
+    // take precedence over DE.
     const before = env.flags;
     if (m === Mnemonic.Fpatan) r = fpatanOf(b, a, kb, ka);
     else if (m === Mnemonic.Fyl2x) r = fyl2xOf(a, b, ka, kb);
     else r = fyl2xp1Of(a, b, ka, kb);
-    if ((env.flags & ~before & FE_IE) === 0 && (ka === K_DENORMAL || kb === K_DENORMAL)) {
+    if ((env.flags & ~before & (FE_IE | FE_ZE)) === 0 && (ka === K_DENORMAL || kb === K_DENORMAL)) {
       env.flags |= FE_DE;
       if (unmasked(FE_DE)) { env.flags = (env.flags & ~0x3f) | (before & 0x3f) | FE_DE; finish(x); return; }
     }
