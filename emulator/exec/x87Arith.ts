@@ -208,7 +208,11 @@ function prem(c: Cpu, d: Insn, nearest: boolean): void {
     else {
       if (ka === K_DENORMAL || kb === K_DENORMAL) env.flags |= FE_DE;
       if ((env.flags & FE_DE & ~env.masks) !== 0) r = NO_RESULT; // C0 and C3 stay as they were
-      else if (ka === K_ZERO || kb === K_INF) { r = a; sw &= ~(SW_C0 | SW_C3); }
+      else if (ka === K_ZERO || kb === K_INF) {
+        // ST(0) unchanged in value; a pseudo-denormal is written back normalized (exponent 1), as the host does.
+        r = ka === K_DENORMAL ? roundPack80(a.s, a.m, exponentOf(a), false, env, false) : a;
+        sw &= ~(SW_C0 | SW_C3);
+      }
       else {
         sw &= ~(SW_C0 | SW_C3);
         const ea = exponentOf(a) + bitLength(a.m), eb = exponentOf(b) + bitLength(b.m);

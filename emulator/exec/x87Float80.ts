@@ -177,7 +177,8 @@ export function roundPackParts(s: number, M: bigint, E: number, sticky: boolean,
       env.flags |= FE_OE;
       if (!biasAdjust) return null;
       const u = roundTo(s, M, E - 24576, sticky, p, fmt.bias, false, env.rc);
-      if (u.e >= fmt.maxE) { env.flags |= FE_PE; if (overflowToInf(s, env.rc)) env.c1 = 1; return { s, e: fmt.maxE, q: 1n << BigInt(p - 1) }; }
+      // Beyond even the biased range (FSCALE by a huge factor): infinity, PE, and C1 = 1 as the host reports.
+      if (u.e >= fmt.maxE) { env.flags |= FE_PE; env.c1 = 1; return { s, e: fmt.maxE, q: 1n << BigInt(p - 1) }; }
       if (u.inexact) { env.flags |= FE_PE; if (u.up) env.c1 = 1; }
       return { s, e: u.e, q: u.q };
     }
