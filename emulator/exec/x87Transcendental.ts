@@ -239,7 +239,7 @@ function fyl2xOf(a: F80, y: F80, ka: number, ky: number): F80 {
   if (a.s === 1 && ka !== K_ZERO) return invalid();
   if (ka === K_ZERO) {
     if (ky === K_ZERO) return invalid();
-    env.flags |= FE_ZE;
+    if (ky !== K_INF) env.flags |= FE_ZE; // log2(0) * inf is an exact infinity
     return inf(y.s ^ 1);
   }
   const isOne = a.e === 16383 && a.m === 1n << 63n;
