@@ -28,6 +28,7 @@ import * as sseShuf from './sseShuffle';
 import { cpuid } from './cpuid';
 import * as fast from './aluFast';
 import { X87_MMX_CODE_RULES, MMX_NOT_PRESENT } from './x87Dispatch';
+import { MMX_ACCESS } from './mmxInsns';
 
 let mnemonicNames: string[] = [];
 
@@ -103,10 +104,10 @@ for (const [name, h] of Object.entries({ ...sseArith, ...sseCmp, ...sseCvt, ...s
 }
 mn(['Unpcklps'], sse.punpckldq); mn(['Unpckhps'], sse.punpckhdq); mn(['Unpcklpd'], sse.punpcklqdq); mn(['Unpckhpd'], sse.punpckhqdq);
 mn(['Movntdq', 'Movntps', 'Movntpd'], sse.movAligned); mn(['Lddqu'], sse.movUnaligned);
-// The MMX-register forms of these conversions need an sseCvt.MmxAccess onto the MMX state (null: none yet).
-mn(['Cvtpi2ps'], sseCvt.makeCvtpi2(false, null, unimplemented)); mn(['Cvtpi2pd'], sseCvt.makeCvtpi2(true, null, unimplemented));
-mn(['Cvtps2pi'], sseCvt.makeCvt2pi(false, false, null, unimplemented)); mn(['Cvttps2pi'], sseCvt.makeCvt2pi(false, true, null, unimplemented));
-mn(['Cvtpd2pi'], sseCvt.makeCvt2pi(true, false, null, unimplemented)); mn(['Cvttpd2pi'], sseCvt.makeCvt2pi(true, true, null, unimplemented));
+// The MMX-register forms of these conversions reach the MMX state through the MMX handlers' access.
+mn(['Cvtpi2ps'], sseCvt.makeCvtpi2(false, MMX_ACCESS, unimplemented)); mn(['Cvtpi2pd'], sseCvt.makeCvtpi2(true, MMX_ACCESS, unimplemented));
+mn(['Cvtps2pi'], sseCvt.makeCvt2pi(false, false, MMX_ACCESS, unimplemented)); mn(['Cvttps2pi'], sseCvt.makeCvt2pi(false, true, MMX_ACCESS, unimplemented));
+mn(['Cvtpd2pi'], sseCvt.makeCvt2pi(true, false, MMX_ACCESS, unimplemented)); mn(['Cvttpd2pi'], sseCvt.makeCvt2pi(true, true, MMX_ACCESS, unimplemented));
 // qemu64 does not advertise MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0): they are #UD, as QEMU makes them.
 mn(['Monitor', 'Mwait'], sys.ud);
 

@@ -13,6 +13,7 @@ import { TAG_VALID, TAG_EMPTY } from '../cpu/x87State';
 import { ea } from './operands';
 import { requireMmx } from './fpuAvailable';
 import { checkPending } from './x87Core';
+import type { MmxAccess } from './sseConvert';
 import { RDI } from '../cpu/registers';
 
 const MM0 = Register.MM0;
@@ -37,6 +38,17 @@ function setMm(c: Cpu, i: number, v: DataView): void {
   c.x87.se[i] = 0xffff;
   c.x87.tags[i] = TAG_VALID;
 }
+
+/** The MMX registers for the mixed SSE/MMX conversions (exec/sseConvert.ts, CVT*PI). */
+export const MMX_ACCESS: MmxAccess = {
+  enter: enterMmx,
+  read: (c, i, out) => { const m = c.x87.m[i]; out[0] = Number(m & 0xffffffffn); out[1] = Number(m >> 32n); },
+  write: (c, i, lo, hi) => {
+    c.x87.m[i] = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    c.x87.se[i] = 0xffff;
+    c.x87.tags[i] = TAG_VALID;
+  },
+};
 
 /** Load operand `i` (mm, xmm low half, GPR or memory of its size) into v, zero-extended to 8 bytes. */
 function load(c: Cpu, d: Insn, i: number, v: DataView): void {
