@@ -7,7 +7,7 @@
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
 import type { KernelVersion } from '../kernelBehaviour';
-import { readImage, runPatch } from '../run/patchRun';
+import { bootLabSnapshot, readImage, runPatch } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
 import { checkSameStudy, checkShardSet } from './shardSet';
 
@@ -29,6 +29,16 @@ export interface LivepatchStudyOptions {
   /** [i, n]: this process takes runs k with k % n === i. */
   shard: [number, number];
   onProgress?: (done: number, total: number, outcome: RunOutcome) => void;
+  /**
+   * Start every run from this lab snapshot instead of booting: the runs share the machine's history
+   * up to the snapshot's time and draw their own timer jitter from their seed after it.
+   */
+  snapshot?: { bytes: Uint8Array; name: string };
+  /**
+   * Boot once, to the window's start with the timer jitter drawn from the study's seed, and start
+   * every run from that machine as from `snapshot`.
+   */
+  bootOnce?: boolean;
 }
 
 /** One run, compactly (kept in the JSON so that merged shards give exact percentiles). */
@@ -102,14 +112,28 @@ export function shardRuns(opts: Pick<LivepatchStudyOptions, 'runs' | 'shard'>): 
 /** The settings a run needs, without the progress callback (what workers receive). */
 export type StudySettings = Omit<LivepatchStudyOptions, 'onProgress'>;
 
-export function studySettings(opts: LivepatchStudyOptions): StudySettings {
+/**
+ * The settings every run gets; with `bootOnce`, the machine booted once to the window's start (timer
+ * jitter from the study's seed) becomes the snapshot every run starts from.
+ */
+export function studySettings(opts: LivepatchStudyOptions, bytes: Uint8Array): StudySettings {
   const { onProgress: _, ...settings } = opts;
+  if (opts.bootOnce && !opts.snapshot) {
+    settings.snapshot = {
+      name: 'the boot-once snapshot',
+      bytes: bootLabSnapshot({
+        image: opts.image, kernel: opts.kernel, unwinder: opts.unwinder, immediate: opts.immediate, cmdline: opts.cmdline,
+        timerJitter: opts.jitterNs > 0 ? { seed: opts.seed, maxNs: opts.jitterNs } : undefined, log: { debug: false },
+      }, opts.window[0], bytes),
+    };
+  }
   return settings;
 }
 
-/** Run k of the study, on a fresh machine booted from `bytes`. */
+/** Run k of the study, on a fresh machine booted from `bytes` (or restored from the settings' snapshot). */
 export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOutcome {
   const { seed, patchAt } = runPlan(opts.seed, k, opts.window);
+  const snapshot = opts.snapshot;
   const r = runPatch({
     image: opts.image,
     patch: opts.patch,
@@ -123,6 +147,8 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     settle: 2e6,
     timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
     log: { debug: false },
+    snapshot,
+    reseedJitter: snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
   }, bytes);
   const outcome: RunOutcome = {
     run: k,
@@ -168,9 +194,10 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
   const started = Date.now();
   const bytes = readImage(opts.image);
   const mine = shardRuns(opts);
+  const settings = studySettings(opts, bytes);
   const perRun: RunOutcome[] = [];
   for (const k of mine) {
-    const outcome = runOne(opts, k, bytes);
+    const outcome = runOne(settings, k, bytes);
     perRun.push(outcome);
     opts.onProgress?.(perRun.length, mine.length, outcome);
   }

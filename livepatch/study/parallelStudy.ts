@@ -16,7 +16,7 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
   const runs = shardRuns(opts);
   const perRun = await runPool<number, RunOutcome>({
     jobs,
-    init: { kind: 'livepatch', settings: studySettings(opts), image: sharedBytes(bytes) },
+    init: { kind: 'livepatch', settings: studySettings(opts, bytes), image: sharedBytes(bytes) },
     payloads: runs,
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });

@@ -11,7 +11,7 @@ import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
 import { runLivepatchStudy } from '../../../livepatch/study/parallelStudy';
 import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
-import { checkCommon, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
+import { checkCommon, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 
 interface StudyArgs extends CommonLivepatchArgs {
@@ -27,6 +27,8 @@ interface StudyArgs extends CommonLivepatchArgs {
   jobs?: number;
   html?: string;
   progress?: boolean;
+  snapshot?: string;
+  'boot-once'?: boolean;
 }
 
 /** A shorter workload than the single run's: every run executes all of it. */
@@ -49,7 +51,9 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       .option('shards', { type: 'number', describe: 'with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job\'s completions)' })
       .option('jobs', { type: 'number', describe: 'runs at a time, each on its own worker thread (default: the number of CPUs); the results do not depend on it' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report to this file' })
-      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' }),
+      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
+      .option('boot-once', { type: 'boolean', describe: 'boot once to --from (jitter from the study seed) and start every run from that machine, as with --snapshot' })
+      .option('snapshot', { type: 'string', describe: 'start every run from this lab snapshot (klp-lab livepatch --snapshot-save) instead of booting; each run\'s jitter is drawn from its seed after the snapshot' }),
   handler: async (args) => {
     checkCommon(args);
     if (!Number.isInteger(args.runs) || args.runs < 1) throw new UserError('--runs takes a positive integer');
@@ -58,6 +62,8 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     const from = parseVirtualTime(args.from, '--from');
     const to = parseVirtualTime(args.to, '--to');
     if (!(to > from)) throw new UserError('--to must be later than --from');
+    if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
+    const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
     let result: LivepatchStudyResult;
@@ -76,6 +82,8 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
         maxWait: args['max-wait'] * 1e9,
         shard,
+        snapshot,
+        bootOnce: args['boot-once'] === true,
         onProgress: args.progress && process.stderr.isTTY
           ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `)
           : undefined,
