@@ -79,10 +79,12 @@ export function mmxMov(c: Cpu, d: Insn): void {
   store(c, d, R);
 }
 
+/** EMMS: every tag empty. TOP becomes 0 as on the host CPU the goldens come from (the SDM leaves TOP alone). */
 export function emms(c: Cpu): void {
   requireMmx(c);
   checkPending(c);
   c.x87.tags.fill(TAG_EMPTY);
+  c.x87.top = 0;
 }
 
 // ---- lane arithmetic ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * FXSAVE follows QEMU's `-cpu qemu64` (target/i386 tcg): MXCSR_MASK reads 0x0000FFFF; FIP/FDP/FOP
  * are always written; MXCSR and the XMM registers are saved and restored only when CR4.OSFXSR is set.
  */
-import { Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from 'iced-x86';
 import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { OK_MEM } from '../decode/insn';
@@ -54,7 +54,9 @@ export function fnstsw(c: Cpu, d: Insn): void {
 }
 
 /** Bytes of the environment image: 14 (16-bit operand size) or 28. */
-const envBytes = (d: Insn): number => (d.msize === 14 || d.msize === 94 ? 14 : 28);
+const envBytes = (d: Insn): number => (SMALL_FORMS.has(d.code) ? 14 : 28);
+const SMALL_FORMS = new Set<number>([Code.Fldenv_m14byte, Code.Fnstenv_m14byte, Code.Fstenv_m14byte, Code.Frstor_m94byte,
+  Code.Fnsave_m94byte, Code.Fsave_m94byte]);
 
 function storeEnv(c: Cpu, va: number, small: boolean): void {
   const x = c.x87, m = c.mmu;

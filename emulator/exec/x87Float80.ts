@@ -177,6 +177,7 @@ export function roundPackParts(s: number, M: bigint, E: number, sticky: boolean,
       env.flags |= FE_OE;
       if (!biasAdjust) return null;
       const u = roundTo(s, M, E - 24576, sticky, p, fmt.bias, false, env.rc);
+      if (u.e >= fmt.maxE) { env.flags |= FE_PE; if (overflowToInf(s, env.rc)) env.c1 = 1; return { s, e: fmt.maxE, q: 1n << BigInt(p - 1) }; }
       if (u.inexact) { env.flags |= FE_PE; if (u.up) env.c1 = 1; }
       return { s, e: u.e, q: u.q };
     }
@@ -190,6 +191,8 @@ export function roundPackParts(s: number, M: bigint, E: number, sticky: boolean,
       env.flags |= FE_UE;
       if (!biasAdjust) return null;
       const u = roundTo(s, M, E + 24576, sticky, p, fmt.bias, false, env.rc);
+      // Still too small for the biased exponent range: the result is a zero and inexact.
+      if (u.e < 1) { env.flags |= FE_PE; return { s, e: 0, q: 0n }; }
       if (u.inexact) { env.flags |= FE_PE; if (u.up) env.c1 = 1; }
       return { s, e: u.e, q: u.q };
     }
@@ -233,11 +236,10 @@ export function add(a: F80, b: F80, negateB: boolean, env: FpEnv): F80 {
   if (n !== null) return nanResult(n, env, before);
   if (negateB) b = { s: b.s ^ 1, e: b.e, m: b.m };
   const ka = classify(a), kb = classify(b);
-  if (ka === K_INF || kb === K_INF) {
-    if (ka === K_INF && kb === K_INF && a.s !== b.s) return invalid(env);
-    return ka === K_INF ? a : b;
-  }
+  if (ka === K_INF && kb === K_INF && a.s !== b.s) return invalid(env);
+  // A denormal operand is reported even when the other operand is an infinity.
   if (denormalOperand(env, ka, kb)) return NO_RESULT;
+  if (ka === K_INF || kb === K_INF) return ka === K_INF ? a : b;
   if (ka === K_ZERO && kb === K_ZERO) return zero(a.s === b.s ? a.s : zeroSumSign(env));
   if (ka === K_ZERO) return roundPack80(b.s, b.m, exponentOf(b), false, env);
   if (kb === K_ZERO) return roundPack80(a.s, a.m, exponentOf(a), false, env);
@@ -279,8 +281,9 @@ export function div(a: F80, b: F80, env: FpEnv): F80 {
   }
   if (kb === K_INF) { if (denormalOperand(env, ka)) return NO_RESULT; return zero(s); }
   if (ka === K_ZERO && kb === K_ZERO) return invalid(env);
-  if (denormalOperand(env, ka, kb)) return NO_RESULT;
+  // A zero divisor is only a zero-divide (no denormal operand reported for the dividend).
   if (kb === K_ZERO) { env.flags |= FE_ZE; return (env.masks & FE_ZE) === 0 ? NO_RESULT : inf(s); }
+  if (denormalOperand(env, ka, kb)) return NO_RESULT;
   if (ka === K_ZERO) return zero(s);
   const k = Math.max(0, 130 + bitLength(b.m) - bitLength(a.m));
   const num = a.m << BigInt(k);
@@ -304,7 +307,7 @@ export function sqrt(a: F80, env: FpEnv): F80 {
   if (n !== null) return nanResult(n, env, before);
   const k = classify(a);
   if (k === K_ZERO) return a;
-  if (a.s === 1) { if (denormalOperand(env, k)) return NO_RESULT; return invalid(env); }
+  if (a.s === 1) return invalid(env);
   if (k === K_INF) return a;
   if (denormalOperand(env, k)) return NO_RESULT;
   let M = a.m, E = exponentOf(a);
@@ -342,7 +345,7 @@ export function toInteger(a: F80, env: FpEnv, rc: number): bigint | null {
   const k = classify(a);
   if (k === K_INF || k === K_QNAN || k === K_SNAN || k === K_UNSUPPORTED) return null;
   if (k === K_ZERO) return 0n;
-  if (k === K_DENORMAL) env.flags |= FE_DE;
+  // No denormal-operand exception: FIST/FISTP/FISTTP/FBSTP list only #IS, #IA and #P.
   const E = exponentOf(a);
   let q: bigint;
   if (E >= 0) q = a.m << BigInt(E);
@@ -411,10 +414,7 @@ export function toBinary(a: F80, fmt: Format, env: FpEnv): bigint | null {
   }
   if (k === K_INF) return signBit | expAll;
   if (k === K_ZERO) return signBit;
-  if (k === K_DENORMAL) {
-    env.flags |= FE_DE;
-    if ((env.masks & FE_DE) === 0) return null;
-  }
+  // FST/FSTP to memory report no denormal-operand exception (SDM FST: #IA #IS #U #O #P only).
   const r = roundPackParts(a.s, a.m, exponentOf(a), false, fmt, fmt.p, env, false);
   if (r === null) return null;
   const frac = r.q & ((1n << fracBits) - 1n);

@@ -216,7 +216,11 @@ function startImage(r: Rng, name: string, group: string): Uint8Array {
     const used = st <= 1;
     const empty = mmx ? r() < 0.1 : st === 7 ? r() < 0.85 : used ? r() < 0.07 : r() < 0.2;
     if (!empty) tags |= 1 << phys;
-    const [se, m] = mmx && r() < 0.8 ? [Math.floor(r() * 0x10000), randBig(r, 64)] : value80(r, near);
+    let [se, m] = mmx && r() < 0.8 ? [Math.floor(r() * 0x10000), randBig(r, 64)] : value80(r, near);
+    // F2XM1 and FYL2XP1 are defined only for |x| <= 1 and |x| < 1 - sqrt(2)/2: keep ST(0) there.
+    if (st === 0 && (name === 'F2xm1' || name === 'Fyl2xp1') && (se & 0x7fff) !== 0x7fff) {
+      se = (se & 0x8000) | Math.min(se & 0x7fff, name === 'F2xm1' ? 0x3ffe : 0x3ffc);
+    }
     if (st === 0) near = se & 0x7fff;
     // FXSAVE stores registers in ST order.
     dv.setBigUint64(32 + 16 * st, m, true);
@@ -281,6 +285,18 @@ export class EmulatorRunner {
     this.m.physWrite(TRAP, new Uint8Array(32).fill(0xf4));
   }
 
+  /** Run `code; hlt` from the current state: -1 when it reached the HLT, else the vector of the exception. */
+  exec(code: number[]): number {
+    const m = this.m;
+    m.physWrite(CODE_AT, Uint8Array.from([...code, 0xf4]));
+    m.regWrite('rip', BigInt(CODE_AT)); m.regWrite('rsp', 0x80000n);
+    m.cpu.halted = false;
+    const res = m.run(1000);
+    if (res.reason !== STOP_HALTED) throw new Error(`stopped with reason ${res.reason} (${res.message})`);
+    const rip = Number(m.regRead('rip'));
+    return rip === CODE_AT + code.length + 1 ? -1 : rip - TRAP - 1;
+  }
+
   run(k: CaseIn): CaseOut | string {
     const m = this.m;
     const code = Buffer.from(k.code, 'hex');
@@ -322,7 +338,7 @@ export function diff(group: string, k: CaseIn, host: CaseOut, emu: CaseOut, ulpB
   const fields: [string, number, number][] = [['fcw', 0, 2], ['ftw', 4, 1], ['mxcsr', 88, 4], ['xmm', 92, 32]];
   for (const [n, o, len] of fields) if (!h.subarray(o, o + len).equals(e.subarray(o, o + len))) bad.push(`${n} ${h.subarray(o, o + len).toString('hex')} vs ${e.subarray(o, o + len).toString('hex')}`);
   let swMask = 0xffff;
-  if (group === 'transcendental') swMask &= ~0x220; // PE and C1 (round-up) are not exact for these
+  if (group === 'transcendental' && process.env.X87_STRICT === undefined) swMask &= ~0x200; // C1 (round-up) follows the host's rounding, within 1 ulp
   if ((hsw & swMask) !== (esw & swMask)) bad.push(`fsw ${hsw.toString(16)} vs ${esw.toString(16)}`);
   if (es) {
     if (h.readUInt16LE(6) !== e.readUInt16LE(6)) bad.push(`fop ${h.readUInt16LE(6).toString(16)} vs ${e.readUInt16LE(6).toString(16)}`);
@@ -332,10 +348,7 @@ export function diff(group: string, k: CaseIn, host: CaseOut, emu: CaseOut, ulpB
   for (let i = 0; i < 8; i++) {
     const hr = h.subarray(8 + 10 * i, 18 + 10 * i), er = e.subarray(8 + 10 * i, 18 + 10 * i);
     if (hr.equals(er)) continue;
-    if (ulpBound > 0 && hr.readUInt16LE(8) === er.readUInt16LE(8)) {
-      const d = hr.readBigUInt64LE(0) - er.readBigUInt64LE(0);
-      if ((d < 0n ? -d : d) <= BigInt(ulpBound)) continue;
-    }
+    if (ulpBound > 0 && ulps(hr, er) <= BigInt(ulpBound)) continue;
     bad.push(`st${i} ${hex80(hr)} vs ${hex80(er)}`);
   }
   if (host.mem !== emu.mem) bad.push(`mem ${host.mem} vs ${emu.mem}`);
@@ -346,9 +359,14 @@ export function diff(group: string, k: CaseIn, host: CaseOut, emu: CaseOut, ulpB
   return `${group} ${k.code} in ${k.image} mem ${k.mem} flags ${k.flags.toString(16)}: ${bad.join('; ')}`;
 }
 
-/** Distance in units of the last place between two 80-bit register values of the same exponent. */
+/** Distance in units of the last place between two finite 80-bit values of one sign (exponent steps included). */
 export function ulps(a: Buffer, b: Buffer): bigint {
-  const d = a.readBigUInt64LE(0) - b.readBigUInt64LE(0);
+  const key = (x: Buffer): bigint => {
+    const se = x.readUInt16LE(8), m = x.readBigUInt64LE(0);
+    return BigInt(Math.max(1, se & 0x7fff)) * (1n << 63n) + (m & ((1n << 63n) - 1n)) - (m >> 63n === 0n ? 1n << 63n : 0n);
+  };
+  if ((a.readUInt16LE(8) ^ b.readUInt16LE(8)) & 0x8000 || (a.readUInt16LE(8) & 0x7fff) === 0x7fff) return 1n << 80n;
+  const d = key(a) - key(b);
   return d < 0n ? -d : d;
 }
 
@@ -363,3 +381,6 @@ export const fromRow = (r: GoldenRow): [CaseIn, CaseOut] => [
 
 /** Random cases per instruction form in the recorded goldens. */
 export const GOLDEN_PER_FORM: Record<string, number> = { arith: 60, compare: 50, load: 50, control: 40, transcendental: 60, mmx: 25 };
+
+/** Units in the last place (64-bit significand) allowed between host and emulator results, by group. */
+export const ULP_BOUND: Record<string, number> = { transcendental: Number(process.env.X87_ULP_BOUND ?? 1) };

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { GROUPS, GOLDEN_PER_FORM, makeCases, runHost, EmulatorRunner, diff, toRow } from './x87Cases';
+import { GROUPS, GOLDEN_PER_FORM, ULP_BOUND, makeCases, runHost, EmulatorRunner, diff, toRow } from './x87Cases';
 
 function main(argv: string[]): void {
   const [cmd, bin] = argv;
@@ -33,7 +33,7 @@ function main(argv: string[]): void {
     const byCode = new Map<string, number>();
     for (let i = 0; i < cases.length; i++) {
       const e = emu.run(cases[i]);
-      const d = typeof e === 'string' ? `${cases[i].code}: ${e}` : diff(group, cases[i], host[i], e);
+      const d = typeof e === 'string' ? `${cases[i].code}: ${e}` : diff(group, cases[i], host[i], e, ULP_BOUND[group] ?? 0);
       if (d) {
         bad++;
         const k = cases[i].code.slice(0, 6);
