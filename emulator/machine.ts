@@ -443,7 +443,7 @@ export class Machine {
     const c = this.cpu;
     c.exit = false;
     for (const d of b.insns) {
-      if (c.icount - c.idleNs >= limit || c.icount >= this.pit.next) return;
+      if (c.icount - c.idleNs >= limit || c.icount >= this.eventAt) return;
       if (c.rip !== this.resumeAt) {
         this.hooks.runCode(c.rip);
         if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }

@@ -230,6 +230,9 @@ function runOnTerminal(m: Machine, maxInsns: number, flush: () => void, writer: 
   let wake: (() => void) | null = null;
   const restore = (): void => { try { stdin.setRawMode(false); } catch { /* terminal gone */ } };
   process.once('exit', restore);
+  // Signals end the process without 'exit' handlers: restore first, then die of the same signal.
+  const onSignal = (sig: NodeJS.Signals): void => { restore(); process.kill(process.pid, sig); };
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal);
   const decoder = new EscapeDecoder(() => { quit = true; m.stop('terminated by C-a x'); wake?.(); },
     () => { flush(); process.stderr.write(ESCAPE_HELP); });
   const onData = (d: Buffer): void => {
@@ -241,7 +244,10 @@ function runOnTerminal(m: Machine, maxInsns: number, flush: () => void, writer: 
   stdin.on('data', onData);
   stdin.resume();
   m.inputMayArrive = () => true;
-  const cleanup = (): void => { stdin.off('data', onData); stdin.pause(); restore(); process.off('exit', restore); };
+  const cleanup = (): void => {
+    stdin.off('data', onData); stdin.pause(); restore(); process.off('exit', restore);
+    for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  };
   return new Promise<RunResult>((resolve, reject) => {
     const start = m.instructions;
     const step = (): void => {

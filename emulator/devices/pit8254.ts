@@ -176,12 +176,14 @@ export class Pit8254 implements PortDevice {
     return this.jitter === null ? 0 : Math.max(0, Math.floor(this.jitter()));
   }
 
+  /** Times are numbers (Infinity when nothing is due; a null read back from plain JSON means the same). */
   saveState(): object {
-    return { next: this.next === Infinity ? null : this.next, ch: this.ch.map((c) => ({ ...c })) };
+    return { channels: this.ch.map((c) => ({ ...c })), next: this.next };
   }
 
   loadState(s: any): void {
-    this.next = s.next === null ? Infinity : s.next;
-    s.ch.forEach((cs: PitChannel, i: number) => Object.assign(this.ch[i], cs));
+    s.channels.forEach((cs: PitChannel, i: number) => Object.assign(this.ch[i], cs));
+    this.next = s.next ?? Infinity;
+    this.onReprogram();
   }
 }

@@ -37,7 +37,6 @@ export class Uart16550 implements PortDevice {
   private lsr = LSR_TEMT | LSR_THRE; private msr = 0xb0; private scr = 0; private fcr = 0;
   private thrPending = false; private timeoutPending = false; private triggerLevel = 1;
   private recv: number[] = [];
-  private xmitCount = 0;
   /** Bytes waiting on the line, each with the earliest virtual time it may arrive. */
   private line: { byte: number; at: number }[] = [];
   /** Virtual time the last byte entered the receiver (character-time pacing). */
@@ -205,7 +204,7 @@ export class Uart16550 implements PortDevice {
         if (v & FCR_RFR) {
           this.lsr &= ~(LSR_DR | LSR_BI); this.fifoTimeoutAt = Infinity; this.timeoutPending = false; this.recv = [];
         }
-        if (v & FCR_XFR) { this.lsr |= LSR_THRE; this.thrPending = true; this.xmitCount = 0; }
+        if (v & FCR_XFR) { this.lsr |= LSR_THRE; this.thrPending = true; }
         this.fcr = v & 0xc9;
         if (this.fcr & FCR_FE) {
           this.iir |= IIR_FE;
@@ -227,7 +226,6 @@ export class Uart16550 implements PortDevice {
     this.lsr &= ~(LSR_THRE | LSR_TEMT);
     this.updateIrq();
     // The byte moves to the shift register and out at once: THR (and the FIFO) are empty again.
-    this.xmitCount = 0;
     this.lsr |= LSR_THRE;
     this.thrPending = true; // pending whenever THRE is reached; IER.THRI masks it (QEMU's thr_ipending)
     this.updateIrq();
@@ -235,13 +233,15 @@ export class Uart16550 implements PortDevice {
     this.lsr |= LSR_TEMT;
   }
 
+  /** `rx` is the receive FIFO, `line` the bytes still on the line ([byte, time]); times may be
+   * ±Infinity (a null read back from plain JSON means the same). */
   saveState(): object {
     return {
       divider: this.divider, rbr: this.rbr, ier: this.ier, iir: this.iir, lcr: this.lcr, mcr: this.mcr, lsr: this.lsr,
       msr: this.msr, scr: this.scr, fcr: this.fcr, thrPending: this.thrPending, timeoutPending: this.timeoutPending,
-      triggerLevel: this.triggerLevel, recv: [...this.recv], xmitCount: this.xmitCount,
-      line: this.line.map((e) => [e.byte, e.at]), lastRx: finiteOrNull(this.lastRx),
-      fifoTimeoutAt: finiteOrNull(this.fifoTimeoutAt), sourceEnded: this.sourceEnded, irqLevel: this.irqLevel,
+      triggerLevel: this.triggerLevel, rx: [...this.recv],
+      line: this.line.map((e) => [e.byte, e.at]), lastRx: this.lastRx,
+      fifoTimeoutAt: this.fifoTimeoutAt, sourceEnded: this.sourceEnded, irqLevel: this.irqLevel,
     };
   }
 
@@ -249,7 +249,7 @@ export class Uart16550 implements PortDevice {
     Object.assign(this, {
       divider: s.divider, rbr: s.rbr, ier: s.ier, iir: s.iir, lcr: s.lcr, mcr: s.mcr, lsr: s.lsr, msr: s.msr, scr: s.scr,
       fcr: s.fcr, thrPending: s.thrPending, timeoutPending: s.timeoutPending, triggerLevel: s.triggerLevel,
-      recv: [...s.recv], xmitCount: s.xmitCount, sourceEnded: s.sourceEnded, irqLevel: s.irqLevel,
+      recv: [...s.rx], sourceEnded: s.sourceEnded, irqLevel: s.irqLevel,
     });
     this.line = s.line.map(([byte, at]: [number, number]) => ({ byte, at }));
     this.lastRx = s.lastRx ?? -Infinity;
@@ -258,5 +258,3 @@ export class Uart16550 implements PortDevice {
     this.reschedule();
   }
 }
-
-function finiteOrNull(v: number): number | null { return Number.isFinite(v) ? v : null; }

@@ -12,13 +12,17 @@ function invoke(args: Record<string, unknown>): { out: string; err: string; stat
   const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += Buffer.from(s as Uint8Array).toString('latin1'); return true; });
   const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
   const saved = process.exitCode;
+  const savedTty = process.stdin.isTTY;
   process.exitCode = undefined;
+  // Stdin as a non-terminal, even when jest runs in band from a terminal: the run stays synchronous.
+  process.stdin.isTTY = false;
   try {
     (runCommand.handler as (a: unknown) => void)({ 'max-insns': 1e10, seed: 1, ...args });
     return { out, err, status: process.exitCode as number | undefined };
   } finally {
     o.mockRestore(); e.mockRestore();
     process.exitCode = saved;
+    process.stdin.isTTY = savedTty;
   }
 }
 
