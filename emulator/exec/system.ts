@@ -135,7 +135,13 @@ export function movSreg(c: Cpu, d: Insn): void {
 }
 
 // ---- MSRs and time --------------------------------------------------------------------------------
-export function tsc(c: Cpu): number { return c.icount + c.tscOffset; }
+/**
+ * Virtual time as an instruction that reads it sees it: QEMU's icount counts every instruction of a
+ * translation block when the block starts, and ends a block at each I/O or RDTSC, so the instruction
+ * that reads the clock is already counted. The same +1 here (TSC, and the devices' clock during IN
+ * and OUT) keeps the real-Linux boot's sched_clock within 125 ns of QEMU's at 0.46 s (7.8 us without).
+ */
+export function tsc(c: Cpu): number { return c.icount + 1 + c.tscOffset; }
 
 const msrScratch = new Uint32Array(2);
 
@@ -303,7 +309,9 @@ function ioAllowed(c: Cpu): void { if (c.cpl > iopl(c)) throw new GuestFault(GP,
 export function inH(c: Cpu, d: Insn): void {
   ioAllowed(c);
   const port = d.k1 === OK_IMM ? d.immLo & 0xff : c.regs.u16[2 << 2];
-  const v = c.io.read(port, d.size);
+  c.icount++; // the device sees the time with this instruction counted (see tsc above)
+  let v: number;
+  try { v = c.io.read(port, d.size); } finally { c.icount--; }
   c.regs.write(d.size, 0, v, 0);
   c.exit = true;
 }
@@ -311,7 +319,8 @@ export function outH(c: Cpu, d: Insn): void {
   ioAllowed(c);
   const port = d.k0 === OK_IMM ? d.immLo & 0xff : c.regs.u16[2 << 2];
   const size = d.s1;
-  c.io.write(port, size, c.regs.read(size, 0));
+  c.icount++; // the device sees the time with this instruction counted (see tsc above)
+  try { c.io.write(port, size, c.regs.read(size, 0)); } finally { c.icount--; }
   c.exit = true;
 }
 

@@ -96,7 +96,7 @@ test('a component missing, unknown, or of the wrong shape: refused, naming it', 
   expect(refusal(reencoded((s) => { s.cpu.flags.lazy = 'x'; }))).toMatch(/cpu\.flags\.lazy is not a number/);
   expect(refusal(reencoded((s) => { delete s.uart.ier; }))).toMatch(/uart\.ier is missing/);
   expect(refusal(reencoded((s) => { s.pic.master.extra = 1; }))).toMatch(/pic\.master\.extra is unknown/);
-  expect(refusal(reencoded((s) => { s.pit.ch.push(s.pit.ch[0]); }))).toMatch(/pit\.ch has 4 entries/);
+  expect(refusal(reencoded((s) => { s.pit.channels.push(s.pit.channels[0]); }))).toMatch(/pit\.channels has 4 entries/);
   expect(refusal(reencoded((s) => { s.uart.rx = [{}]; }))).toMatch(/uart\.rx\[0\]/);
   expect(refusal(reencoded((s) => { s.i8042.kbd.queue = ['x']; }))).toMatch(/i8042\.kbd\.queue\[0\]/);
   expect(refusal(reencoded((s) => { s.memory.bytes = new Uint8Array(4096); }))).toMatch(/'memory'.*pages mapped but 4096 bytes stored/);
