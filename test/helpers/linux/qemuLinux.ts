@@ -34,7 +34,10 @@ export function qemuLinuxConsole(f: LinuxFixture, append = LINUX_CMDLINE, opts: 
   try { version = execFileSync(qemu, ['--version'], { encoding: 'utf8' }).split('\n')[0]; } catch {
     throw new LinuxFixtureError(`${qemu} not found: install qemu-system-x86`);
   }
-  const key = crypto.createHash('sha256').update(`${version}\0${digest(f.kernel.vmlinux)}\0${digest(f.initramfs)}\0${append}`).digest('hex').slice(0, 16);
+  // The key covers everything that shapes the console: QEMU, its arguments (the serial port's
+  // kind among them) and the inputs' contents.
+  const args = qemuArgs('VMLINUX', 'INITRAMFS', append, 'CONSOLE').join(' ');
+  const key = crypto.createHash('sha256').update(`${version}\0${args}\0${digest(f.kernel.vmlinux)}\0${digest(f.initramfs)}`).digest('hex').slice(0, 16);
   const file = path.join(LINUX_CACHE, `qemu-${key}.console`);
   if (!opts.fresh && fs.existsSync(file)) return { console: fs.readFileSync(file, 'latin1'), seconds: 0, cached: true };
   fs.mkdirSync(LINUX_CACHE, { recursive: true });
