@@ -11,7 +11,7 @@ import type { CallStackTruth } from '../../emulator/truth/callStacks';
 import { HOOK_CODE } from '../../emulator/hooks/registry';
 import { RDI, RSP } from '../../emulator/cpu/registers';
 import { KlpCore } from '../core/klpCore';
-import type { KernelVersion } from '../kernelBehaviour';
+import { DEFAULT_EXPERIMENTS, FEATURE_SINCE, hasImmediate, kernelBehaviour, missingFeature, type KernelExperiments, type KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
 import { KlpPatch, type KlpObject } from '../model/patch';
 import { Kallsyms, findObjectSymbol } from '../module/kallsyms';
@@ -52,6 +52,18 @@ export interface LabOptions {
   truth?: boolean;
   /** The guest's console lines also go to the kernel log (core.log), as printk's go to dmesg. */
   kmsg?: boolean;
+  /** The seed's design options (no kernel release has them): see KernelExperiments. */
+  experiments?: Partial<KernelExperiments>;
+}
+
+/** The one-line refusal of a kernel/unwinder/option combination no release had, or null. */
+export function unsupportedCombination(kernel: KernelVersion, unwinder: LabUnwinder | undefined, immediate: boolean | undefined): string | null {
+  if (unwinder === 'orc') {
+    const missing = missingFeature(kernel, 'orc', 'the ORC unwinder');
+    if (missing) return missing;
+  }
+  if (immediate && !hasImmediate(kernel)) return `immediate patches exist only in Linux 4.12 to 4.15 (4.16 removed them): --kernel ${kernel} does not have them`;
+  return null;
 }
 
 /** enum module_state (include/linux/module.h). */
@@ -133,9 +145,12 @@ export class LivepatchLab {
     this.kallsyms = new Kallsyms(this.elf);
     const layout = taskLayoutOf(this.image);
     if (typeof layout === 'string') throw new LabError(`${imageName}: ${layout}`);
-    if (options.immediate && (options.kernel ?? '6.1') !== '4.12') {
-      throw new LabError('immediate patches exist only in Linux 4.12 (use --kernel 4.12)');
-    }
+    const kernel = options.kernel ?? '6.1';
+    const refused = unsupportedCombination(kernel, options.unwinder, options.immediate);
+    if (refused) throw new LabError(refused);
+    const experiments = { ...DEFAULT_EXPERIMENTS, ...options.experiments };
+    // The unwinders' reliability rules are 6.1's for every later release modelled.
+    const unwindVersion = kernel === '4.12' ? '4.12' : '6.1';
     this.machine = new Machine({ onConsole: (b) => this.onConsoleByte(b), timerJitter: options.timerJitter });
     loadPvh(this.machine, imageBytes, imageName, options.cmdline ?? '');
     this.truth = options.truth ? this.machine.enableTruth(layout.threadSize) : null;
@@ -158,10 +173,21 @@ export class LivepatchLab {
     }
     const unwinder = options.unwinder === 'orc'
       ? new OrcUnwinder(this.view, this.image.text, this.image.orc, this.image.retFromFork)
-      : new FrameUnwinder(this.view, this.image.text, options.kernel ?? '6.1');
+      : new FrameUnwinder(this.view, this.image.text, unwindVersion);
     const regsPolicy = options.unwinder === 'unsound' ? 'ignore-pt-regs' : 'checked';
-    const reliable = new ReliableStackTrace(unwinder, this.image.text, options.kernel ?? '6.1', undefined, regsPolicy);
-    this.port = new GuestKernelPort(this.access, this.view, this.image, this.hostCalls, reliable);
+    const reliable = new ReliableStackTrace(unwinder, this.image.text, unwindVersion, undefined, regsPolicy);
+    const behaviour = kernelBehaviour(kernel);
+    if (behaviour.condReschedSwitch && this.image.symbol('klp_sched_try_switch_key') === undefined) {
+      throw new LabError(`${imageName}: the kernel image has no cond_resched() switching (klp_sched_try_switch_key) for --kernel ${kernel}`);
+    }
+    if (experiments.kthreadPatchPoints && this.image.symbol('klp_kthread_patch_points') === undefined) {
+      throw new LabError(`${imageName}: the kernel image has no kthread patch points (klp_kthread_patch_points)`);
+    }
+    this.port = new GuestKernelPort(this.access, this.view, this.image, this.hostCalls, reliable, {
+      reliableStacktrace: experiments.reliableStacktrace,
+      kthreadPatchPoints: experiments.kthreadPatchPoints,
+      updateAfterSignal: behaviour.updateAfterSignal,
+    });
     this.fentry = new FentryRedirect(this.machine, this.access, this.elf, this.need('__fentry__'), trampoline, () => {
       const current = this.port.currentTaskAddress();
       return this.port.patchState({ address: current, pid: 0, comm: '', kind: 'kthread' });
@@ -179,6 +205,16 @@ export class LivepatchLab {
     );
     const prevState = this.image.symbol('KLP_HC_GET_PREV_STATE_nr');
     if (prevState !== undefined) this.hostCalls.onHypercallNr(prevState, (id) => this.prevStateAddress(id));
+    // 6.4's __klp_sched_try_switch: current checks its own stack at cond_resched().
+    const schedTrySwitch = this.image.symbol('KLP_HC_SCHED_TRY_SWITCH_nr');
+    if (schedTrySwitch !== undefined) {
+      this.hostCalls.onHypercallNr(schedTrySwitch, () => this.inHypercall(() => {
+        const address = this.port.currentTaskAddress();
+        const task = this.port.findTask(address);
+        if (task) this.core.transition.schedTrySwitch({ address, pid: task.pid, comm: task.name, kind: task.kind });
+        return 0;
+      }));
+    }
     this.hostCodeAt = trampoline;
     this.watchGuestSwitches();
   }
@@ -197,6 +233,7 @@ export class LivepatchLab {
       const klpTask = { address: task.addr, pid: task.pid, comm: task.name, kind: task.kind };
       if (!this.port.patchPending(klpTask)) return;
       let by = fixedPath;
+      if (by === 'kthread-patch-point' && !this.port.kthreadPatchPoints) return; // the point is off
       if (!by) {
         const caller = this.image.kallsyms.functionOf(this.access.u64(regs.addr(RSP))) ?? '';
         by = caller.includes('exit_to_user') ? 'exit-to-user' : caller.includes('idle') || caller.includes('cpu_startup') ? 'idle-loop' : 'kthread-patch-point';
@@ -351,6 +388,8 @@ export class LivepatchLab {
     if (this.modules.has(name)) return -EEXIST;
     this.installHostCode();
     const obj = ElfFile.read(objectPath);
+    const refused = this.missingKernelApi(obj);
+    if (refused) throw new LabError(`${name}: ${refused}`);
     const structModule = this.allocate(64);
     const nameBytes = new Uint8Array(56);
     nameBytes.set(Buffer.from(name.slice(0, 55), 'latin1'));
@@ -638,6 +677,8 @@ export class LivepatchLab {
       this.core.log.klp('err', (err as Error).message);
       return -EINVAL;
     }
+    const refused = this.missingPatchFeature(desc);
+    if (refused) throw new LabError(`${desc.name}: ${refused}`);
     const patch = new KlpPatch(desc.name, desc.replace, desc.states.map((s) => ({ id: s.id, version: s.version })));
     patch.immediate = desc.immediate || this.options.immediate === true;
     const module = this.modules.get(desc.name);
@@ -682,6 +723,27 @@ export class LivepatchLab {
     const err = this.core.enable(patch, true);
     if (err === 0) this.patchesByModule.set(desc.name, patch);
     return err;
+  }
+
+  /** A struct klp_patch field the chosen kernel's livepatch.h does not have, as a refusal. */
+  private missingPatchFeature(desc: PatchDescription): string | null {
+    const kernel = this.options.kernel ?? '6.1';
+    const cb = (o: PatchDescription['objects'][number]) => o.callbacks.prePatch || o.callbacks.postPatch || o.callbacks.preUnpatch || o.callbacks.postUnpatch;
+    if (desc.objects.some(cb)) return missingFeature(kernel, 'callbacks', 'klp_object.callbacks');
+    if (desc.replace) return missingFeature(kernel, 'atomicReplace', 'atomic replace (klp_patch.replace)');
+    if (desc.states.length > 0) return missingFeature(kernel, 'systemStates', 'system states (klp_patch.states)');
+    return null;
+  }
+
+  /** A kernel function the module calls that the chosen kernel does not have, as a refusal. */
+  private missingKernelApi(obj: ElfFile): string | null {
+    const kernel = this.options.kernel ?? '6.1';
+    for (const sym of obj.symbols()) {
+      if (sym.shndx !== 0 || !sym.name) continue;
+      if (sym.name.startsWith('klp_shadow_')) return missingFeature(kernel, 'shadowVariables', `shadow variables (${sym.name})`);
+      if (sym.name === 'klp_get_state' || sym.name === 'klp_get_prev_state') return missingFeature(kernel, 'systemStates', `system states (${sym.name})`);
+    }
+    return null;
   }
 
   /** echo 0|1 > /sys/kernel/livepatch/<name>/enabled */

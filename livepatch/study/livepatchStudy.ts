@@ -6,7 +6,7 @@
 
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
-import type { KernelVersion } from '../kernelBehaviour';
+import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
 import { readImage, runPatch } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
 
@@ -18,6 +18,8 @@ export interface LivepatchStudyOptions {
   kernel: KernelVersion;
   unwinder: LabUnwinder;
   immediate: boolean;
+  /** The seed's design options (see KernelExperiments); none when absent. */
+  experiments?: KernelExperiments;
   cmdline: string;
   /** Patch times are drawn uniformly from [from, to) ns of virtual time. */
   window: [number, number];
@@ -42,6 +44,9 @@ export interface RunOutcome {
   timeToComplete: number | null;
   attempts: number;
   signalled: boolean;
+  /** Tasks flagged by the patching transition, and how many of them were signalled. */
+  tasksFlagged?: number;
+  tasksSignalled?: number;
   forced: boolean;
   violations: number;
   /** The first violation, as one line. */
@@ -57,6 +62,7 @@ export interface LivepatchStudyResult {
   kernel: KernelVersion;
   unwinder: LabUnwinder;
   immediate: boolean;
+  experiments?: KernelExperiments;
   cmdline: string;
   seed: number;
   /** Runs in the whole study (all shards). */
@@ -101,6 +107,7 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
       kernel: opts.kernel,
       unwinder: opts.unwinder,
       immediate: opts.immediate,
+      experiments: opts.experiments,
       cmdline: opts.cmdline,
       patchAt,
       forceAfter: opts.forceAfter,
@@ -118,6 +125,8 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
       timeToComplete: r.timeToComplete ?? null,
       attempts: r.attempts,
       signalled: r.signalled,
+      tasksFlagged: r.tasksFlagged,
+      tasksSignalled: r.tasksSignalled,
       forced: r.forced,
       violations: r.violations.length,
       guestEnded: r.guestEnded,
@@ -133,6 +142,7 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
+    experiments: opts.experiments,
     cmdline: opts.cmdline,
     seed: opts.seed,
     runs: opts.runs,
@@ -164,7 +174,7 @@ function summarize(r: Unsummarized): LivepatchStudyResult {
 export function mergeStudies(parts: LivepatchStudyResult[]): LivepatchStudyResult {
   if (parts.length === 0) throw new Error('nothing to merge');
   const first = parts[0];
-  const key = (p: LivepatchStudyResult) => JSON.stringify([p.image, p.patch, p.kernel, p.unwinder, p.immediate, p.cmdline, p.window, p.jitterNs]);
+  const key = (p: LivepatchStudyResult) => JSON.stringify([p.image, p.patch, p.kernel, p.unwinder, p.immediate, p.experiments ?? null, p.cmdline, p.window, p.jitterNs]);
   const other = parts.find((p) => key(p) !== key(first));
   if (other) throw new Error(`cannot merge studies with different settings (${first.patch} ${first.unwinder} vs ${other.patch} ${other.unwinder})`);
   const byRun = new Map<string, RunOutcome>();
@@ -231,6 +241,12 @@ export function formatStudy(r: LivepatchStudyResult): string {
       `runs that needed signals: ${r.signalled}, forced: ${r.forced}`,
     `  consistency violations: ${r.violations} in ${r.runsWithViolations} run(s)`,
   ];
+  const flagged = r.perRun.reduce((a, x) => a + (x.tasksFlagged ?? 0), 0);
+  const signalledTasks = r.perRun.reduce((a, x) => a + (x.tasksSignalled ?? 0), 0);
+  if (flagged > 0) lines.splice(5, 0, `  tasks signalled: ${signalledTasks} of ${flagged} flagged (${((100 * signalledTasks) / flagged).toFixed(1)}%)`);
+  if (r.experiments && (!r.experiments.reliableStacktrace || r.experiments.kthreadPatchPoints)) {
+    lines[0] += `${r.experiments.reliableStacktrace ? '' : ', no reliable stacktrace'}${r.experiments.kthreadPatchPoints ? ', kthread patch points' : ''}`;
+  }
   for (const x of r.perRun.filter((y) => y.firstViolation).slice(0, 10)) {
     lines.push(`    run ${x.run} (seed ${x.seed}, patch at ${ms(x.patchAt)}): ${x.firstViolation}`);
   }

@@ -8,7 +8,7 @@ import type { CommandModule } from 'yargs';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
 import { formatStudy, mergeStudies, parseStudyJson, runStudy, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
 import { UserError } from '../../userError';
-import { checkCommon, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
+import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 
 interface StudyArgs extends CommonLivepatchArgs {
@@ -67,6 +67,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         kernel: kernelOf(args),
         unwinder: unwinderOf(args),
         immediate: args.immediate === true,
+        experiments: experimentsOf(args),
         cmdline: args.cmdline,
         window: [from, to],
         jitterNs: args.jitter,
