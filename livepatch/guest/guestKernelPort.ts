@@ -228,8 +228,20 @@ export class GuestKernelPort implements KernelPort {
     return this.access.machine.cpu.icount;
   }
 
+  /**
+   * The work runs in khostcall's hypercall, as klp_transition_work_fn runs in a kworker: that
+   * task is current, so its own stack is checked (task == current), not refused as running.
+   */
   scheduleDelayedWork(delayNs: number, work: () => void): void {
     this.hostCalls.cancelWork();
-    this.hostCalls.scheduleWork(delayNs, work);
+    this.hostCalls.scheduleWork(delayNs, () => {
+      const outer = this.inHypercall;
+      this.inHypercall = true;
+      try {
+        work();
+      } finally {
+        this.inHypercall = outer;
+      }
+    });
   }
 }

@@ -28,7 +28,7 @@ import { OrcUnwinder } from '../unwind/orcUnwinder';
 import { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import { FentryRedirect } from './fentryRedirect';
 import { GuestAccess, hex } from './guestAccess';
-import { GuestCaller } from './guestCall';
+import { GuestCallError, GuestCaller } from './guestCall';
 import { GuestKernelPort } from './guestKernelPort';
 import { HostCalls } from './hostCalls';
 
@@ -385,6 +385,42 @@ export class LivepatchLab {
       params = [];
     }
     const name = path.basename(objectPath).replace(/\.(k?o)$/, '').replace(/-/g, '_');
+    try {
+      return this.loadModuleAndInit(objectPath, name, params, maxNs);
+    } catch (e) {
+      // A module whose code (init, a callback klp_enable_patch runs) crashes the guest is the
+      // user's error: one line with the module's name and the guest's oops.
+      if (e instanceof GuestCallError) throw new LabError(`${name}: the guest did not come back from the module's code: ${this.crashReport() ?? e.message}`);
+      throw e;
+    }
+  }
+
+  /**
+   * The guest's last panic line, with the faulting RIP named by kallsyms (%pS), or null when
+   * the guest did not panic.
+   */
+  crashReport(): string | null {
+    const line = this.consoleText.split('\n').reverse().find((l) => l.startsWith('PANIC: '));
+    if (!line) return this.stopped ? this.describeStop() : null;
+    const text = line.slice('PANIC: '.length).trim();
+    const rip = /\bip ([0-9a-f]+)/.exec(text)?.[1] ?? /\bat ([0-9a-f]+)/.exec(text)?.[1];
+    if (!rip) return text;
+    const address = Number.parseInt(rip, 16);
+    return `${text} (RIP ${this.symbolize(address)})`;
+  }
+
+  /** An address as %pS prints it: symbol+0xoff, in the kernel or a loaded module. */
+  symbolize(address: number): string {
+    if (this.image.kallsyms.lookup(address)) return this.image.kallsyms.symbol(address);
+    for (const m of this.modules.values()) {
+      for (const [symName, sym] of m.module.symbols) {
+        if (sym.size && address >= sym.address && address < sym.address + sym.size) return `${symName}+0x${(address - sym.address).toString(16)} [${m.name}]`;
+      }
+    }
+    return hex(address);
+  }
+
+  private loadModuleAndInit(objectPath: string, name: string, params: readonly string[], maxNs: number): number {
     if (this.modules.has(name)) return -EEXIST;
     this.installHostCode();
     const obj = ElfFile.read(objectPath);
@@ -459,7 +495,10 @@ export class LivepatchLab {
         if (this.serveMode) this.machine.stop('module init done');
       });
       this.runUntil(this.now + maxNs, () => result !== undefined);
-      if (result === undefined) throw new LabError(`${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      if (result === undefined) {
+        const crash = this.stopped ? this.crashReport() : null;
+        throw new LabError(crash ? `${name}: init crashed the guest: ${crash}` : `${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      }
       err = Number(BigInt.asIntN(32, BigInt(result)));
       if (err !== 0) {
         // do_init_module's failure path: GOING, the notifiers, freed.
@@ -502,7 +541,10 @@ export class LivepatchLab {
         this.machine.stop('module exit done');
       });
       this.runUntil(this.now + maxNs, () => done);
-      if (!done) throw new LabError(`${name}: exit did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      if (!done) {
+        const crash = this.stopped ? this.crashReport() : null;
+        throw new LabError(crash ? `${name}: exit crashed the guest: ${crash}` : `${name}: exit did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      }
     }
     this.inKthread(() => this.core.moduleGoing(name), maxNs);
     record.klpAlive = false;
@@ -639,10 +681,37 @@ export class LivepatchLab {
         return -EINVAL;
       }
       func.oldFunc = found.symbol.address;
-      func.oldSize = found.symbol.size;
+      func.oldSize = this.kallsymsSize(found.symbol.address, record) ?? 0;
+      if (!func.oldSize) {
+        this.core.log.klp('err', `kallsyms size lookup failed for '${func.oldName}'`);
+        return -EINVAL;
+      }
     }
     this.writeObjectMod(obj, record.structModule);
     return 0;
+  }
+
+  /**
+   * kallsyms_lookup_size_offset(addr)'s size for a symbol's start: the distance to the next
+   * symbol, padding included (kernel/kallsyms.c get_symbol_pos; a module's
+   * find_kallsyms_symbol), not the ELF st_size. So a return address just past a function's
+   * last (noreturn) call, in its padding, still counts as inside it. Undefined when addr
+   * starts no symbol.
+   */
+  private kallsymsSize(addr: number, module?: LoadedPatchModule): number | undefined {
+    if (!module) {
+      const s = this.image.kallsyms.lookup(addr);
+      return s && s.offset === 0 ? s.size : undefined;
+    }
+    const text = module.module.groups.text;
+    const textEnd = module.module.base + text.end;
+    let next = textEnd;
+    let found = false;
+    for (const sym of module.module.symbols.values()) {
+      if (sym.address === addr) found = true;
+      else if (sym.address > addr && sym.address < next) next = sym.address;
+    }
+    return found && addr < textEnd ? next - addr : undefined;
   }
 
   /** klp_free_object_loaded: obj->mod = NULL; the functions' addresses are forgotten. */
@@ -707,17 +776,16 @@ export class LivepatchLab {
           return -EINVAL;
         }
         func.oldFunc = found.symbol.address;
-        func.oldSize = found.symbol.size;
-        const replacement = module ? [...module.module.symbols.values()].find((s) => s.address === f.newFunc) : undefined;
-        if (!found.symbol.size) {
+        func.oldSize = this.kallsymsSize(found.symbol.address, target) ?? 0;
+        if (!func.oldSize) {
           this.core.log.klp('err', `kallsyms size lookup failed for '${f.oldName}'`);
           return -EINVAL;
         }
-        if (!replacement || !replacement.size) {
+        func.newSize = (module && this.kallsymsSize(f.newFunc, module)) || 0;
+        if (!func.newSize) {
           this.core.log.klp('err', `kallsyms size lookup failed for '${f.oldName}' replacement`);
           return -EINVAL;
         }
-        func.newSize = replacement.size;
       }
     }
     const err = this.core.enable(patch, true);

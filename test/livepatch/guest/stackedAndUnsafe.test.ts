@@ -10,7 +10,8 @@ import { kernelBytes as bytes, messages, patchModule, row, run } from './labRuns
 
 describe('stacked patches', () => {
   test('a second patch of nap_long checks the first patch\'s version, and wins once complete', () => {
-    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=40000', truth: true });
+    // With the seed's kthread patch points, so that the signals step ends the first transition.
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=40000', truth: true, experiments: { kthreadPatchPoints: true } });
     const checker = new LabConsistencyChecker(lab);
     lab.runUntil(10e6);
     expect(lab.modprobe(patchModule('klp_nap'))).toBe(0);
