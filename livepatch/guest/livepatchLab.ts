@@ -405,7 +405,7 @@ export class LivepatchLab {
     const text = line.slice('PANIC: '.length).trim();
     const rip = /\bip ([0-9a-f]+)/.exec(text)?.[1] ?? /\bat ([0-9a-f]+)/.exec(text)?.[1];
     if (!rip) return text;
-    const address = Number.parseInt(rip, 16);
+    const address = Number(BigInt.asIntN(64, BigInt(`0x${rip}`))); // kernel addresses are negative numbers here
     return `${text} (RIP ${this.symbolize(address)})`;
   }
 
