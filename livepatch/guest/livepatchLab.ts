@@ -390,7 +390,10 @@ export class LivepatchLab {
     } catch (e) {
       // A module whose code (init, a callback klp_enable_patch runs) crashes the guest is the
       // user's error: one line with the module's name and the guest's oops.
-      if (e instanceof GuestCallError) throw new LabError(`${name}: the guest did not come back from the module's code: ${this.crashReport() ?? e.message}`);
+      if (e instanceof GuestCallError) {
+        const crash = this.crashReport();
+        throw new LabError(crash ? `${name}: a callback crashed the guest: ${crash}` : `${name}: a callback did not return: ${e.message}`);
+      }
       throw e;
     }
   }
