@@ -47,7 +47,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     say('3. The kernel log (livepatch messages, with the klp_try_switch_task debug lines on):');
     for (const line of lab.core.log.format().trimEnd().split('\n')) say(`   ${line}`);
     say();
-    say('4. Each task through the transition (a stack check, its patch point, the kernel exit or the idle loop):');
+    say('4. Each task through the transition (a stack check, the kernel exit or the idle loop; 6.1 has no kthread patch point):');
     for (const t of lab.recorder.timelines) for (const line of t.format().trimEnd().split('\n')) say(`   ${line}`);
     say();
     const checks = r.checker?.checker.checks ?? 0;
