@@ -14,8 +14,12 @@ import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
 import { Pit8254 } from './devices/pit8254';
-import { seededRandom } from './seededRandom';
+import { TimerJitter } from './devices/timerJitter';
 import { DebugExit } from './devices/debugExit';
+import { SystemControlPortB } from './devices/systemControlPortB';
+import { CmosRtc } from './devices/cmosRtc';
+import { I8042 } from './devices/i8042';
+import { ResetControl } from './devices/resetControl';
 import { InterruptController, TripleFault, EV_FAULT, EV_EXTERNAL, EV_TRAP } from './interrupts/delivery';
 import { GuestFault, EXCEPTION_NAMES } from './interrupts/guestFault';
 import { UnsupportedPagingMode, ACCESS_READ, ACCESS_WRITE } from './memory/pageWalk';
@@ -29,8 +33,13 @@ import { CpuContext, saveContext, restoreContext } from './cpu/context';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
+import { saveMachineSnapshot, restoreMachineSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
+/** The guest asked for a reset (i8042 pulse, 0xCF9, port 0x92): the run ends, as QEMU's -no-reboot. */
+export const STOP_RESET = 6;
+/** HLT with no timer armed while host input may still arrive (see `Machine.inputMayArrive`). */
+export const STOP_IDLE = 7;
 
 export interface MachineOptions {
   /** RAM size in bytes (default 128 MiB, like `qemu -m 128`). */
@@ -43,7 +52,12 @@ export interface MachineOptions {
   compileThreshold?: number;
   /** Seeded timer-interrupt latency: each PIT interrupt arrives up to `maxNs` late (default none). */
   timerJitter?: { seed: number; maxNs: number };
+  /** The CMOS clock at virtual time 0, seconds since 1970 UTC (QEMU `-rtc base=`; default 2024-01-01). */
+  rtcBase?: number;
 }
+
+/** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
+export const DEFAULT_RTC_BASE = Date.UTC(2024, 0, 1) / 1000;
 
 /** Told of every block the run loop enters, before its first instruction (emulator/trace's writer). */
 export interface BlockObserver {
@@ -66,7 +80,24 @@ export class Machine {
   readonly uart: Uart16550;
   readonly pic = new Pic8259();
   readonly pit: Pit8254;
+  readonly portB: SystemControlPortB;
+  readonly rtc: CmosRtc;
+  readonly i8042 = new I8042();
+  readonly resetControl: ResetControl;
+  /** Earliest virtual time at which a device has an event (PIT, UART, RTC). */
+  eventAt = Infinity;
+  /** Set by the host when input may still arrive on the console (a terminal): a HLT with nothing
+   * armed then stops the run with STOP_IDLE instead of STOP_HALTED, so the host can wait for input. */
+  inputMayArrive: () => boolean = () => false;
   readonly intr: InterruptController;
+  readonly debugExit: DebugExit;
+  /** Seeded latency of timer interrupts (off unless MachineOptions.timerJitter is given). */
+  readonly timerJitter: TimerJitter;
+  /** The run loop's own state between run() calls (a snapshot component). */
+  readonly runLoop = {
+    saveState: (): { resumeAt: number } => ({ resumeAt: this.resumeAt }),
+    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; },
+  };
   readonly hooks = new HookRegistry();
   truth: CallStackTruth | null = null;
   /** Console bytes written by the guest (when no onConsole sink was given). */
@@ -93,28 +124,94 @@ export class Machine {
     this.intr = new InterruptController(cpu);
     cpu.intr = this.intr;
     const sink = opts.onConsole ?? ((b: number) => { this.consoleBytes.push(b); });
-    this.uart = new Uart16550(0x3f8, sink);
+    this.uart = new Uart16550(0x3f8, sink, () => cpu.icount);
     this.uart.irq = (level) => this.pic.setIrq(4, level);
+    this.uart.onReprogram = () => this.eventsChanged();
     this.io.register(0x3f8, 8, this.uart);
     this.io.register(0x20, 2, this.pic);
     this.io.register(0xa0, 2, this.pic);
+    this.io.register(0x4d0, 2, this.pic); // ELCR
     this.pit = new Pit8254(() => cpu.icount);
     this.pit.irq0 = () => this.pic.pulse(0);
-    this.pit.onReprogram = () => { cpu.exit = true; };
-    if (opts.timerJitter && opts.timerJitter.maxNs > 0) {
-      const rnd = seededRandom(opts.timerJitter.seed), maxNs = opts.timerJitter.maxNs;
-      this.pit.jitter = () => rnd() * maxNs;
-    }
+    this.pit.onReprogram = () => this.eventsChanged();
+    const jitter = new TimerJitter(opts.timerJitter?.seed ?? 0, opts.timerJitter?.maxNs ?? 0);
+    this.timerJitter = jitter;
+    this.pit.jitter = () => jitter.sample();
     this.io.register(0x40, 4, this.pit);
-    this.io.register(0x61, 1, this.pit);
-    this.io.register(0xf4, 4, new DebugExit((status) => {
+    this.portB = new SystemControlPortB(this.pit);
+    this.io.register(0x61, 1, this.portB);
+    const ram = this.mem.size;
+    this.rtc = new CmosRtc(opts.rtcBase ?? DEFAULT_RTC_BASE, { belowFourG: ram, aboveFourG: 0, cpus: 1 }, () => cpu.icount);
+    this.rtc.irq = (level) => this.pic.setIrq(8, level);
+    this.rtc.onReprogram = () => this.eventsChanged();
+    this.io.register(0x70, 2, this.rtc);
+    this.i8042.irq = (irq, level) => this.pic.setIrq(irq, level);
+    this.i8042.onReset = () => this.requestReset('keyboard controller reset pulse');
+    this.io.register(0x60, 1, this.i8042);
+    this.io.register(0x64, 1, this.i8042);
+    this.resetControl = new ResetControl((source) => this.requestReset(source));
+    this.io.register(0xcf9, 1, this.resetControl);
+    this.io.register(0x92, 1, this.resetControl);
+    this.debugExit = new DebugExit((status) => {
       cpu.exitStatus = status; cpu.stopReason = STOP_EXIT; cpu.exit = true;
-    }));
-    // Harmless PC ports: POST delay, CMOS index/data, keyboard status.
+    });
+    this.io.register(0xf4, 4, this.debugExit);
+    // The POST diagnostic port: writes are a short delay for old drivers.
     const zero = { read: () => 0, write: () => {} };
     this.io.register(0x80, 1, zero);
-    this.io.register(0x70, 2, zero);
     this.hooks.onChange = () => this.hooksChanged();
+  }
+
+  private eventsChanged(): void {
+    const u = this.uart.nextEvent, r = this.rtc?.nextEvent ?? Infinity;
+    let t = this.pit.next;
+    if (u < t) t = u;
+    if (r < t) t = r;
+    this.eventAt = t;
+    this.cpu.exit = true;
+  }
+
+  /** Run every device event due at `now`. */
+  private runEvents(now: number): void {
+    if (now >= this.pit.next) this.pit.tick(now);
+    if (now >= this.uart.nextEvent) this.uart.onEvent(now);
+    if (now >= this.rtc.nextEvent) this.rtc.onEvent(now);
+    this.eventsChanged();
+  }
+
+  /**
+   * Let `ns` of virtual time pass with the CPU idle (as across a HLT), running the device events due
+   * on the way; interrupts are left pending in the PIC. For tests and hosts that drive devices directly.
+   */
+  advanceIdle(ns: number): void {
+    const c = this.cpu, end = c.icount + ns;
+    for (let guard = 0; this.eventAt <= end && guard < 1_000_000; guard++) {
+      const t = Math.max(this.eventAt, c.icount);
+      c.idleNs += t - c.icount; c.icount = t;
+      this.runEvents(t);
+    }
+    c.idleNs += end - c.icount; c.icount = end;
+  }
+
+  /** A device asked for a reset: end the run (QEMU -no-reboot). */
+  requestReset(source: string): void {
+    const c = this.cpu;
+    if (c.stopReason === STOP_NONE) { c.stopReason = STOP_RESET; this.stopMessage = `guest reset (${source})`; }
+    c.exit = true;
+  }
+
+  /** Every device's state as a JSON-able object (for machine snapshots). */
+  saveDevices(): object {
+    return {
+      pic: this.pic.saveState(), pit: this.pit.saveState(), portB: this.portB.saveState(), uart: this.uart.saveState(),
+      rtc: this.rtc.saveState(), i8042: this.i8042.saveState(), resetControl: this.resetControl.saveState(),
+    };
+  }
+
+  loadDevices(s: any): void {
+    this.pic.loadState(s.pic); this.pit.loadState(s.pit); this.portB.loadState(s.portB); this.uart.loadState(s.uart);
+    this.rtc.loadState(s.rtc); this.i8042.loadState(s.i8042); this.resetControl.loadState(s.resetControl);
+    this.eventsChanged();
   }
 
   get consoleText(): string { return Buffer.from(this.consoleBytes).toString('latin1'); }
@@ -134,7 +231,7 @@ export class Machine {
     // The hook skipped on resuming is the one that stopped the last run, at that address only:
     // if the host moved %rip meanwhile (a guest call), no hook may be skipped later.
     if (c.rip !== this.resumeAt) this.resumeAt = NaN;
-    const pit = this.pit, pic = this.pic, cache = this.cache, mmu = c.mmu;
+    const pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
     const observer = this.blockObserver;
     let prev: Block | null = null;
@@ -144,7 +241,7 @@ export class Machine {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
       if (retired >= limit || c.icount >= untilTime) { c.stopReason = STOP_LIMIT; break; }
-      if (c.icount >= pit.next) pit.tick(c.icount);
+      if (c.icount >= this.eventAt) this.runEvents(c.icount);
       try {
         if ((c.flags.bits & IF) !== 0 && c.icount > c.shadowUntil && pic.hasInterrupt()) {
           c.halted = false;
@@ -155,7 +252,12 @@ export class Machine {
           continue;
         }
         if (c.halted) {
-          if ((c.flags.bits & IF) === 0 || pit.next === Infinity) {
+          if ((c.flags.bits & IF) !== 0 && this.eventAt === Infinity && this.inputMayArrive()) {
+            c.stopReason = STOP_IDLE;
+            this.stopMessage = 'HLT waiting for console input';
+            break;
+          }
+          if ((c.flags.bits & IF) === 0 || this.eventAt === Infinity) {
             c.stopReason = STOP_HALTED;
             this.stopMessage = (c.flags.bits & IF) === 0 ? 'HLT with interrupts disabled' : 'HLT with no timer armed';
             break;
@@ -167,7 +269,7 @@ export class Machine {
             this.stopMessage = 'HLT: 10000 timer events passed without an interrupt being delivered (IRQ masked?)';
             break;
           }
-          const skip = Math.max(0, (pit.next < untilTime ? pit.next : untilTime) - c.icount);
+          const skip = Math.max(0, (this.eventAt < untilTime ? this.eventAt : untilTime) - c.icount);
           c.icount += skip; c.idleNs += skip;
           continue;
         }
@@ -180,6 +282,9 @@ export class Machine {
           if (b !== null && (!b.valid || b.bits !== c.bits)) b = null;
         }
         if (b === null) {
+          // A fetch fault belongs to the instruction at RIP, not to the one that jumped here: the
+          // fault handler rewinds RIP to insnStart (an IRET to user mode must not be re-run at CPL 3).
+          c.insnStart = rip;
           const phys = mmu.translateExec(rip);
           b = cache.lookup(phys, c.bits) ?? null;
           if (b === null || !b.valid) b = this.buildBlock(phys);
@@ -200,14 +305,17 @@ export class Machine {
         // handler set c.exit (mode/flag/device/SMC/host events), the next timer event or the
         // instruction limit is reached, or the successor is not linked yet.
         const limitIcount = runLimit + c.idleNs;
-        const endIcount = pit.next < limitIcount ? pit.next : limitIcount;
+        const endIcount = this.eventAt < limitIcount ? this.eventAt : limitIcount;
         const chain = !shadow && codeHooks.length === 0;
         let blk: Block = b;
         c.exit = false;
+        c.repUntil = endIcount;
         for (;;) {
           const insns = blk.insns;
+          // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
+          // at the same instruction boundary.
           let n = insns.length;
-          if (limitIcount - c.icount < n) n = limitIcount - c.icount;
+          if (endIcount - c.icount < n) n = endIcount - c.icount;
           if (shadow) n = 1;
           if (n === insns.length) {
             const f = blk.compiled;
@@ -262,6 +370,7 @@ export class Machine {
     const c = this.cpu;
     c.insnStart = c.rip;
     c.rip += d.len;
+    c.repUntil = c.icount + 1; // a REP string instruction traps after each iteration
     d.fn(c, d);
     c.icount++;
     c.dr[6] = 0xffff4ff0; // BS
@@ -333,7 +442,7 @@ export class Machine {
     const c = this.cpu;
     c.exit = false;
     for (const d of b.insns) {
-      if (c.icount - c.idleNs >= limit) return;
+      if (c.icount - c.idleNs >= limit || c.icount >= this.pit.next) return;
       if (c.rip !== this.resumeAt) {
         this.hooks.runCode(c.rip);
         if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }
@@ -342,6 +451,7 @@ export class Machine {
       this.resumeAt = NaN;
       c.insnStart = c.rip;
       c.rip += d.len;
+      c.repUntil = c.icount + 1; // one REP iteration per step, so hooks see each one
       d.fn(c, d);
       c.icount++;
       if (c.exit || c.stopReason !== STOP_NONE) return;
@@ -390,6 +500,12 @@ export class Machine {
   contextSave(): CpuContext { return saveContext(this.cpu); }
   contextRestore(ctx: CpuContext): void { restoreContext(this.cpu, ctx); }
 
+  // ---- snapshots (emulator/snapshot/) ---------------------------------------------------------------
+  /** The whole machine as snapshot-file bytes (call between run() calls). */
+  saveSnapshot(image?: SnapshotImage): Uint8Array { return saveMachineSnapshot(this, image); }
+  /** Load a snapshot (SnapshotError if refused: then nothing was changed); hooks stay as they are. */
+  restoreSnapshot(bytes: Uint8Array, expect?: SnapshotExpectation): SnapshotInfo { return restoreMachineSnapshot(this, bytes, expect); }
+
   // ---- registers and memory ------------------------------------------------------------------------
   regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }
   regWrite(id: RegisterId, value: bigint): void { writeRegister(this.cpu, id, value); }
@@ -429,6 +545,8 @@ export class Machine {
       case STOP_TRIPLE: return r.message;
       case STOP_HALTED: return r.message;
       case STOP_HOST: return r.message;
+      case STOP_RESET: return r.message;
+      case STOP_IDLE: return r.message;
       default: return 'running';
     }
   }

@@ -22,8 +22,9 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { command: 'demo', describe: 'boot the fixture kernel, live-patch it while it runs, show the transition (what `npm start` runs)', load: () => (require('./demo') as typeof import('./demo')).demoCommand },
   { command: 'readelf <files..>', describe: 'display ELF headers, sections, symbols, relocations and notes (as GNU readelf -W)', load: () => (require('./readelf') as typeof import('./readelf')).readelfCommand },
+  { command: 'btf <file>', describe: 'print the BTF types of a kernel image or module (as bpftool btf dump format raw)', load: () => (require('./btf') as typeof import('./btf')).btfCommand },
   { command: 'objtool', describe: 'stack validation and ORC generation as Linux 6.1 objtool (objtool --help for its options)', load: () => (require('./objtool') as typeof import('./objtool')).objtoolCommand, ownArgs: true },
-  { command: 'run <image>', describe: 'boot a PVH kernel image in the emulator (serial console on stdout, exit status from isa-debug-exit)', load: () => (require('./run') as typeof import('./run')).runCommand },
+  { command: 'run [image]', describe: 'boot a PVH kernel image in the emulator (serial console on stdout, exit status from isa-debug-exit)', load: () => (require('./run') as typeof import('./run')).runCommand },
   { command: 'livepatch', describe: 'live-patch the fixture kernel while it runs: one patch with its log and timeline, or a study of many runs', load: () => (require('./livepatch') as typeof import('./livepatch')).livepatchCommand },
   { command: 'trace <file>', describe: 'print a trace written by `klp-lab run IMAGE --trace FILE`, filtered by address, task or events', load: () => (require('./trace') as typeof import('./trace')).traceCommand },
   { command: 'unwind', describe: 'unwind the tasks of a stopped fixture kernel with the frame-pointer and ORC unwinders', load: () => (require('./unwind') as typeof import('./unwind')).unwindCommand },

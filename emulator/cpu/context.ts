@@ -9,11 +9,12 @@ export interface CpuContext {
   readonly gpr: Uint32Array; readonly xmm: Uint32Array; readonly rflags: number; readonly rip: number;
   readonly sel: Uint16Array; readonly segBase: Float64Array; readonly segLimit: Float64Array; readonly segAttr: Uint16Array;
   readonly scalars: Record<string, number>;
+  readonly msrs: Uint32Array;
 }
 
 const SCALARS = ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'gdtBase', 'gdtLimit', 'idtBase', 'idtLimit',
   'ldtSel', 'ldtBase', 'ldtLimit', 'trSel', 'trBase', 'trLimit', 'starLo', 'starHi', 'lstar', 'cstar', 'sfmask',
-  'kernelGsBase', 'tscAux', 'patLo', 'patHi', 'miscEnableLo', 'apicBase', 'tscOffset', 'mxcsr', 'shadowUntil'] as const;
+  'kernelGsBase', 'tscAux', 'apicBase', 'tscOffset', 'mxcsr', 'shadowUntil'] as const;
 
 export function saveContext(c: Cpu): CpuContext {
   const scalars: Record<string, number> = {};
@@ -22,7 +23,7 @@ export function saveContext(c: Cpu): CpuContext {
   scalars.cpl = c.cpl;
   return {
     gpr: c.regs.u32.slice(), xmm: c.regs.xmm.slice(), rflags: c.flags.get(), rip: c.rip,
-    sel: c.sel.slice(), segBase: c.segBase.slice(), segLimit: c.segLimit.slice(), segAttr: c.segAttr.slice(), scalars,
+    sel: c.sel.slice(), segBase: c.segBase.slice(), segLimit: c.segLimit.slice(), segAttr: c.segAttr.slice(), scalars, msrs: c.msrStore.values.slice(),
   };
 }
 
@@ -32,6 +33,7 @@ export function restoreContext(c: Cpu, x: CpuContext): void {
   c.rip = x.rip;
   c.sel.set(x.sel); c.segBase.set(x.segBase); c.segLimit.set(x.segLimit); c.segAttr.set(x.segAttr);
   for (const k of SCALARS) (c as unknown as Record<string, number>)[k] = x.scalars[k];
+  c.msrStore.values.set(x.msrs);
   c.halted = x.scalars.halted === 1;
   c.setCpl(x.scalars.cpl);
   c.mmu.setUser(c.cpl === 3);

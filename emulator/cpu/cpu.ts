@@ -4,15 +4,17 @@
  * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/dispatch.ts).
  */
 import { RegisterFile, RSP } from './registers';
-import { FlagState, IF, AC } from './flags';
+import { FlagState, IF, AC, type FlagRecord } from './flags';
 import { Mmu } from '../memory/mmu';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import { PagingRegs } from '../memory/pageWalk';
+import { MsrStore } from './msr';
 import { CR0_PG, CR0_PE, CR0_ET, CR4_PAE, EFER_LME, EFER_LMA, CS, SS, DS, ES, FS, GS } from './modes';
 import { GuestFault, GP, NP, SS as SS_FAULT } from '../interrupts/guestFault';
 import type { IoBus } from '../devices/ioBus';
 import type { InterruptController } from '../interrupts/delivery';
 import type { CallStackTruth } from '../truth/callStacks';
+import { X87State } from './x87State';
 
 /** Cached descriptor attributes (bits 8-15 of the high descriptor dword, plus bits 20-23 as 12-15). */
 export const ATTR_TYPE = 0xf, ATTR_S = 0x10, ATTR_DPL = 0x60, ATTR_P = 0x80, ATTR_L = 0x2000,
@@ -20,6 +22,21 @@ export const ATTR_TYPE = 0xf, ATTR_S = 0x10, ATTR_DPL = 0x60, ATTR_P = 0x80, ATT
 
 /** Why the run loop returned. */
 export const STOP_NONE = 0, STOP_LIMIT = 1, STOP_HOST = 2, STOP_EXIT = 3, STOP_TRIPLE = 4, STOP_HALTED = 5;
+
+/** Cpu fields saved as they are (numbers). */
+const CPU_SCALARS = ['rip', 'insnStart', 'cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer', 'gdtBase', 'gdtLimit', 'idtBase',
+  'idtLimit', 'ldtSel', 'ldtBase', 'ldtLimit', 'trSel', 'trBase', 'trLimit', 'starLo', 'starHi', 'lstar', 'cstar',
+  'sfmask', 'kernelGsBase', 'tscAux', 'apicBase', 'tscOffset', 'mxcsr', 'cpl',
+  'bits', 'icount', 'idleNs', 'shadowUntil', 'exitStatus'] as const;
+
+/** Cpu.saveState(): JSON-able. */
+export interface CpuState {
+  gpr: number[]; xmm: number[]; flags: FlagRecord; scalars: Record<string, number>; halted: boolean;
+  sel: number[]; segBase: number[]; segLimit: number[]; segAttr: number[]; dr: number[];
+  unimplemented: [string, number][];
+  /** The stored MSRs (MTRRs, PAT, machine check...), in msr.ts's table order. */
+  msrs: number[];
+}
 
 export class Cpu implements PagingRegs {
   readonly regs = new RegisterFile();
@@ -52,7 +69,9 @@ export class Cpu implements PagingRegs {
   starLo = 0; starHi = 0;
   lstar = 0; cstar = 0; sfmask = 0;
   kernelGsBase = 0;
-  tscAux = 0; patLo = 0x00070406; patHi = 0x00070406; miscEnableLo = 1;
+  tscAux = 0;
+  /** The MSRs that are only stored (MTRRs, PAT, machine check, SYSENTER...): msr.ts. */
+  readonly msrStore = new MsrStore();
   apicBase = 0xfee00900;
   /** TSC = retired instructions + tscOffset (1 instruction = 1 ns at a 1 GHz TSC). */
   tscOffset = 0;
@@ -61,6 +80,8 @@ export class Cpu implements PagingRegs {
   readonly unimplemented = new Map<string, number>();
   /** SSE control/status (only stored: no SSE arithmetic is implemented). */
   mxcsr = 0x1f80;
+  /** x87 FPU and MMX state (exec/x87*.ts, exec/mmx*.ts). */
+  readonly x87 = new X87State();
 
   cpl = 0;
   /** 64 when CS.L in long mode, else 32. */
@@ -71,6 +92,11 @@ export class Cpu implements PagingRegs {
   halted = false;
   /** icount value up to which interrupts stay blocked (STI / MOV SS shadow). */
   shadowUntil = -1;
+  /**
+   * icount at which a REP string instruction must hand back to the run loop (the next timer event or
+   * the instruction limit), so that interrupts are taken between its iterations.
+   */
+  repUntil = Infinity;
   /** Set by handlers and devices to leave the current block after this instruction. */
   exit = false;
   stopReason = STOP_NONE;
@@ -94,6 +120,39 @@ export class Cpu implements PagingRegs {
     this.mmu = new Mmu(mem, this);
     for (let s = 0; s < 6; s++) { this.segLimit[s] = 0xffffffff; this.segAttr[s] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0x3; }
     this.segAttr[CS] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0xb;
+  }
+
+  // ---- snapshot state ------------------------------------------------------------------------------
+  /**
+   * Everything the guest can see or that decides what runs next, as plain numbers: registers, lazy
+   * flags as recorded, segments with their hidden parts, CRs, DRs, descriptor tables, MSRs, CPL and
+   * mode, halt and interrupt shadow, virtual time. Operand scratch fields are not state between
+   * instructions; the TLB is a cache (flushed by loadState).
+   */
+  saveState(): CpuState {
+    const scalars: Record<string, number> = {};
+    for (const k of CPU_SCALARS) scalars[k] = this[k];
+    return {
+      gpr: Array.from(this.regs.u32), xmm: Array.from(this.regs.xmm), flags: this.flags.saveState(), scalars,
+      halted: this.halted, sel: Array.from(this.sel), segBase: Array.from(this.segBase), segLimit: Array.from(this.segLimit),
+      segAttr: Array.from(this.segAttr), dr: Array.from(this.dr), unimplemented: [...this.unimplemented],
+      msrs: Array.from(this.msrStore.values),
+    };
+  }
+
+  loadState(s: CpuState): void {
+    this.regs.u32.set(s.gpr); this.regs.xmm.set(s.xmm);
+    this.flags.loadState(s.flags);
+    for (const k of CPU_SCALARS) (this as unknown as Record<string, number>)[k] = s.scalars[k];
+    this.halted = s.halted;
+    this.sel.set(s.sel); this.segBase.set(s.segBase); this.segLimit.set(s.segLimit); this.segAttr.set(s.segAttr);
+    this.dr.set(s.dr);
+    this.msrStore.values.set(s.msrs);
+    this.unimplemented.clear();
+    for (const [name, n] of s.unimplemented) this.unimplemented.set(name, n);
+    this.mmu.setUser(this.cpl === 3);
+    this.mmu.flush();
+    this.exit = true;
   }
 
   /** Deliver INT n / INT3 / INTO: RIP already points past the instruction. */

@@ -52,6 +52,12 @@ export const LAZY_RESULT = 3;
 export const CC_O = 0, CC_NO = 1, CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7,
   CC_S = 8, CC_NS = 9, CC_P = 10, CC_NP = 11, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15;
 
+/** FlagState's fields as plain numbers (its snapshot state). */
+export interface FlagRecord {
+  bits: number; lazy: number; kind: number; size: number; aLo: number; aHi: number;
+  bLo: number; bHi: number; rLo: number; rHi: number; cin: number;
+}
+
 export class FlagState {
   // Every field is initialised with a number where it is declared: with target ES2022 a bare
   // declaration (`aLo: number;`) is emitted as a class field set to undefined first, which makes V8
@@ -74,6 +80,18 @@ export class FlagState {
 
   constructor(initial = FLAGS_FIXED1) {
     this.bits = (initial & FLAGS_VALID) | FLAGS_FIXED1;
+  }
+
+  /** The record as it is, pending status bits included (a snapshot must not materialise them). */
+  saveState(): FlagRecord {
+    return { bits: this.bits, lazy: this.lazy, kind: this.kind, size: this.size, aLo: this.aLo, aHi: this.aHi,
+      bLo: this.bLo, bHi: this.bHi, rLo: this.rLo, rHi: this.rHi, cin: this.cin };
+  }
+
+  loadState(s: FlagRecord): void {
+    this.bits = s.bits; this.lazy = s.lazy; this.kind = s.kind; this.size = s.size;
+    this.aLo = s.aLo; this.aHi = s.aHi; this.bLo = s.bLo; this.bHi = s.bHi; this.rLo = s.rLo; this.rHi = s.rHi;
+    this.cin = s.cin;
   }
 
   // ---------------------------------------------------------------- reading

@@ -189,6 +189,8 @@ export class InsnDecoder {
     const fc = ins.flowControl;
     if (fc !== FlowControl.Next) d.end = END_BRANCH;
     else if (ins.isPrivileged || SERIALIZING.has(d.mnemonic)) d.end = END_SERIALIZING;
+    // A REP string instruction may hand back to the run loop between iterations (exec/string.ts).
+    else if (d.rep !== 0 && (d.k0 === OK_STR || d.k1 === OK_STR)) d.end = END_SERIALIZING;
     d.fn = handlerFor(code, d.mnemonic, this.truth);
     specialise(d);
     if (ECX_COUNTER.has(code)) d.asz = 4;

@@ -15,6 +15,16 @@ export class IoBus {
   /** Counts of accesses to unclaimed ports (for reports). */
   readonly unclaimed = new Map<number, number>();
 
+  /** The counts of accesses to unclaimed ports (the run report shows them); the port map is wiring. */
+  saveState(): { unclaimed: [number, number][] } {
+    return { unclaimed: [...this.unclaimed] };
+  }
+
+  loadState(s: { unclaimed: [number, number][] }): void {
+    this.unclaimed.clear();
+    for (const [port, n] of s.unclaimed) this.unclaimed.set(port, n);
+  }
+
   register(first: number, count: number, dev: PortDevice): void {
     for (let p = first; p < first + count; p++) this.map[p] = dev;
   }

@@ -1,118 +1,191 @@
 /**
- * The 8259A master/slave pair (ports 0x20-0x21 and 0xA0-0xA1), as the PC wires them: slave on master
- * IRQ 2. ICW1-ICW4 initialisation, IMR (OCW1), non-specific and specific EOI (OCW2), IRR/ISR read
- * (OCW3), auto-EOI, fixed priority (IRQ 0 highest). Edge-triggered inputs.
+ * The 8259A master/slave pair (ports 0x20-0x21 and 0xA0-0xA1) as the PC wires them (slave on master
+ * IRQ 2), with QEMU 7.2's behaviour (hw/intc/i8259.c, i8259_common.c): ICW1-ICW4 (ICW1 resets the chip
+ * but keeps level-triggered requests), IMR (OCW1), non-specific, specific and rotating EOIs (OCW2),
+ * IRR/ISR select, poll and special mask (OCW3), auto-EOI, special fully nested mode, and the ELCR edge/
+ * level registers at 0x4D0/0x4D1 (QEMU pc masks: 0xF8 master, 0xDE slave). An acknowledge with nothing
+ * pending returns IRQ 7 of that chip (the spurious interrupt Linux's i8259 driver detects by reading
+ * ISR). An edge-triggered request stays in IRR when its line falls again (as on the chip and QEMU).
  */
 import type { PortDevice } from './ioBus';
 
-class Chip {
-  irr = 0; isr = 0; imr = 0xff; base = 0; initStep = 0; icw4 = false; autoEoi = false; readIsr = false;
-  lines = 0;
+export class PicChip {
+  irr = 0; isr = 0; imr = 0; base = 0; lastIrr = 0; elcr = 0; priorityAdd = 0;
+  initState = 0; init4 = false; singleMode = false; autoEoi = false; rotateOnAutoEoi = false;
+  readIsr = false; poll = false; specialMask = false; specialFullyNested = false;
+
+  constructor(readonly elcrMask: number, readonly isMaster: boolean) {
+    // Firmware leaves the pair initialised (vectors 0x08 and 0x70, as SeaBIOS) and masked; klp-lab masks
+    // every line, where SeaBIOS leaves its own few open: guests initialise the pair before enabling it.
+    this.base = isMaster ? 0x08 : 0x70;
+    this.imr = 0xff;
+    // SeaBIOS makes the PCI interrupt lines (IRQs 10 and 11 on pc) level-triggered.
+    if (!isMaster) this.elcr = 0x0c;
+  }
+
+  private priorityOf(mask: number): number {
+    if (mask === 0) return 8;
+    let p = 0;
+    while ((mask & (1 << ((p + this.priorityAdd) & 7))) === 0) p++;
+    return p;
+  }
 
   /** Highest-priority pending IRQ (0-7) not blocked by an in-service one, or -1. */
   pending(): number {
-    const p = this.irr & ~this.imr;
-    if (p === 0) return -1;
-    const irq = 31 - Math.clz32(p & -p);
-    const inService = this.isr;
-    if (inService !== 0 && (31 - Math.clz32(inService & -inService)) <= irq) return -1;
-    return irq;
+    const p = this.priorityOf(this.irr & ~this.imr);
+    if (p === 8) return -1;
+    let mask = this.isr;
+    if (this.specialMask) mask &= ~this.imr;
+    if (this.specialFullyNested && this.isMaster) mask &= ~(1 << 2);
+    return p < this.priorityOf(mask) ? (p + this.priorityAdd) & 7 : -1;
   }
 
-  read(port: number): number {
-    if ((port & 1) === 1) return this.imr;
-    return this.readIsr ? this.isr : this.irr;
+  /** INTA for `irq`: into ISR (unless auto-EOI), out of IRR unless level-triggered. */
+  intack(irq: number): void {
+    if (this.autoEoi) { if (this.rotateOnAutoEoi) this.priorityAdd = (irq + 1) & 7; }
+    else this.isr |= 1 << irq;
+    if ((this.elcr & (1 << irq)) === 0) this.irr &= ~(1 << irq);
+  }
+
+  setLine(irq: number, level: boolean): void {
+    const mask = 1 << irq;
+    if (this.elcr & mask) {
+      if (level) { this.irr |= mask; this.lastIrr |= mask; } else { this.irr &= ~mask; this.lastIrr &= ~mask; }
+    } else if (level) {
+      if ((this.lastIrr & mask) === 0) this.irr |= mask;
+      this.lastIrr |= mask;
+    } else this.lastIrr &= ~mask;
+  }
+
+  private initReset(): void {
+    this.lastIrr = 0; this.irr &= this.elcr; this.imr = 0; this.isr = 0; this.priorityAdd = 0; this.base = 0;
+    this.readIsr = false; this.poll = false; this.specialMask = false; this.initState = 0; this.autoEoi = false;
+    this.rotateOnAutoEoi = false; this.specialFullyNested = false; this.init4 = false; this.singleMode = false;
   }
 
   write(port: number, v: number): void {
     if ((port & 1) === 0) {
       if (v & 0x10) { // ICW1
-        this.initStep = 1; this.icw4 = (v & 1) !== 0; this.imr = 0; this.isr = 0; this.irr = 0; this.readIsr = false;
-        return;
+        this.initReset();
+        this.initState = 1; this.init4 = (v & 1) !== 0; this.singleMode = (v & 2) !== 0;
+      } else if (v & 0x08) { // OCW3
+        if (v & 0x04) this.poll = true;
+        if (v & 0x02) this.readIsr = (v & 1) !== 0;
+        if (v & 0x40) this.specialMask = ((v >> 5) & 1) !== 0;
+      } else { // OCW2
+        const cmd = v >> 5;
+        switch (cmd) {
+          case 0: case 4: this.rotateOnAutoEoi = cmd === 4; break;
+          case 1: case 5: { // non-specific EOI (5: and rotate)
+            const p = this.priorityOf(this.isr);
+            if (p !== 8) {
+              const irq = (p + this.priorityAdd) & 7;
+              this.isr &= ~(1 << irq);
+              if (cmd === 5) this.priorityAdd = (irq + 1) & 7;
+            }
+            break;
+          }
+          case 3: this.isr &= ~(1 << (v & 7)); break;                                        // specific EOI
+          case 6: this.priorityAdd = ((v & 7) + 1) & 7; break;                                // set priority
+          case 7: this.isr &= ~(1 << (v & 7)); this.priorityAdd = ((v & 7) + 1) & 7; break;   // specific EOI + rotate
+          default: break;
+        }
       }
-      if ((v & 0x18) === 0x08) { // OCW3
-        if (v & 2) this.readIsr = (v & 1) !== 0;
-        return;
-      }
-      // OCW2
-      const cmd = v >> 5;
-      if (cmd === 1) { if (this.isr) this.isr &= this.isr - 1; } // non-specific EOI: lowest set bit = highest priority
-      else if (cmd === 3) this.isr &= ~(1 << (v & 7));           // specific EOI
       return;
     }
-    switch (this.initStep) {
-      case 1: this.base = v & 0xf8; this.initStep = 2; return;
-      case 2: this.initStep = this.icw4 ? 3 : 0; return; // ICW3 (cascade wiring is fixed)
-      case 3: this.autoEoi = (v & 2) !== 0; this.initStep = 0; return;
-      default: this.imr = v; return;
+    switch (this.initState) {
+      case 0: this.imr = v; return;
+      case 1: this.base = v & 0xf8; this.initState = this.singleMode ? (this.init4 ? 3 : 0) : 2; return;
+      case 2: this.initState = this.init4 ? 3 : 0; return; // ICW3: the cascade wiring is fixed
+      default:
+        this.specialFullyNested = ((v >> 4) & 1) !== 0; this.autoEoi = ((v >> 1) & 1) !== 0; this.initState = 0;
+        return;
     }
   }
 
-  setLine(irq: number, level: boolean): void {
-    const bit = 1 << irq;
-    if (level) { if ((this.lines & bit) === 0) this.irr |= bit; this.lines |= bit; }
-    else { this.lines &= ~bit; this.irr &= ~bit; }
-  }
+  saveState(): object { return { ...this }; }
+  loadState(s: any): void { Object.assign(this, s); }
 }
 
 export class Pic8259 implements PortDevice {
-  readonly master = new Chip();
-  readonly slave = new Chip();
+  readonly master = new PicChip(0xf8, true);
+  readonly slave = new PicChip(0xde, false);
   /** Notified when the interrupt output may have changed. */
   onChange: () => void = () => {};
   /** Cached INTR output (recomputed on every state change), read by the run loop per block. */
   intr = false;
   private recompute(): void { this.intr = this.master.pending() >= 0; this.onChange(); }
 
-  read(port: number): number { return (port & 0x80) ? this.slave.read(port) : this.master.read(port); }
+  read(port: number): number {
+    if (port === 0x4d0) return this.master.elcr;
+    if (port === 0x4d1) return this.slave.elcr;
+    const chip = (port & 0x80) ? this.slave : this.master;
+    if ((port & 1) === 1) return chip.imr;
+    if (chip.poll) {
+      chip.poll = false;
+      const v = this.pollRead(chip);
+      this.recompute();
+      return v;
+    }
+    return chip.readIsr ? chip.isr : chip.irr;
+  }
+
   write(port: number, _size: number, v: number): void {
-    if (port & 0x80) this.slave.write(port, v & 0xff); else this.master.write(port, v & 0xff);
+    v &= 0xff;
+    if (port === 0x4d0) this.master.elcr = v & this.master.elcrMask;
+    else if (port === 0x4d1) this.slave.elcr = v & this.slave.elcrMask;
+    else if (port & 0x80) this.slave.write(port, v); else this.master.write(port, v);
     this.refreshCascade();
     this.recompute();
   }
 
+  /** OCW3 poll: 0x80 | IRQ of the highest pending request (acknowledged), or 0. */
+  private pollRead(chip: PicChip): number {
+    const irq = chip.pending();
+    if (irq < 0) return 0;
+    if (chip === this.master && irq === 2) {
+      const sirq = this.slave.pending();
+      if (sirq >= 0) this.slave.intack(sirq);
+      chip.intack(2);
+      this.refreshCascade();
+      return 0x80 | 2;
+    }
+    chip.intack(irq);
+    this.refreshCascade();
+    return 0x80 | irq;
+  }
+
   private refreshCascade(): void { this.master.setLine(2, this.slave.pending() >= 0); }
 
-  /** Drive IRQ line 0-15. An edge sets the request. */
+  /** Drive IRQ line 0-15. */
   setIrq(irq: number, level: boolean): void {
     if (irq < 8) this.master.setLine(irq, level); else { this.slave.setLine(irq - 8, level); this.refreshCascade(); }
     this.recompute();
   }
-  /** A rising then falling edge (the PIT's output in mode 2). */
-  pulse(irq: number): void { this.setIrq(irq, true); this.setIrq(irq, false); this.keep(irq); }
-  private keep(irq: number): void {
-    // pulse leaves IRR set (edge latched) even though the line is low again.
-    if (irq < 8) this.master.irr |= 1 << irq; else { this.slave.irr |= 1 << (irq - 8); this.refreshCascade(); }
-    this.recompute();
-  }
+  /** A rising then falling edge (the PIT's output in mode 2): the request stays latched in IRR. */
+  pulse(irq: number): void { this.setIrq(irq, true); this.setIrq(irq, false); }
 
   hasInterrupt(): boolean { return this.intr; }
 
   /** INTA: the vector of the highest-priority request, moving it from IRR to ISR. */
   acknowledge(): number {
-    const v = this.ack();
+    const m = this.master, s = this.slave;
+    let vector: number;
+    const irq = m.pending();
+    if (irq < 0) vector = m.base + 7; // spurious IRQ 7
+    else if (irq === 2) {
+      const sirq = s.pending();
+      if (sirq >= 0) { s.intack(sirq); vector = s.base + sirq; } else vector = s.base + 7; // spurious IRQ 15
+      m.intack(2);
+      this.refreshCascade();
+    } else {
+      m.intack(irq);
+      vector = m.base + irq;
+    }
     this.recompute();
-    return v;
+    return vector;
   }
 
-  private ack(): number {
-    const m = this.master;
-    let irq = m.pending();
-    if (irq < 0) return m.base + 7; // spurious
-    if (irq === 2) {
-      const s = this.slave;
-      const sirq = s.pending();
-      m.irr &= ~(1 << 2);
-      if (!m.autoEoi) m.isr |= 1 << 2;
-      if (sirq < 0) return s.base + 7;
-      s.irr &= ~(1 << sirq);
-      if (!s.autoEoi) s.isr |= 1 << sirq;
-      this.refreshCascade();
-      return s.base + sirq;
-    }
-    m.irr &= ~(1 << irq);
-    if (!m.autoEoi) m.isr |= 1 << irq;
-    irq = irq | 0;
-    return m.base + irq;
-  }
+  saveState(): object { return { master: this.master.saveState(), slave: this.slave.saveState() }; }
+  loadState(s: any): void { this.master.loadState(s.master); this.slave.loadState(s.slave); this.recompute(); }
 }

@@ -1,24 +1,41 @@
 /**
- * The 8254 PIT (ports 0x40-0x43; port 0x61 bit 5 reports channel 2's output). Channel 0 drives IRQ 0
- * in modes 0 (one shot), 2 (rate generator) and 3 (square wave); its clock is 1.193182 MHz of virtual
- * time. Virtual time is the retired-instruction count at 1 instruction = 1 ns, so a divisor of 11932
- * fires every 10,000,151 instructions (100 Hz), whatever the host speed.
+ * The 8254 PIT at ports 0x40-0x43, with QEMU 7.2's behaviour (hw/timer/i8254.c, i8254_common.c):
+ * counts derived from the load time (no per-tick state), the six modes' OUT functions, counter and
+ * status latches (control word and read-back), LSB/MSB/word access with its read and write toggles,
+ * and the gate inputs (channel 2's from port 0x61, see systemControlPortB.ts; channels 0 and 1 are
+ * tied high). Channel 0's rising OUT edges are IRQ 0. The clock is 1.193182 MHz of virtual time, and
+ * virtual time is the retired-instruction count at 1 instruction = 1 ns, so a divisor of 11932 fires
+ * every 10,000,151 instructions (100 Hz), whatever the host speed.
+ *
+ * One deliberate difference: QEMU's channel 0 counts from reset (and SeaBIOS leaves it at 18.2 Hz);
+ * here channel 0 raises no interrupt until the guest programs it, so a guest that never programs the
+ * PIT has no timer (`klp-lab run` then reports a HLT that can never wake instead of hanging).
  */
 import type { PortDevice } from './ioBus';
 
 export const PIT_HZ = 1193182;
 export const NS_PER_SECOND = 1e9;
 
-class Channel {
-  mode = 3; access = 3; reload = 0x10000; start = 0; armed = false; bcd = false;
-  writeLow = true; readLow = true; latched = -1; pendingLow = 0; gate = true;
+/** Access modes (control word bits 5-4) and the read/write toggles of word access. */
+const RW_LSB = 1, RW_MSB = 2, RW_WORD0 = 3, RW_WORD1 = 4;
+
+export class PitChannel {
+  /** Reload value, 1..0x10000. */
+  count = 0x10000;
+  /** Virtual time (ns) of the last load or gate trigger; counts are derived from it. */
+  loadTime = 0;
+  /** False only for channel 0 before the guest first loads it (see above). */
+  running = true;
+  mode = 3; bcd = false;
+  rwMode = RW_WORD0; readState = RW_WORD0; writeState = RW_WORD0; writeLatch = 0;
+  latchedCount = 0; countLatched = 0; status = 0; statusLatched = false;
+  gate = true;
 }
 
 export class Pit8254 implements PortDevice {
-  readonly ch = [new Channel(), new Channel(), new Channel()];
+  readonly ch = [new PitChannel(), new PitChannel(), new PitChannel()];
   /** Absolute virtual time (ns) of the next IRQ 0, or Infinity. */
   next = Infinity;
-  private port61 = 0;
   irq0: () => void = () => {};
   onReprogram: () => void = () => {};
   /**
@@ -28,73 +45,120 @@ export class Pit8254 implements PortDevice {
    */
   jitter: (() => number) | null = null;
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly now: () => number) {
+    this.ch[0].running = false;
+    this.ch[2].gate = false; // channel 2's gate is port 0x61 bit 0, low at reset
+  }
 
   private ticks(ns: number): number { return Math.floor((ns * PIT_HZ) / NS_PER_SECOND); }
   private nsOf(ticks: number): number { return Math.ceil((ticks * NS_PER_SECOND) / PIT_HZ); }
+  private elapsed(c: PitChannel): number { return this.ticks(this.now() - c.loadTime); }
 
-  private counterValue(c: Channel): number {
-    if (!c.armed) return c.reload & 0xffff;
-    const el = this.ticks(this.now() - c.start);
-    if (c.mode === 0) return Math.max(0, c.reload - el) & 0xffff;
-    return (c.reload - (el % c.reload)) & 0xffff;
+  /** The current count (pit_get_count). */
+  countOf(c: PitChannel): number {
+    if (!c.running) return c.count & 0xffff;
+    const d = this.elapsed(c);
+    switch (c.mode) {
+      case 0: case 1: case 4: case 5: return (c.count - d) & 0xffff;
+      case 3: return (c.count - ((2 * d) % c.count)) & 0xffff; // counts down by two
+      default: return (c.count - (d % c.count)) & 0xffff;
+    }
+  }
+
+  /** The OUT pin (pit_get_out). */
+  outOf(c: PitChannel): boolean {
+    if (!c.running) return false;
+    const d = this.elapsed(c);
+    switch (c.mode) {
+      case 1: return d < c.count;
+      case 2: return d % c.count === 0 && d !== 0;
+      case 3: return d % c.count < ((c.count + 1) >> 1);
+      case 4: case 5: return d === c.count;
+      default: return d >= c.count;
+    }
+  }
+
+  /** Gate input of channel 2 (port 0x61 bit 0): a rising edge restarts modes 1, 2, 3 and 5. */
+  setGate(idx: number, level: boolean): void {
+    const c = this.ch[idx];
+    if (!c.gate && level && c.mode !== 0 && c.mode !== 4) {
+      c.loadTime = this.now();
+      if (idx === 0) this.schedule();
+    }
+    c.gate = level;
   }
 
   read(port: number): number {
-    if (port === 0x61) {
-      const c = this.ch[2];
-      const el = c.armed ? this.ticks(this.now() - c.start) : 0;
-      const out = c.armed && (c.mode === 0 ? el >= c.reload : (el % c.reload) < c.reload / 2) ? 0x20 : 0;
-      return (this.port61 & 0x0f) | out;
-    }
-    if (port === 0x43) return 0xff;
+    if (port === 0x43) return 0; // the control register is write-only
     const c = this.ch[port - 0x40];
-    let v = c.latched >= 0 ? c.latched : this.counterValue(c);
-    if (c.access === 1) { c.latched = -1; return v & 0xff; }
-    if (c.access === 2) { c.latched = -1; return (v >> 8) & 0xff; }
-    if (c.readLow) { c.readLow = false; return v & 0xff; }
-    c.readLow = true; v = (v >> 8) & 0xff; c.latched = -1;
-    return v;
+    if (c.statusLatched) { c.statusLatched = false; return c.status; }
+    if (c.countLatched !== 0) {
+      switch (c.countLatched) {
+        case RW_MSB: c.countLatched = 0; return (c.latchedCount >> 8) & 0xff;
+        case RW_WORD0: c.countLatched = RW_MSB; return c.latchedCount & 0xff;
+        default: c.countLatched = 0; return c.latchedCount & 0xff;
+      }
+    }
+    const v = this.countOf(c);
+    switch (c.readState) {
+      case RW_MSB: return (v >> 8) & 0xff;
+      case RW_WORD0: c.readState = RW_WORD1; return v & 0xff;
+      case RW_WORD1: c.readState = RW_WORD0; return (v >> 8) & 0xff;
+      default: return v & 0xff;
+    }
+  }
+
+  private latchCount(c: PitChannel): void {
+    if (c.countLatched === 0) { c.latchedCount = this.countOf(c); c.countLatched = c.rwMode; }
   }
 
   write(port: number, _size: number, v: number): void {
     v &= 0xff;
-    if (port === 0x61) { this.port61 = v; return; }
     if (port === 0x43) {
       const sel = v >> 6;
-      if (sel === 3) { // read-back: latch counts of the selected channels
-        for (let i = 0; i < 3; i++) if ((v & (2 << i)) && !(v & 0x20)) this.ch[i].latched = this.counterValue(this.ch[i]);
+      if (sel === 3) { // read-back: bit 5 clear latches counts, bit 4 clear latches status
+        for (let i = 0; i < 3; i++) {
+          if ((v & (2 << i)) === 0) continue;
+          const c = this.ch[i];
+          if ((v & 0x20) === 0) this.latchCount(c);
+          if ((v & 0x10) === 0 && !c.statusLatched) {
+            c.status = ((this.outOf(c) ? 1 : 0) << 7) | (c.rwMode << 4) | (c.mode << 1) | (c.bcd ? 1 : 0);
+            c.statusLatched = true;
+          }
+        }
         return;
       }
       const c = this.ch[sel];
       const access = (v >> 4) & 3;
-      if (access === 0) { c.latched = this.counterValue(c); c.readLow = true; return; }
-      c.access = access; c.mode = (v >> 1) & 7; if (c.mode > 5) c.mode -= 4; c.bcd = (v & 1) !== 0;
-      c.writeLow = true; c.readLow = true; c.armed = false;
-      if (sel === 0) this.schedule();
+      if (access === 0) { this.latchCount(c); return; }
+      c.rwMode = access; c.readState = access; c.writeState = access;
+      c.mode = (v >> 1) & 7; c.bcd = (v & 1) !== 0;
       return;
     }
     const idx = port - 0x40, c = this.ch[idx];
-    if (c.access === 3) {
-      if (c.writeLow) { c.pendingLow = v; c.writeLow = false; return; }
-      c.writeLow = true;
-      this.load(idx, c.pendingLow | (v << 8));
-    } else if (c.access === 1) this.load(idx, v);
-    else this.load(idx, v << 8);
+    switch (c.writeState) {
+      case RW_MSB: this.load(idx, v << 8); return;
+      case RW_WORD0: c.writeLatch = v; c.writeState = RW_WORD1; return;
+      case RW_WORD1: c.writeState = RW_WORD0; this.load(idx, c.writeLatch | (v << 8)); return;
+      default: this.load(idx, v); return;
+    }
   }
 
   private load(idx: number, value: number): void {
     const c = this.ch[idx];
-    c.reload = value === 0 ? 0x10000 : value;
-    c.start = this.now();
-    c.armed = true;
+    c.count = value === 0 ? 0x10000 : value;
+    c.loadTime = this.now();
+    c.running = true;
     if (idx === 0) this.schedule();
   }
 
   private schedule(): void {
     const c = this.ch[0];
-    if (!c.armed) this.next = Infinity;
-    else this.next = c.start + this.nsOf(c.reload) + this.delay();
+    if (!c.running) this.next = Infinity;
+    else if (c.mode === 4 || c.mode === 5 || c.mode === 0 || c.mode === 1) {
+      // One rising edge: at the terminal count (modes 0, 4), never again in mode 1/5 without a trigger.
+      this.next = c.mode === 1 ? Infinity : c.loadTime + this.nsOf(c.count) + this.delay();
+    } else this.next = c.loadTime + this.nsOf(c.count) + this.delay();
     this.onReprogram();
   }
 
@@ -103,12 +167,21 @@ export class Pit8254 implements PortDevice {
     const c = this.ch[0];
     if (now < this.next) return;
     this.irq0();
-    if (!c.armed || c.mode === 0 || c.mode === 1 || c.mode === 4 || c.mode === 5) { this.next = Infinity; return; }
-    const periods = Math.floor(this.ticks(now - c.start) / c.reload) + 1;
-    this.next = c.start + this.nsOf(periods * c.reload) + this.delay();
+    if (!c.running || c.mode === 0 || c.mode === 1 || c.mode === 4 || c.mode === 5) { this.next = Infinity; return; }
+    const periods = Math.floor(this.ticks(now - c.loadTime) / c.count) + 1;
+    this.next = c.loadTime + this.nsOf(periods * c.count) + this.delay();
   }
 
   private delay(): number {
     return this.jitter === null ? 0 : Math.max(0, Math.floor(this.jitter()));
+  }
+
+  saveState(): object {
+    return { next: this.next === Infinity ? null : this.next, ch: this.ch.map((c) => ({ ...c })) };
+  }
+
+  loadState(s: any): void {
+    this.next = s.next === null ? Infinity : s.next;
+    s.ch.forEach((cs: PitChannel, i: number) => Object.assign(this.ch[i], cs));
   }
 }

@@ -19,8 +19,15 @@ import * as ctl from './control';
 import * as str from './string';
 import * as sys from './system';
 import * as sse from './sseMove';
+import * as sseArith from './sseArith';
+import * as sseCmp from './sseCompare';
+import * as sseCvt from './sseConvert';
+import * as sseInt from './sseInteger';
+import * as sseShift from './sseShift';
+import * as sseShuf from './sseShuffle';
 import { cpuid } from './cpuid';
 import * as fast from './aluFast';
+import { X87_MMX_CODE_RULES, MMX_NOT_PRESENT } from './x87Dispatch';
 
 let mnemonicNames: string[] = [];
 
@@ -89,6 +96,12 @@ mn(['Punpcklbw'], sse.punpcklbw); mn(['Punpcklwd'], sse.punpcklwd); mn(['Punpckl
 mn(['Punpckhbw'], sse.punpckhbw); mn(['Punpckhwd'], sse.punpckhwd); mn(['Punpckhdq'], sse.punpckhdq); mn(['Punpckhqdq'], sse.punpckhqdq);
 mn(['Pshufd'], sse.pshufd); mn(['Pcmpeqb'], sse.pcmpeqb); mn(['Pcmpeqw'], sse.pcmpeqw); mn(['Pcmpeqd'], sse.pcmpeqd);
 mn(['Pmovmskb'], sse.pmovmskb); mn(['Ldmxcsr'], sse.ldmxcsr); mn(['Stmxcsr'], sse.stmxcsr);
+// SSE/SSE2/SSE3 on XMM registers (the MMX-register forms get their own Code rules).
+for (const [name, h] of Object.entries({ ...sseArith, ...sseCmp, ...sseCvt, ...sseInt, ...sseShift, ...sseShuf })) {
+  mn([name[0].toUpperCase() + name.slice(1)], h as Handler);
+}
+mn(['Unpcklps'], sse.punpckldq); mn(['Unpckhps'], sse.punpckhdq); mn(['Unpcklpd'], sse.punpcklqdq); mn(['Unpckhpd'], sse.punpckhqdq);
+mn(['Movntdq', 'Movntps', 'Movntpd'], sse.movAligned); mn(['Lddqu'], sse.movUnaligned);
 
 /** Code-name rules, checked before the mnemonic table (first match wins). */
 const CODE_RULES: [RegExp, Handler][] = [
@@ -104,6 +117,8 @@ const CODE_RULES: [RegExp, Handler][] = [
   [/^Push_r64$/, st.pushR64], [/^Pop_r64$/, st.popR64],
   [/^Nop[wdq]/, mv.nop],
 ];
+// x87, MMX and FXSAVE/FXRSTOR come first: the mm forms of mnemonics shared with SSE must reach MMX.
+CODE_RULES.unshift(...X87_MMX_CODE_RULES, [MMX_NOT_PRESENT, unimplemented]);
 
 /** Placeholders: the specialised MOV forms are chosen per instruction by `specialise` below. */
 function movR64Form(c: Cpu, d: Insn): void { mv.mov(c, d); }

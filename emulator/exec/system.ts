@@ -7,7 +7,7 @@ import type { Cpu } from '../cpu/cpu';
 import { ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from '../cpu/cpu';
 import { Insn, OK_REG, OK_CR, OK_DR, OK_IMM, OK_SEG, OK_MEM } from '../decode/insn';
 import { RCX, R11, RSP } from '../cpu/registers';
-import { CS, SS, DS, ES, FS, GS, CR4_SUPPORTED, CR4_FSGSBASE, CR4_SMAP, EFER_SCE, EFER_LMA, CR0_TS, CR0_PG } from '../cpu/modes';
+import { CS, SS, DS, ES, FS, GS, CR4_SUPPORTED, CR4_FSGSBASE, CR4_SMAP, EFER_SCE, EFER_LMA, CR0_TS } from '../cpu/modes';
 import * as MSR from '../cpu/msr';
 import { IF, IOPL, RF, VM, AC as AC_FLAG } from '../cpu/flags';
 import { ea, readOp0, readOp1, storeOp0 } from './operands';
@@ -137,6 +137,9 @@ export function movSreg(c: Cpu, d: Insn): void {
 // ---- MSRs and time --------------------------------------------------------------------------------
 export function tsc(c: Cpu): number { return c.icount + c.tscOffset; }
 
+const msrScratch = new Uint32Array(2);
+
+/** RDMSR as QEMU's TCG does it: the MSRs it knows, 0 for any other (no #GP). */
 export function rdmsr(c: Cpu): void {
   requireCpl0(c);
   const g = c.regs, idx = g.u32[RCX << 1];
@@ -150,27 +153,28 @@ export function rdmsr(c: Cpu): void {
     case MSR.MSR_FS_BASE: v = c.segBase[FS]; break;
     case MSR.MSR_GS_BASE: v = c.segBase[GS]; break;
     case MSR.MSR_KERNEL_GS_BASE: v = c.kernelGsBase; break;
-    case MSR.MSR_TSC: v = tsc(c); break;
     case MSR.MSR_TSC_AUX: v = c.tscAux; break;
-    case MSR.MSR_PAT: lo = c.patLo; hi = c.patHi; break;
     case MSR.MSR_APIC_BASE: v = c.apicBase; break;
-    case MSR.MSR_MISC_ENABLE: v = c.miscEnableLo; break;
-    default: throw new GuestFault(GP, 0);
+    default:
+      if (c.msrStore.read(idx, msrScratch)) { lo = msrScratch[0]; hi = msrScratch[1]; } else v = 0;
   }
   if (lo < 0) { lo = v >>> 0; hi = Math.floor(v / 4294967296) >>> 0; }
   g.set32(0, lo); g.set32(2, hi);
 }
 
+/** EFER bits WRMSR may change on qemu64 (SYSCALL, LM, NX, SVM); LMA and the rest are kept. */
+const EFER_WRITABLE = 0x1 | 0x100 | 0x800 | 0x1000;
+
+/** WRMSR as QEMU's TCG does it: unknown MSRs and reserved EFER bits are ignored, not #GP. */
 export function wrmsr(c: Cpu): void {
   requireCpl0(c);
   const g = c.regs, idx = g.u32[RCX << 1], lo = g.u32[0], hi = g.u32[4];
   const v = (hi | 0) * 4294967296 + lo; // sign-extended for canonical address MSRs
+  // QEMU stores these unchecked; a non-canonical value #GPs on hardware, and would make later
+  // addresses meaningless here, so the architectural check stays (Linux never writes one).
   const canonicalOrGp = (): void => { if (v < -0x800000000000 || v >= 0x800000000000) throw new GuestFault(GP, 0); };
   switch (idx) {
-    case MSR.MSR_EFER:
-      if (hi !== 0 || (lo & ~(0x1 | 0x100 | 0x400 | 0x800)) !== 0) throw new GuestFault(GP, 0);
-      if (((lo ^ c.efer) & 0x100) !== 0 && (c.cr0 & CR0_PG) !== 0) throw new GuestFault(GP, 0);
-      c.writeEfer(lo); break;
+    case MSR.MSR_EFER: c.writeEfer((c.efer & ~EFER_WRITABLE) | (lo & EFER_WRITABLE)); break;
     case MSR.MSR_STAR: c.starLo = lo; c.starHi = hi; break;
     case MSR.MSR_LSTAR: canonicalOrGp(); c.lstar = v; break;
     case MSR.MSR_CSTAR: canonicalOrGp(); c.cstar = v; break;
@@ -178,12 +182,10 @@ export function wrmsr(c: Cpu): void {
     case MSR.MSR_FS_BASE: canonicalOrGp(); c.segBase[FS] = v; break;
     case MSR.MSR_GS_BASE: canonicalOrGp(); c.segBase[GS] = v; break;
     case MSR.MSR_KERNEL_GS_BASE: canonicalOrGp(); c.kernelGsBase = v; break;
-    case MSR.MSR_TSC: c.tscOffset = hi * 4294967296 + lo - c.icount; break;
     case MSR.MSR_TSC_AUX: c.tscAux = lo; break;
-    case MSR.MSR_PAT: c.patLo = lo; c.patHi = hi; break;
     case MSR.MSR_APIC_BASE: c.apicBase = v; break;
-    case MSR.MSR_MISC_ENABLE: c.miscEnableLo = lo; break;
-    default: throw new GuestFault(GP, 0);
+    default:
+      if (c.msrStore.write(idx, lo, hi) === MSR.MSR_WRITE_GP) throw new GuestFault(GP, 0);
   }
   c.exit = true;
 }

@@ -36,6 +36,17 @@ export class InterruptController {
 
   constructor(private readonly c: Cpu) {}
 
+  /** The last deliveries and their count (the run report shows them); the hooks are host-side. */
+  saveState(): { recent: DeliveryRecord[]; delivered: number } {
+    return { recent: this.recent.map((r) => ({ ...r })), delivered: this.delivered };
+  }
+
+  loadState(s: { recent: DeliveryRecord[]; delivered: number }): void {
+    this.recent.length = 0;
+    for (const r of s.recent) this.recent.push({ ...r });
+    this.delivered = s.delivered;
+  }
+
   private record(vector: number, errorCode: number, kind: number): void {
     const c = this.c;
     this.recent.push({ icount: c.icount, vector, errorCode, rip: c.rip, cpl: c.cpl, cr2: c.cr2, kind });

@@ -19,7 +19,7 @@ export class Mmu {
   tagR: Float64Array;
   tagW: Float64Array;
   tagX: Float64Array;
-  readonly phys: Int32Array;
+  readonly phys: Uint32Array;
   user = false;
   /** High half of the last 64-bit read. */
   hi = 0;

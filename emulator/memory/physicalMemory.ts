@@ -7,6 +7,26 @@
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
+
+/** PhysicalMemory.saveState(): `present[p]` is 1 for each page stored in `bytes`, in page order. */
+export interface MemoryState {
+  size: number;
+  present: Uint8Array;
+  bytes: Uint8Array;
+}
+
+/** Calls fn(first, count) for each maximal run of pages whose `present` byte equals `value`. */
+function forRuns(present: Uint8Array, value: number, fn: (first: number, count: number) => void): void {
+  for (let p = 0; p < present.length;) {
+    if (present[p] !== value) { p++; continue; }
+    let q = p + 1;
+    while (q < present.length && present[q] === value) q++;
+    fn(p, q - p);
+    p = q;
+  }
+}
+
 export class PhysicalMemory {
   readonly size: number;
   readonly buffer: ArrayBuffer;
@@ -17,7 +37,7 @@ export class PhysicalMemory {
   onCodeWrite: (page: number) => void = () => {};
 
   constructor(size = 128 * 1024 * 1024) {
-    if (size % PAGE_SIZE !== 0 || size <= 0 || size > 0x7ffff000) throw new Error(`bad RAM size ${size}`);
+    if (size % PAGE_SIZE !== 0 || size <= 0 || size >= 0xe0000000) throw new Error(`bad RAM size ${size}`);
     this.size = size;
     this.buffer = new ArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
@@ -47,6 +67,39 @@ export class PhysicalMemory {
     for (let i = 0; i < len; i++) out[i] = this.read8(pa + i);
     return out;
   }
+  /**
+   * Snapshot state: which pages hold anything but zeros (one byte per page) and those pages' bytes,
+   * back to back. Zero pages cost nothing; the has-code bits belong to the block cache, which a
+   * restore clears.
+   */
+  saveState(): MemoryState {
+    const pages = this.size >>> PAGE_SHIFT;
+    const present = new Uint8Array(pages);
+    const all = Buffer.from(this.buffer);
+    let count = 0;
+    for (let p = 0; p < pages; p++) {
+      const at = p << PAGE_SHIFT;
+      if (all.compare(ZERO_PAGE, 0, PAGE_SIZE, at, at + PAGE_SIZE) !== 0) { present[p] = 1; count++; }
+    }
+    const bytes = new Uint8Array(count * PAGE_SIZE);
+    let out = 0;
+    forRuns(present, 1, (first, n) => {
+      bytes.set(this.u8.subarray(first << PAGE_SHIFT, (first + n) << PAGE_SHIFT), out);
+      out += n << PAGE_SHIFT;
+    });
+    return { size: this.size, present, bytes };
+  }
+
+  /** Bulk copies: each run of saved pages in one set(), each run of zero pages in one fill(). */
+  loadState(s: MemoryState): void {
+    let from = 0;
+    forRuns(s.present, 1, (first, n) => {
+      this.u8.set(s.bytes.subarray(from, from + (n << PAGE_SHIFT)), first << PAGE_SHIFT);
+      from += n << PAGE_SHIFT;
+    });
+    forRuns(s.present, 0, (first, n) => { this.u8.fill(0, first << PAGE_SHIFT, (first + n) << PAGE_SHIFT); });
+  }
+
   /** Copy bytes in (host API, loader), invalidating decoded code it overwrites. */
   writeBytes(pa: number, data: Uint8Array): void {
     if (pa < 0 || pa + data.length > this.size) throw new RangeError(`physical write 0x${pa.toString(16)}+${data.length} outside RAM`);

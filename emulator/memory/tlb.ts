@@ -18,7 +18,7 @@ export class Tlb {
   readonly usrW = new Float64Array(TLB_SIZE).fill(NaN);
   readonly usrX = new Float64Array(TLB_SIZE).fill(NaN);
   /** Physical address of the page start, per index. */
-  readonly phys = new Int32Array(TLB_SIZE);
+  readonly phys = new Uint32Array(TLB_SIZE); // unsigned: RAM may reach 3.5 GiB
   /** Virtual page cached at each index (NaN if none), for flushPage and code-page write revocation. */
   readonly vpage = new Float64Array(TLB_SIZE).fill(NaN);
   flushes = 0;

@@ -6,7 +6,7 @@
  * was current. validate() walks the whole file first, so a bad or truncated file is refused before
  * anything is printed.
  */
-import { Decoder, DecoderOptions, Instruction, Mnemonic } from 'iced-x86';
+import { Decoder, DecoderOptions, Instruction, Mnemonic, OpKind } from 'iced-x86';
 import {
   TRACE_MAGIC, TRACE_VERSION, DIGEST_BYTES, TAG_BLOCK_SHORT, TAG_BLOCK, TAG_BLOCK_DEF, TAG_EVENT, TAG_TASK, TAG_TASK_INFO,
   TAG_END, TraceBytes, TraceFormatError,
@@ -34,9 +34,23 @@ export class TraceBlock {
   /** FLOW_* of instruction i: the privilege-changing instructions shown as events of their own. */
   flow(i: number): number {
     if (this.flowKinds === null) this.flowKinds = decodeFlows(this);
-    return this.flowKinds[i];
+    return this.flowKinds[i] & FLOW_KIND;
+  }
+
+  /**
+   * Whether the last instruction is a REP string instruction, whose every iteration retires as an
+   * instruction of its own (emulator/exec/string.ts): the block then accounts for more executions
+   * than it has instructions.
+   */
+  get repeatsLast(): boolean {
+    if (this.flowKinds === null) this.flowKinds = decodeFlows(this);
+    return (this.flowKinds[this.length - 1] & REP_STRING) !== 0;
   }
 }
+
+const FLOW_KIND = 0x7f, REP_STRING = 0x80;
+const STRING_OPERANDS = new Set<number>([OpKind.MemorySegSI, OpKind.MemorySegESI, OpKind.MemorySegRSI,
+  OpKind.MemoryESDI, OpKind.MemoryESEDI, OpKind.MemoryESRDI]);
 
 function decodeFlows(b: TraceBlock): Uint8Array {
   const out = new Uint8Array(b.length);
@@ -52,6 +66,8 @@ function decodeFlows(b: TraceBlock): Uint8Array {
           case Mnemonic.Iret: case Mnemonic.Iretd: case Mnemonic.Iretq: out[i] = FLOW_IRET; break;
           default: break;
         }
+        if ((ins.hasRepPrefix || ins.hasRepePrefix || ins.hasRepnePrefix) &&
+          (STRING_OPERANDS.has(ins.op0Kind) || STRING_OPERANDS.has(ins.op1Kind))) out[i] |= REP_STRING;
       } finally { dec.free(); }
     }
   } finally { ins.free(); }
@@ -194,13 +210,14 @@ export class TraceFile {
     const advance = (now: number): void => {
       if (pending !== null) {
         const ran = now - cursorIcount;
-        if (cursor + ran > pending.length) {
+        if (cursor + ran > pending.length && !pending.repeatsLast) {
           r.fail(`bad trace: ${cursor + ran} instructions counted for block ${pending.id} of ${pending.length} instructions`, pendingAt);
         }
         const b = pending;
         if (visit !== null) {
-          for (let i = cursor; i < cursor + ran && !stopped; i++) {
-            const ic = cursorIcount + (i - cursor);
+          for (let k = cursor; k < cursor + ran && !stopped; k++) {
+            const i = k < b.length ? k : b.length - 1; // further iterations of a REP string instruction
+            const ic = cursorIcount + (k - cursor);
             emit({ kind: 'insn', icount: ic, va: b.insnVa(i), block: b, index: i, task });
             const flow = b.flow(i);
             if (flow !== FLOW_NONE) {

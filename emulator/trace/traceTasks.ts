@@ -1,13 +1,15 @@
 /**
  * Who runs, for the trace writer: the physical address of the kernel's current-task pointer word and a
- * reader of a task's pid and comm, both from the image's symbols (current_task and the asm-offsets
- * layout TASK_pid, TASK_comm, TASK_comm_len that fixtures/kernel exports). Guest virtual addresses in
- * the image are turned into physical ones through the image's PT_LOAD segments (where the PVH loader
+ * reader of a task's pid and comm, from the kernel's layout (emulator/kernel/). Guest virtual addresses
+ * in the image are turned into physical ones through the image's PT_LOAD segments (where the PVH loader
  * put them), not through the guest page tables, so the writer never walks, caches or marks anything
- * in the guest's paging structures. A task outside the image's segments stays a bare pointer.
+ * in the guest's paging structures. A task outside the image's segments stays a bare pointer. A kernel
+ * whose current task is a per-CPU variable (real Linux) has no fixed word to watch before its per-CPU
+ * areas exist: its traces carry no task records.
  */
 import type { ElfFile } from '../../elf/elfFile';
 import type { Machine } from '../machine';
+import { kernelLayoutOf } from '../kernel/layoutOf';
 import type { TaskIdentity } from './traceWriter';
 
 const PT_LOAD = 1;
@@ -21,11 +23,10 @@ export interface TraceTaskSource {
 
 /** The task source of a kernel image, or null when it does not export current_task and the layout. */
 export function traceTaskSource(elf: ElfFile, m: Machine): TraceTaskSource | null {
-  const sym = new Map<string, number>();
-  for (const s of elf.symbols()) if (s.name !== '' && !sym.has(s.name)) sym.set(s.name, Number(BigInt.asIntN(64, s.value)));
-  const current = sym.get('current_task'), pidOff = sym.get('TASK_pid'), commOff = sym.get('TASK_comm');
-  if (current === undefined || pidOff === undefined || commOff === undefined) return null;
-  const commLen = Math.min(64, sym.get('TASK_comm_len') ?? 16);
+  const layout = kernelLayoutOf(elf);
+  if (layout === null || layout.currentTask.perCpu) return null;
+  const current = layout.currentTask.at, pidOff = layout.task.pid.offset, commOff = layout.task.comm.offset;
+  const commLen = Math.min(64, layout.task.comm.size);
   const segments: Segment[] = elf.programs
     .filter((p) => p.type === PT_LOAD && p.memsz > 0)
     .map((p) => ({ va: Number(BigInt.asIntN(64, p.vaddr)), pa: Number(p.paddr), size: p.memsz }));

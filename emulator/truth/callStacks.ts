@@ -23,6 +23,13 @@ export interface TruthFrame {
   to: number;
 }
 
+/** CallStackTruth.saveState(): JSON-able. */
+export interface TruthState {
+  stackSize: number;
+  events: number;
+  stacks: [number, number[]][];
+}
+
 export class CallStackTruth {
   /** Stack region index → frames, outermost first. */
   readonly stacks = new Map<number, TruthFrame[]>();
@@ -71,6 +78,30 @@ export class CallStackTruth {
   onIret(ripSlot: number): void {
     this.events++;
     this.prune(this.chain(ripSlot), ripSlot + 1);
+  }
+
+  /**
+   * Snapshot state (saved only when truth is on): the chains as [kind, sp, from, to] quadruples, so
+   * that a machine restored mid-run still knows the frames that were active at the snapshot.
+   */
+  saveState(): TruthState {
+    const stacks: [number, number[]][] = [];
+    for (const [key, ch] of this.stacks) {
+      const flat: number[] = [];
+      for (const f of ch) flat.push(f.kind, f.sp, f.from, f.to);
+      stacks.push([key, flat]);
+    }
+    return { stackSize: this.stackSize, events: this.events, stacks };
+  }
+
+  loadState(s: TruthState): void {
+    this.stacks.clear();
+    for (const [key, flat] of s.stacks) {
+      const ch: TruthFrame[] = [];
+      for (let i = 0; i + 3 < flat.length; i += 4) ch.push({ kind: flat[i], sp: flat[i + 1], from: flat[i + 2], to: flat[i + 3] });
+      this.stacks.set(key, ch);
+    }
+    this.events = s.events;
   }
 
   /** The active frames of the stack containing `sp`, innermost first. */

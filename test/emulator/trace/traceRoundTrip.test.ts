@@ -85,7 +85,7 @@ function kernelSyscallCounts(m: Machine, elf: ElfFile): Map<number, number> {
 test('kernel.elf, stopped while the user tasks run: syscall events per task are the kernel\'s own nr_syscalls', () => {
   // Reaped tasks leave the task list, so compare the tasks still on it (pids are never reused).
   const file = path.join(dir, 'kernel-syscalls.trace');
-  const run = tracedRun(KERNEL, 2_500_000, file);
+  const run = tracedRun(KERNEL, 3_200_000, file);
   const { items } = readTrace(file);
   const perPid = new Map<number, number>();
   for (const it of items) if (it.kind === 'event' && it.name === 'syscall') perPid.set(it.task!.pid!, (perPid.get(it.task!.pid!) ?? 0) + 1);

@@ -1,0 +1,35 @@
+// bench/linuxBench.ts: the real-Linux boot (Debian's 6.1 cloud kernel with the busybox initramfs,
+// test/helpers/linux) in klp-lab and in QEMU on the same run: klp-lab's wall time and MIPS to
+// "Run /init as init process" and to the end of the scenario, QEMU's wall time (a fresh run, with
+// icount, whole process), and the ratios. Prints; never passes or fails on time.
+// Usage: npm run bench -- linux
+import * as os from 'os';
+import { linuxFixture } from '../helpers/linux/linuxFixture';
+import { qemuLinuxConsole } from '../helpers/linux/qemuLinux';
+import { klpBootLinux, describeStop } from '../helpers/linux/klpLinux';
+
+export function run(): void {
+  const f = linuxFixture();
+  console.log(`${f.kernel.package} ${f.kernel.version}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const q = qemuLinuxConsole(f, undefined, { fresh: true });
+  let initAt: { instructions: number; seconds: number } | null = null;
+  const t0 = process.hrtime.bigint();
+  let machine: { cpu: { icount: number } } | null = null;
+  const k = klpBootLinux(f, {
+    onLine: (line) => {
+      if (initAt === null && line.includes('Run /init as init process') && machine !== null) {
+        initAt = { instructions: machine.cpu.icount, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+      }
+    },
+    onMachine: (m) => { machine = m; },
+  });
+  const init = initAt as { instructions: number; seconds: number } | null;
+  if (init !== null) {
+    console.log(`to /init:  klp-lab ${init.seconds.toFixed(1)} s for ${(init.instructions / 1e6).toFixed(0)} M instructions = ${(init.instructions / init.seconds / 1e6).toFixed(1)} MIPS`);
+  } else console.log('to /init:  not reached');
+  console.log(`to end:    klp-lab ${k.seconds.toFixed(1)} s for ${(k.instructions / 1e6).toFixed(0)} M instructions = ${(k.instructions / k.seconds / 1e6).toFixed(1)} MIPS (${describeStop(k.result)})`);
+  console.log(`QEMU (TCG, icount, whole process): ${q.seconds.toFixed(1)} s to the end; klp-lab/QEMU ratio ${(k.seconds / q.seconds).toFixed(1)}x` +
+    (init !== null ? ` (to /init alone klp-lab takes ${(init.seconds / q.seconds).toFixed(1)}x QEMU's whole run)` : ''));
+}
+
+if (require.main === module) run();

@@ -1,0 +1,25 @@
+// SSE/SSE2/SSE3 instructions through the whole emulator against host-CPU goldens recorded by
+// fixtures/hostcpu/sse.c (see sseCases.ts for the roles and what is compared). Regenerate the goldens
+// with `make -C fixtures/hostcpu -f sse.mk golden`.
+import * as fs from 'fs';
+import * as path from 'path';
+import { SseBench, SseGolden } from './sseCases';
+
+const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu', 'sse');
+const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+describe('SSE instructions through the whole emulator against host goldens', () => {
+  const bench = new SseBench();
+  let total = 0;
+  test('the goldens are there', () => { expect(files.length).toBeGreaterThan(100); });
+  for (const f of files) {
+    test(f.replace('.json', ''), () => {
+      const g = JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as SseGolden;
+      const r = bench.runGolden(g);
+      total += r.compared;
+      expect(r.mismatches).toEqual([]);
+      expect(r.compared).toBeGreaterThan(30);
+    });
+  }
+  afterAll(() => { void total; });
+});
