@@ -50,7 +50,7 @@ let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-module-fuzz-')); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test.each([11, 12])('seed %i: 30 corrupted copies of klp_chain_a2.o, 0 internal errors', (seed) => {
+test.each([11])('seed %i: 30 corrupted copies of klp_chain_a2.o, 0 internal errors', (seed) => {
   const original = fs.readFileSync(patchModule('klp_chain_a2'));
   const random = seededRandom(seed);
   const outcomes = { loaded: 0, refused: 0, userErrors: 0 };
