@@ -16,6 +16,8 @@ describe('how kthreads switch in each kernel', () => {
     expect(hog61.switchedAt).toBeUndefined();
     expect(switchPaths(r61).has('kthread-patch-point')).toBe(false);
     expect(switchPaths(r61).has('cond-resched')).toBe(false);
+    expect(r61.lab.access.i32(r61.lab.image.symbol('klp_update_after_signal')!)).toBe(0);
+    expect(r61.lab.access.i32(r61.lab.image.symbol('klp_kthread_patch_points')!)).toBe(0);
 
     const r64 = run('klp_hog', { kernel: '6.4' });
     const hog64 = row(r64.lab.recorder.timelines[0], 'kcpuhog')!;
@@ -53,6 +55,8 @@ describe('how kthreads switch in each kernel', () => {
     expect(messages(r)).toContain("livepatch: This architecture doesn't have support for the livepatch consistency model.");
     const immediate = run('klp_hog', { kernel: '4.12', cmdline: 'scale=2', immediate: true, experiments: { reliableStacktrace: false } });
     expect(immediate.loadResult).toBe(0);
+    // 4.12's exit_to_usermode_loop order: klp_update_patch_state after do_signal.
+    expect(immediate.lab.access.i32(immediate.lab.image.symbol('klp_update_after_signal')!)).toBe(1);
   }, 120_000);
 });
 
