@@ -33,7 +33,7 @@ import { CpuContext, saveContext, restoreContext } from './cpu/context';
 import * as mv from './exec/dataMove';
 import * as ctl from './exec/control';
 import * as fast from './exec/aluFast';
-import { saveMachineSnapshot, restoreMachineSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
+import { saveMachineSnapshot, restoreMachineSnapshot, type OpenedSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
 /** The guest asked for a reset (i8042 pulse, 0xCF9, port 0x92): the run ends, as QEMU's -no-reboot. */
@@ -96,7 +96,8 @@ export class Machine {
   /** The run loop's own state between run() calls (a snapshot component). */
   readonly runLoop = {
     saveState: (): { resumeAt: number } => ({ resumeAt: this.resumeAt }),
-    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; },
+    // Loaded after the devices (components.ts order): their next events are gathered again here.
+    loadState: (s: { resumeAt: number }): void => { this.resumeAt = s.resumeAt; this.eventsChanged(); },
   };
   readonly hooks = new HookRegistry();
   truth: CallStackTruth | null = null;
@@ -504,7 +505,9 @@ export class Machine {
   /** The whole machine as snapshot-file bytes (call between run() calls). */
   saveSnapshot(image?: SnapshotImage): Uint8Array { return saveMachineSnapshot(this, image); }
   /** Load a snapshot (SnapshotError if refused: then nothing was changed); hooks stay as they are. */
-  restoreSnapshot(bytes: Uint8Array, expect?: SnapshotExpectation): SnapshotInfo { return restoreMachineSnapshot(this, bytes, expect); }
+  restoreSnapshot(snapshot: Uint8Array | OpenedSnapshot, expect?: SnapshotExpectation): SnapshotInfo {
+    return restoreMachineSnapshot(this, snapshot, expect);
+  }
 
   // ---- registers and memory ------------------------------------------------------------------------
   regRead(id: RegisterId): bigint { return readRegister(this.cpu, id); }

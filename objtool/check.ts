@@ -85,8 +85,10 @@ function decodeInstructionsStats(ctx: CheckContext): void {
 }
 
 function classifySymbols(ctx: CheckContext): void {
+  // 6.1 classifies every global symbol, whatever its type (weak ones are skipped).
   for (const sym of ctx.file.symbols) {
-    if (sym.type !== C.STT_NOTYPE && sym.type !== C.STT_FUNC) continue;
+    if (sym.bind !== C.STB_GLOBAL) continue;
+    if (sym.name.startsWith('__SCT__')) sym.staticCallTramp = true;
     if (sym.name.startsWith('__x86_indirect_thunk_') || sym.name.startsWith('__x86_indirect_call_thunk_') ||
         sym.name.startsWith('__x86_indirect_jump_thunk_')) sym.retpolineThunk = true;
     if (sym.name === '__x86_return_thunk') sym.returnThunk = true;

@@ -102,11 +102,25 @@ function statsHeader(obj: ObjectFile): string {
 export function runObjtool(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): ObjtoolResult {
   const parsed = parseObjtoolArgs(argv, env.OBJTOOL_ARGS);
   if (!parsed.ok) return { stdout: '', stderr: parsed.stderr, status: parsed.status };
-  const { opts, file: path } = parsed;
+  const refused = refuseUnimplemented(parsed.opts);
+  if (refused) return refused;
+  return runObjtoolOnFile(parsed.opts, parsed.file, cwd);
+}
+
+/** The one-line refusal of an action this port does not implement, or null. */
+export function refuseUnimplemented(opts: Options): ObjtoolResult | null {
   const missing = unimplementedAction(opts);
-  if (missing) {
-    return { stdout: '', stderr: `error: objtool: ${missing} is not implemented by klp-lab objtool (it implements --stackval, --orc, --uaccess, --sls and --dump=orc)\n`, status: 1 };
-  }
+  if (!missing) return null;
+  return { stdout: '', stderr: `error: objtool: ${missing} is not implemented by klp-lab objtool (it implements --stackval, --orc, --uaccess, --sls and --dump=orc)\n`, status: 1 };
+}
+
+/**
+ * objtool on one file with options already parsed and checked (parseObjtoolArgs and
+ * refuseUnimplemented): what a run of the C tool on that file alone prints and returns.
+ * `options` is not modified (objtool changes its own copy, e.g. forcing --link).
+ */
+export function runObjtoolOnFile(options: Options, path: string, cwd: string = process.cwd()): ObjtoolResult {
+  const opts: Options = { ...options };
 
   // The first libelf call that fails on a non-ELF file differs: orc_dump() asks for the
   // section count, objtool_open_read() for the ELF header. --dump returns -1 (status 255).

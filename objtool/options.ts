@@ -80,11 +80,18 @@ const SHORT: Record<string, Flag> = {
   i: 'ibt', l: 'sls', m: 'mcount', n: 'noinstr', o: 'orc', r: 'retpoline', s: 'stackval', t: 'staticCall', u: 'uaccess',
 };
 
-export type ParseResult =
-  | { ok: true; opts: Options; file: string }
-  | { ok: false; stderr: string; status: number };
+export interface ParseFailure {
+  ok: false;
+  stderr: string;
+  status: number;
+}
 
-function usageError(msg: string | null): ParseResult {
+export type ParseResult = { ok: true; opts: Options; file: string } | ParseFailure;
+
+/** Like ParseResult, for klp-lab's many-file form: every file argument, at least one. */
+export type ParseManyResult = { ok: true; opts: Options; files: string[] } | ParseFailure;
+
+function usageError(msg: string | null): ParseFailure {
   return { ok: false, stderr: (msg ? `  Error: ${msg}\n` : '') + USAGE, status: 129 };
 }
 
@@ -103,7 +110,7 @@ function applyHacks(opts: Options, value: string | undefined): string | null {
 }
 
 /** Parses one argument list into opts; returns the non-option arguments or an error. */
-function parseList(args: string[], opts: Options): string[] | ParseResult {
+function parseList(args: string[], opts: Options): string[] | ParseFailure {
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -153,6 +160,15 @@ function parseList(args: string[], opts: Options): string[] | ParseResult {
 
 /** cmd_parse_options() + opts_valid()/link_opts_valid() up to opening the file. */
 export function parseObjtoolArgs(argv: string[], env: string | undefined): ParseResult {
+  const r = parseObjtoolArgsMany(argv, env, false);
+  return r.ok ? { ok: true, opts: r.opts, file: r.files[0] } : r;
+}
+
+/**
+ * The same checks, in the same order, with any number of file arguments (one or more) when
+ * `many` is set: klp-lab runs each file as objtool would run it alone.
+ */
+export function parseObjtoolArgsMany(argv: string[], env: string | undefined, many = true): ParseManyResult {
   const opts = defaultOptions();
   if (env) {
     const r = parseList(env.split(' ').filter((x) => x.length > 0), opts);
@@ -160,7 +176,7 @@ export function parseObjtoolArgs(argv: string[], env: string | undefined): Parse
   }
   const r = parseList(argv, opts);
   if (!Array.isArray(r)) return r;
-  if (r.length !== 1) return usageError(null);
+  if (many ? r.length === 0 : r.length !== 1) return usageError(null);
   const hasAction =
     opts.hackJumpLabel || opts.hackNoinstr || opts.ibt || opts.mcount || opts.noinstr || opts.orc || opts.retpoline ||
     opts.rethunk || opts.sls || opts.stackval || opts.staticCall || opts.uaccess;
@@ -170,9 +186,9 @@ export function parseObjtoolArgs(argv: string[], env: string | undefined): Parse
     if (hasAction || hasOption || opts.unret) {
       return { ok: false, stderr: "error: objtool: --dump can't be combined with other options\n" + USAGE, status: 129 };
     }
-    return { ok: true, opts, file: r[0] };
+    return { ok: true, opts, files: r };
   }
   if (opts.unret && !opts.rethunk) return { ok: false, stderr: 'error: objtool: --unret requires --rethunk\n' + USAGE, status: 129 };
   if (!hasAction && !opts.unret) return { ok: false, stderr: 'error: objtool: At least one command required\n' + USAGE, status: 129 };
-  return { ok: true, opts, file: r[0] };
+  return { ok: true, opts, files: r };
 }

@@ -140,7 +140,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const out: number[] = [];
     const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
     const onConsole = (b: number): void => { out.push(b); if (b === 10 || out.length >= 4096) flush(); };
-    const imageInfo = args.image !== undefined ? imageOf(bytes, image) : null;
+    const imageInfo = args.image !== undefined && (restoreFile !== undefined || snapshotSave !== null) ? imageOf(bytes, image) : null;
     let m: Machine;
     let loaded: { elf: ElfFile } | null = null;
     if (restoreFile !== undefined) {

@@ -4,13 +4,17 @@
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { formatStudy, mergeStudies, parseStudyJson, runStudy, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
+import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
 import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
 import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
 import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
 import type { ReliableVersion } from '../../livepatch/unwind/reliableStackTrace';
 import { BootError } from '../../emulator/loader/pvh';
 import { UserError } from '../userError';
+import { writeOutput } from './livepatch/options';
+import { jobsOf, shardOf, studyFailure } from './studyOptions';
+import { runUnwindStudy } from '../../livepatch/study/parallelStudy';
+import { unwindStudyHtml } from '../../livepatch/study/studyHtml';
 
 interface AtArgs {
   image: string;
@@ -28,6 +32,10 @@ interface StudyArgs {
   json?: string;
   svg?: string;
   shard?: string;
+  shards?: number;
+  jobs?: number;
+  html?: string;
+  progress?: boolean;
   'max-insns'?: number;
 }
 
@@ -82,15 +90,15 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' })
       .option('json', { type: 'string', describe: 'write the counts as JSON to this file' })
       .option('svg', { type: 'string', describe: 'write a chart of the verdicts as SVG to this file' })
-      .option('shard', { type: 'string', describe: 'i/n: take every n-th sample starting at i' })
+      .option('shard', { type: 'string', describe: 'i/n: take every n-th sample starting at i; auto: i and n from a Slurm job array or a Kubernetes Indexed Job' })
+      .option('shards', { type: 'number', describe: 'with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job\'s completions)' })
+      .option('jobs', { type: 'number', describe: 'worker threads (default: the number of CPUs); the results do not depend on it' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report to this file' })
+      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
       .option('max-insns', { type: 'number', describe: 'stop points lie in [0, this) (default: the whole run)' }),
-  handler: (args) => {
-    let shard: [number, number] = [0, 1];
-    if (args.shard !== undefined) {
-      const m = /^(\d+)\/(\d+)$/.exec(args.shard);
-      if (!m || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard must be i/n with 0 <= i < n, not ${args.shard}`);
-      shard = [Number(m[1]), Number(m[2])];
-    }
+  handler: async (args) => {
+    const shard = shardOf(args.shard, args.shards);
+    const jobs = jobsOf(args.jobs);
     if (!(args.samples > 0) || !Number.isInteger(args.samples)) throw new UserError('--samples must be a positive whole number');
     const seed = args.seed ?? (Date.now() % 2147483647);
     const probe = boot(args.image);
@@ -101,34 +109,48 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       version: args.kernel as ReliableVersion,
       shard,
       maxInsns: args['max-insns'],
-      progress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
+      progress: args.progress && process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
     };
-    const result = runStudy(() => boot(args.image), args.image, opts);
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    let result: StudyResult;
+    try {
+      result = await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs);
+    } catch (e) {
+      throw studyFailure(e);
+    }
+    if (args.progress && process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(formatStudy(result) + '\n');
-    writeOutputs(result, args.json, args.svg);
+    writeOutputs(result, args.json, args.svg, args.html);
   },
 };
 
-function writeOutputs(result: StudyResult, json?: string, svg?: string): void {
-  if (json) fs.writeFileSync(json, JSON.stringify(studyJson(result), null, 2) + '\n');
-  if (svg) fs.writeFileSync(svg, studySvg(result));
+/** `klp-lab unwind IMAGE` with the study's rules (the report adds --at). */
+function replayBase(r: StudyResult): string[] {
+  const names = Object.keys(r.unwinders);
+  return ['klp-lab', 'unwind', r.image, '--unwinder', names.length > 1 ? 'all' : names[0] ?? 'auto', '--kernel', r.version];
+}
+
+function writeOutputs(result: StudyResult, json?: string, svg?: string, html?: string): void {
+  if (html) writeOutput(html, unwindStudyHtml(result, replayBase(result)));
+  if (json) writeOutput(json, JSON.stringify(studyJson(result), null, 2) + '\n');
+  if (svg) writeOutput(svg, studySvg(result));
 }
 
 interface MergeArgs {
   files: string[];
   json?: string;
   svg?: string;
+  html?: string;
 }
 
 const mergeCommand: CommandModule<object, MergeArgs> = {
   command: 'merge <files..>',
-  describe: 'merge the JSON results of study shards or runs into one report',
+  describe: 'merge the JSON results of the shards of one study (each shard exactly once) into one report',
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'study JSON files' })
       .option('json', { type: 'string', describe: 'write the merged counts as JSON to this file' })
-      .option('svg', { type: 'string', describe: 'write a chart of the merged verdicts as SVG' }),
+      .option('svg', { type: 'string', describe: 'write a chart of the merged verdicts as SVG' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report of the merged study' }),
   handler: (args) => {
     const parts = args.files.map((f) => {
       try {
@@ -137,11 +159,14 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
         throw new UserError(e instanceof SyntaxError ? `${f}: not JSON (${e.message})` : (e as Error).message);
       }
     });
-    const images = new Set(parts.map((p) => `${p.image} ${p.version}`));
-    if (images.size > 1) throw new UserError(`cannot merge studies of different images or kernel rules: ${[...images].join(', ')}`);
-    const merged = mergeStudies(parts);
+    let merged: StudyResult;
+    try {
+      merged = mergeStudies(parts, args.files);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
     process.stdout.write(formatStudy(merged) + '\n');
-    writeOutputs(merged, args.json, args.svg);
+    writeOutputs(merged, args.json, args.svg, args.html);
   },
 };
 

@@ -97,11 +97,18 @@ mn(['Punpckhbw'], sse.punpckhbw); mn(['Punpckhwd'], sse.punpckhwd); mn(['Punpckh
 mn(['Pshufd'], sse.pshufd); mn(['Pcmpeqb'], sse.pcmpeqb); mn(['Pcmpeqw'], sse.pcmpeqw); mn(['Pcmpeqd'], sse.pcmpeqd);
 mn(['Pmovmskb'], sse.pmovmskb); mn(['Ldmxcsr'], sse.ldmxcsr); mn(['Stmxcsr'], sse.stmxcsr);
 // SSE/SSE2/SSE3 on XMM registers (the MMX-register forms get their own Code rules).
+// Handlers are exported under their mnemonic's name; `make*` exports are handler factories.
 for (const [name, h] of Object.entries({ ...sseArith, ...sseCmp, ...sseCvt, ...sseInt, ...sseShift, ...sseShuf })) {
-  mn([name[0].toUpperCase() + name.slice(1)], h as Handler);
+  if (!name.startsWith('make')) mn([name[0].toUpperCase() + name.slice(1)], h as Handler);
 }
 mn(['Unpcklps'], sse.punpckldq); mn(['Unpckhps'], sse.punpckhdq); mn(['Unpcklpd'], sse.punpcklqdq); mn(['Unpckhpd'], sse.punpckhqdq);
 mn(['Movntdq', 'Movntps', 'Movntpd'], sse.movAligned); mn(['Lddqu'], sse.movUnaligned);
+// The MMX-register forms of these conversions need an sseCvt.MmxAccess onto the MMX state (null: none yet).
+mn(['Cvtpi2ps'], sseCvt.makeCvtpi2(false, null, unimplemented)); mn(['Cvtpi2pd'], sseCvt.makeCvtpi2(true, null, unimplemented));
+mn(['Cvtps2pi'], sseCvt.makeCvt2pi(false, false, null, unimplemented)); mn(['Cvttps2pi'], sseCvt.makeCvt2pi(false, true, null, unimplemented));
+mn(['Cvtpd2pi'], sseCvt.makeCvt2pi(true, false, null, unimplemented)); mn(['Cvttpd2pi'], sseCvt.makeCvt2pi(true, true, null, unimplemented));
+// qemu64 does not advertise MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0): they are #UD, as QEMU makes them.
+mn(['Monitor', 'Mwait'], sys.ud);
 
 /** Code-name rules, checked before the mnemonic table (first match wins). */
 const CODE_RULES: [RegExp, Handler][] = [

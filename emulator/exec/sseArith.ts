@@ -20,7 +20,7 @@ function arith(c: Cpu, d: Insn, op: number, form: number): void {
   loadSource(c, d, form === SS ? 4 : form === SD ? 8 : 16, packed);
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   if (form === PS || form === SS) {
     const n = form === PS ? 4 : 1;
     for (let i = 0; i < n; i++) res[i] = lane32(op, dst[i], src[i]);
@@ -127,7 +127,7 @@ function recip(c: Cpu, d: Insn, rsqrt: boolean, scalar: boolean): void {
   requireXmmDest(d);
   loadSource(c, d, scalar ? 4 : 16, !scalar);
   loadDest(c, d);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   for (let i = 0; i < (scalar ? 1 : 4); i++) res[i] = approximate(src[i], rsqrt);
   storeDest(c, d, res);
 }

@@ -56,7 +56,7 @@ function cmp(c: Cpu, d: Insn, double: boolean, scalar: boolean): void {
   loadDest(c, d);
   beginFp(c.mxcsr);
   const p = d.immLo & 7, sig = signaling(p);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   if (!double) {
     for (let i = 0; i < (scalar ? 1 : 4); i++) res[i] = predicate(p, relate32(dst[i], src[i], sig)) ? 0xffffffff : 0;
   } else {

@@ -3,10 +3,12 @@
  * and CVT(T)SD2SI (32- and 64-bit destinations), CVTSS2SD/CVTSD2SS, CVTPS2PD/CVTPD2PS,
  * CVTDQ2PS/CVT(T)PS2DQ, CVTDQ2PD/CVT(T)PD2DQ. Float-to-integer conversions that are invalid (NaN,
  * infinity, out of range) raise IE and give the "integer indefinite" 0x80000000 (0x8000000000000000);
- * they take DAZ but raise no DE. The MMX-register forms (CVTPI2PS ...) belong to the MMX handlers.
+ * they take DAZ but raise no DE. The forms with an MMX register (CVTPI2PS/PD, CVT(T)PS2PI, CVT(T)PD2PI)
+ * reach the MMX state through an MmxAccess the dispatcher supplies.
  */
+import { Register } from 'iced-x86';
 import type { Cpu } from '../cpu/cpu';
-import { Insn, OK_REG, OK_MEM, OK_XMM } from '../decode/insn';
+import { Insn, OK_REG, OK_MEM, OK_XMM, OK_OTHER } from '../decode/insn';
 import { GuestFault, UD } from '../interrupts/guestFault';
 import { ea } from './operands';
 import { sseAvailable, commitFlags, MX_DE, MX_IE, MX_PE } from './sse/mxcsr';
@@ -93,7 +95,7 @@ function cvtsi2(c: Cpu, d: Insn, double: boolean): void {
   } else throw new GuestFault(UD);
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   const v = fromInt(lo, hi, is64, double);
   if (double) { put64(v); res[0] = out64.lo; res[1] = out64.hi; } else res[0] = out32(v);
   commitFlags(c, fp.pre, fp.post);
@@ -125,7 +127,7 @@ function cvtFloat(c: Cpu, d: Insn, kind: 'ss2sd' | 'sd2ss' | 'ps2pd' | 'pd2ps'):
   loadSource(c, d, kind === 'ss2sd' ? 4 : kind === 'sd2ss' || kind === 'ps2pd' ? 8 : 16, kind === 'pd2ps');
   loadDest(c, d);
   beginFp(c.mxcsr);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   switch (kind) {
     case 'ss2sd': widen(src[0]); res[0] = out64.lo; res[1] = out64.hi; break;
     case 'sd2ss': res[0] = shorten(src[0], src[1]); break;
@@ -176,3 +178,76 @@ export const cvttps2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'tps2dq');
 export const cvtdq2pd = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'dq2pd');
 export const cvtpd2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'pd2dq');
 export const cvttpd2dq = (c: Cpu, d: Insn): void => cvtPacked(c, d, 'tpd2dq');
+
+/**
+ * Access to the MMX registers, which live in the x87 state: supplied by the dispatcher, so that these
+ * mixed SSE/MMX conversions need no knowledge of how that state is kept.
+ */
+export interface MmxAccess {
+  /** The x87-to-MMX transition an MMX register operand causes (TOP = 0, all tags valid; #MF if pending). */
+  enter(c: Cpu): void;
+  /** MMX register r as lo/hi uint32 halves into out[0], out[1]. */
+  read(c: Cpu, r: number, out: Uint32Array): void;
+  write(c: Cpu, r: number, lo: number, hi: number): void;
+}
+type Handler = (c: Cpu, d: Insn) => void;
+const mmxHalves = new Uint32Array(2);
+
+/**
+ * CVTPI2PS/CVTPI2PD xmm, mm/m64: two int32 into the low two binary32 lanes (upper half kept, rounded
+ * under MXCSR) or into both binary64 lanes (exact). A memory source involves no MMX state; an MMX
+ * register source needs `mmx` (without it the form counts as unimplemented through `missing`).
+ */
+function cvtpi2(c: Cpu, d: Insn, double: boolean, mmx: MmxAccess | null, missing: Handler): void {
+  sseAvailable(c);
+  requireXmmDest(d);
+  let a: number, b: number;
+  if (d.k1 === OK_MEM) {
+    const va = ea(c, d);
+    a = c.mmu.read64(va) | 0; b = c.mmu.hi | 0;
+  } else if (d.k1 === OK_OTHER && mmx !== null) {
+    mmx.enter(c);
+    mmx.read(c, d.r1 - Register.MM0, mmxHalves);
+    a = mmxHalves[0] | 0; b = mmxHalves[1] | 0;
+  } else { missing(c, d); return; }
+  loadDest(c, d);
+  beginFp(c.mxcsr);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
+  if (double) {
+    put64(a); res[0] = out64.lo; res[1] = out64.hi;
+    put64(b); res[2] = out64.lo; res[3] = out64.hi;
+  } else {
+    res[0] = out32(fromInt(a, 0, false, false)); res[1] = out32(fromInt(b, 0, false, false));
+  }
+  commitFlags(c, fp.pre, fp.post);
+  storeDest(c, d, res);
+}
+export function makeCvtpi2(double: boolean, mmx: MmxAccess | null, missing: Handler): Handler {
+  return (c, d) => cvtpi2(c, d, double, mmx, missing);
+}
+
+/**
+ * CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128: two binary32 or binary64 lanes to two int32
+ * in an MMX register (integer indefinite on invalid). The destination is always MMX state, so
+ * without `mmx` the instruction counts as unimplemented through `missing`.
+ */
+function cvt2pi(c: Cpu, d: Insn, double: boolean, truncate: boolean, mmx: MmxAccess | null, missing: Handler): void {
+  if (mmx === null || d.k0 !== OK_OTHER) { missing(c, d); return; }
+  sseAvailable(c);
+  loadSource(c, d, double ? 16 : 8, double);
+  mmx.enter(c);
+  beginFp(c.mxcsr);
+  let lo: number, hi: number;
+  if (double) {
+    lane64ToInt(src[0], src[1], truncate, false); lo = intOut.lo;
+    lane64ToInt(src[2], src[3], truncate, false); hi = intOut.lo;
+  } else {
+    lane32ToInt(src[0], truncate, false); lo = intOut.lo;
+    lane32ToInt(src[1], truncate, false); hi = intOut.lo;
+  }
+  commitFlags(c, fp.pre, fp.post);
+  mmx.write(c, d.r0 - Register.MM0, lo, hi);
+}
+export function makeCvt2pi(double: boolean, truncate: boolean, mmx: MmxAccess | null, missing: Handler): Handler {
+  return (c, d) => cvt2pi(c, d, double, truncate, mmx, missing);
+}

@@ -30,7 +30,7 @@ export function shufpd(c: Cpu, d: Insn): void {
 function pshufHalf(c: Cpu, d: Insn, high: boolean): void {
   sseAvailable(c); requireXmmDest(d);
   loadSource(c, d, 16, true);
-  res.set(src);
+  res[0] = src[0]; res[1] = src[1]; res[2] = src[2]; res[3] = src[3];
   const base = high ? 4 : 0, imm = d.immLo & 0xff;
   for (let i = 0; i < 4; i++) ru16[base + i] = su16[base + ((imm >>> (2 * i)) & 3)];
   storeDest(c, d, res);
@@ -45,7 +45,7 @@ export function pinsrw(c: Cpu, d: Insn): void {
   else if (d.k1 === OK_MEM) v = c.mmu.read16(ea(c, d));
   else throw new GuestFault(UD);
   loadDest(c, d);
-  res.set(dst);
+  res[0] = dst[0]; res[1] = dst[1]; res[2] = dst[2]; res[3] = dst[3];
   ru16[d.immLo & 7] = v;
   storeDest(c, d, res);
 }

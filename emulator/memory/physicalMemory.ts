@@ -97,7 +97,15 @@ export class PhysicalMemory {
       this.u8.set(s.bytes.subarray(from, from + (n << PAGE_SHIFT)), first << PAGE_SHIFT);
       from += n << PAGE_SHIFT;
     });
-    forRuns(s.present, 0, (first, n) => { this.u8.fill(0, first << PAGE_SHIFT, (first + n) << PAGE_SHIFT); });
+    // Pages to be zero are only written when they are not zero already: writing would make the host
+    // commit every untouched page of a fresh machine (measured: 200 ms of a 220 ms restore at 128 MiB).
+    const all = Buffer.from(this.buffer);
+    forRuns(s.present, 0, (first, n) => {
+      for (let p = first; p < first + n; p++) {
+        const at = p << PAGE_SHIFT;
+        if (all.compare(ZERO_PAGE, 0, PAGE_SIZE, at, at + PAGE_SIZE) !== 0) this.u8.fill(0, at, at + PAGE_SIZE);
+      }
+    });
   }
 
   /** Copy bytes in (host API, loader), invalidating decoded code it overwrites. */

@@ -39,7 +39,12 @@ export const SNAPSHOT_COMPONENTS: readonly SnapshotComponent[] = [
   },
   { name: 'pic', of: (m) => m.pic },
   { name: 'pit', of: (m) => m.pit },
-  { name: 'uart', of: (m) => m.uart, lists: { rx: 0 } },
+  { name: 'x87', of: (m) => m.cpu.x87 },
+  { name: 'portB', of: (m) => m.portB },
+  { name: 'uart', of: (m) => m.uart, lists: { recv: 0, line: [0, 0] } },
+  { name: 'rtc', of: (m) => m.rtc },
+  { name: 'i8042', of: (m) => m.i8042, lists: { queue: 0 } },
+  { name: 'resetControl', of: (m) => m.resetControl },
   { name: 'debugExit', of: (m) => m.debugExit },
   { name: 'ioBus', of: (m) => m.io, lists: { unclaimed: [0, 0] } },
   {

@@ -10,7 +10,7 @@
  */
 import type { Machine } from '../machine';
 import { SNAPSHOT_COMPONENTS, type SnapshotComponent } from './components';
-import { decodeSnapshot, encodeSnapshot, readHeader, type SnapshotHeader } from './snapshotFormat';
+import { decodeSnapshot, encodeSnapshot, readHeader, type DecodedSnapshot, type SnapshotHeader } from './snapshotFormat';
 import { SnapshotError } from './snapshotError';
 import { shapeMismatch } from './stateShape';
 
@@ -63,11 +63,21 @@ export function readSnapshotInfo(bytes: Uint8Array): SnapshotInfo {
 }
 
 /**
+ * A snapshot checked and unpacked once, to restore many machines from (a study's runs) with bulk
+ * copies only. Loading never changes it.
+ */
+export class OpenedSnapshot {
+  private constructor(readonly decoded: DecodedSnapshot) {}
+  static open(bytes: Uint8Array): OpenedSnapshot { return new OpenedSnapshot(decodeSnapshot(bytes)); }
+  get info(): SnapshotInfo { return infoOf(this.decoded.header); }
+}
+
+/**
  * Load a snapshot into `m`, whose memory size must be the snapshot's. Everything is checked before
  * anything is loaded, so a refused snapshot (SnapshotError) leaves the machine as it was.
  */
-export function restoreMachineSnapshot(m: Machine, bytes: Uint8Array, expect: SnapshotExpectation = {}): SnapshotInfo {
-  const { header, states } = decodeSnapshot(bytes);
+export function restoreMachineSnapshot(m: Machine, snapshot: Uint8Array | OpenedSnapshot, expect: SnapshotExpectation = {}): SnapshotInfo {
+  const { header, states } = snapshot instanceof OpenedSnapshot ? snapshot.decoded : decodeSnapshot(snapshot);
   const info = infoOf(header);
   if (expect.sha256 !== undefined && header.image.sha256 !== '' && header.image.sha256 !== expect.sha256) {
     throw new SnapshotError(`the snapshot is of another image (${header.image.name || 'unnamed'}, sha256 ${header.image.sha256.slice(0, 16)}...)`);

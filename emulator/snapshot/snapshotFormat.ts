@@ -22,6 +22,8 @@ const PREFIX = 16;
 const DIGEST = 32;
 /** Memory pages compress fast at level 1 and barely better at 6 (measured on a booted kernel). */
 const COMPRESSION_LEVEL = 1;
+/** zlib's output buffer: large, so that a 100 MiB part is not handled in 16 KiB steps. */
+const CHUNK = 1 << 20;
 
 export interface SnapshotHeader {
   image: { name: string; sha256: string };
@@ -46,16 +48,17 @@ export function encodeSnapshot(header: Omit<SnapshotHeader, 'parts'>, states: Re
     return value;
   });
   const raw = [Buffer.from(json, 'utf8'), ...blobs];
-  const stored = raw.map((r) => zlib.deflateSync(r, { level: COMPRESSION_LEVEL }));
+  const stored = raw.map((r) => zlib.deflateSync(r, { level: COMPRESSION_LEVEL, memLevel: 9, chunkSize: CHUNK }));
   const full: SnapshotHeader = { ...header, parts: raw.map((r, i) => ({ stored: stored[i].length, length: r.length })) };
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
   const prefix = Buffer.alloc(PREFIX);
   SNAPSHOT_MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(SNAPSHOT_VERSION, 8);
   prefix.writeUInt32LE(headerBytes.length, 12);
-  const body = Buffer.concat([prefix, headerBytes, ...stored]);
-  const digest = crypto.createHash('sha256').update(body).digest();
-  return Buffer.concat([body, digest]);
+  // One copy of the parts into the file: the checksum is hashed piece by piece.
+  const hash = crypto.createHash('sha256').update(prefix).update(headerBytes);
+  for (const part of stored) hash.update(part);
+  return Buffer.concat([prefix, headerBytes, ...stored, hash.digest()]);
 }
 
 /** Magic, version, checksum and header, without unpacking the parts. */
@@ -91,7 +94,7 @@ export function decodeSnapshot(bytes: Uint8Array): DecodedSnapshot {
   for (const [i, p] of header.parts.entries()) {
     let raw: Buffer;
     try {
-      raw = p.length === 0 ? Buffer.alloc(0) : zlib.inflateSync(b.subarray(at, at + p.stored), { maxOutputLength: p.length });
+      raw = p.length === 0 ? Buffer.alloc(0) : zlib.inflateSync(b.subarray(at, at + p.stored), { maxOutputLength: p.length, chunkSize: CHUNK });
     } catch {
       throw new SnapshotError(`snapshot part ${i} does not unpack`);
     }
@@ -130,7 +133,10 @@ function headerProblem(h: unknown): string | null {
   const o = h as Record<string, Record<string, unknown>>;
   if (h === null || typeof h !== 'object') return 'not an object';
   if (typeof o.image !== 'object' || o.image === null || typeof o.image.name !== 'string' || typeof o.image.sha256 !== 'string') return 'image';
-  if (typeof o.machine !== 'object' || o.machine === null || !Number.isSafeInteger(o.machine.memory) || typeof o.machine.cmdline !== 'string') return 'machine';
+  if (typeof o.machine !== 'object' || o.machine === null || typeof o.machine.cmdline !== 'string') return 'machine';
+  // A memory size PhysicalMemory accepts: whole pages, up to 2 GiB.
+  const memory = o.machine.memory;
+  if (!Number.isSafeInteger(memory) || (memory as number) <= 0 || (memory as number) % 4096 !== 0 || (memory as number) > 0x7ffff000) return 'memory size';
   if (typeof o.virtualTime !== 'number' || typeof o.instructions !== 'number') return 'virtual time';
   if (!Array.isArray(o.components) || !o.components.every((c) => typeof c === 'string')) return 'components';
   const parts = o.parts as unknown;

@@ -9,6 +9,11 @@ export type ListShapes = Readonly<Record<string, unknown>>;
 
 export function shapeMismatch(template: unknown, value: unknown, lists: ListShapes, path: string): string | null {
   if (template instanceof Uint8Array) return value instanceof Uint8Array ? null : `${path} is not bytes`;
+  // Optional times (a device's next event, its last receive) are a number or null.
+  if (template === null || value === null) {
+    const numberOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
+    return numberOrNull(template) && numberOrNull(value) ? null : `${path} is not a number or null`;
+  }
   if (Array.isArray(template)) {
     if (!Array.isArray(value)) return `${path} is not a list`;
     const key = path.slice(path.lastIndexOf('.') + 1);

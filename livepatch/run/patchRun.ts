@@ -8,6 +8,7 @@ import * as path from 'path';
 import { LabConsistencyChecker } from '../consistency/labChecker';
 import type { Violation } from '../consistency/consistencyChecker';
 import { LabError, LivepatchLab, type LabUnwinder } from '../guest/livepatchLab';
+import { restoreLabSnapshot, saveLabSnapshot } from '../guest/labSnapshot';
 import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
 
@@ -36,6 +37,12 @@ export interface PatchRunOptions {
   /** Run the checker on the emulator's ground truth (default true). */
   check?: boolean;
   log?: Partial<LogOptions>;
+  /** Start from this lab snapshot (livepatch/guest/labSnapshot.ts) instead of booting. */
+  snapshot?: { bytes: Uint8Array; name: string };
+  /** With `snapshot`: draw the timer jitter from this seed from the snapshot on (a study's runs). */
+  reseedJitter?: { seed: number; maxNs: number };
+  /** Called with the lab's snapshot at the patch time, just before modprobe. */
+  saveSnapshot?: (bytes: Uint8Array) => void;
 }
 
 export interface PatchRunResult {
@@ -73,10 +80,9 @@ export function readImage(file: string): Uint8Array {
   }
 }
 
-/** Runs one experiment; `imageBytes` may be passed to skip re-reading the image. */
-export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchRunResult {
-  if (!fs.existsSync(opts.patch)) throw new LabError(`${opts.patch}: No such file`);
-  const lab = new LivepatchLab(imageBytes ?? readImage(opts.image), path.basename(opts.image), {
+/** The lab an experiment runs in (before it runs). */
+function labFor(opts: Omit<PatchRunOptions, 'patch' | 'patchAt'>, imageBytes?: Uint8Array): LivepatchLab {
+  return new LivepatchLab(imageBytes ?? readImage(opts.image), path.basename(opts.image), {
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
@@ -86,9 +92,32 @@ export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchR
     timerJitter: opts.timerJitter,
     log: opts.log,
   });
+}
+
+/**
+ * Boots the lab an experiment with these options would run in up to virtual time `at` and returns
+ * its snapshot: the runs of a study can all start there (PatchRunOptions.snapshot).
+ */
+export function bootLabSnapshot(opts: Omit<PatchRunOptions, 'patch' | 'patchAt'>, at: number, imageBytes?: Uint8Array): Uint8Array {
+  const lab = labFor(opts, imageBytes);
+  lab.runUntil(at);
+  if (lab.stopped) throw new LabError(`the guest stopped before ${(at / 1e6).toFixed(3)} ms (${lab.describeStop()})`);
+  return saveLabSnapshot(lab);
+}
+
+/** Runs one experiment; `imageBytes` may be passed to skip re-reading the image. */
+export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchRunResult {
+  if (!fs.existsSync(opts.patch)) throw new LabError(`${opts.patch}: No such file`);
+  const lab = labFor(opts, imageBytes);
   const checker = opts.check !== false ? new LabConsistencyChecker(lab) : null;
+  if (opts.snapshot) {
+    restoreLabSnapshot(lab, opts.snapshot.bytes, opts.snapshot.name);
+    if (lab.now > opts.patchAt) throw new LabError(`${opts.snapshot.name}: taken at ${(lab.now / 1e6).toFixed(3)} ms of virtual time, after the patch time`);
+    if (opts.reseedJitter) lab.machine.timerJitter.reseed(opts.reseedJitter.seed, opts.reseedJitter.maxNs);
+  }
   lab.runUntil(opts.patchAt);
   if (lab.stopped) throw new LabError(`the guest stopped before the patch time (${lab.describeStop()})`);
+  if (opts.saveSnapshot) opts.saveSnapshot(saveLabSnapshot(lab));
   const loadedAt = lab.now;
   const loadResult = lab.modprobe(opts.patch);
   const moduleName = path.basename(opts.patch).replace(/\.(k?o)$/, '').replace(/-/g, '_');

@@ -7,8 +7,9 @@
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
 import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
-import { readImage, runPatch } from '../run/patchRun';
+import { bootLabSnapshot, readImage, runPatch } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
+import { checkSameStudy, checkShardSet } from './shardSet';
 
 export interface LivepatchStudyOptions {
   image: string;
@@ -30,6 +31,16 @@ export interface LivepatchStudyOptions {
   /** [i, n]: this process takes runs k with k % n === i. */
   shard: [number, number];
   onProgress?: (done: number, total: number, outcome: RunOutcome) => void;
+  /**
+   * Start every run from this lab snapshot instead of booting: the runs share the machine's history
+   * up to the snapshot's time and draw their own timer jitter from their seed after it.
+   */
+  snapshot?: { bytes: Uint8Array; name: string };
+  /**
+   * Boot once, to the window's start with the timer jitter drawn from the study's seed, and start
+   * every run from that machine as from `snapshot`.
+   */
+  bootOnce?: boolean;
 }
 
 /** One run, compactly (kept in the JSON so that merged shards give exact percentiles). */
@@ -70,6 +81,10 @@ export interface LivepatchStudyResult {
   shard: [number, number];
   window: [number, number];
   jitterNs: number;
+  /** Virtual ns after which transitions were forced (null: never). */
+  forceAfter: number | null;
+  /** Virtual ns each run waited for its transition. */
+  maxWait: number;
   /** Summary of the runs below. */
   ran: number;
   completed: number;
@@ -92,49 +107,77 @@ export function runPlan(studySeed: number, k: number, window: [number, number]):
   return { seed, patchAt };
 }
 
-export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
-  const started = Date.now();
-  const bytes = readImage(opts.image);
+/** The runs of the study that this shard takes, ascending. */
+export function shardRuns(opts: Pick<LivepatchStudyOptions, 'runs' | 'shard'>): number[] {
   const [i, n] = opts.shard;
   const mine: number[] = [];
   for (let k = i; k < opts.runs; k += n) mine.push(k);
-  const perRun: RunOutcome[] = [];
-  for (const k of mine) {
-    const { seed, patchAt } = runPlan(opts.seed, k, opts.window);
-    const r = runPatch({
-      image: opts.image,
-      patch: opts.patch,
-      kernel: opts.kernel,
-      unwinder: opts.unwinder,
-      immediate: opts.immediate,
-      experiments: opts.experiments,
-      cmdline: opts.cmdline,
-      patchAt,
-      forceAfter: opts.forceAfter,
-      maxWait: opts.maxWait,
-      settle: 2e6,
-      timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
-      log: { debug: false },
-    }, bytes);
-    const outcome: RunOutcome = {
-      run: k,
-      seed,
-      patchAt,
-      loadResult: r.loadResult,
-      completed: r.completed,
-      timeToComplete: r.timeToComplete ?? null,
-      attempts: r.attempts,
-      signalled: r.signalled,
-      tasksFlagged: r.tasksFlagged,
-      tasksSignalled: r.tasksSignalled,
-      forced: r.forced,
-      violations: r.violations.length,
-      guestEnded: r.guestEnded,
+  return mine;
+}
+
+/** The settings a run needs, without the progress callback (what workers receive). */
+export type StudySettings = Omit<LivepatchStudyOptions, 'onProgress'>;
+
+/**
+ * The settings every run gets; with `bootOnce`, the machine booted once to the window's start (timer
+ * jitter from the study's seed) becomes the snapshot every run starts from.
+ */
+export function studySettings(opts: LivepatchStudyOptions, bytes: Uint8Array): StudySettings {
+  const { onProgress: _, ...settings } = opts;
+  if (opts.bootOnce && !opts.snapshot) {
+    settings.snapshot = {
+      name: 'the boot-once snapshot',
+      bytes: bootLabSnapshot({
+        image: opts.image, kernel: opts.kernel, unwinder: opts.unwinder, immediate: opts.immediate, experiments: opts.experiments, cmdline: opts.cmdline,
+        timerJitter: opts.jitterNs > 0 ? { seed: opts.seed, maxNs: opts.jitterNs } : undefined, log: { debug: false },
+      }, opts.window[0], bytes),
     };
-    if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
-    perRun.push(outcome);
-    opts.onProgress?.(perRun.length, mine.length, outcome);
   }
+  return settings;
+}
+
+/** Run k of the study, on a fresh machine booted from `bytes` (or restored from the settings' snapshot). */
+export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOutcome {
+  const { seed, patchAt } = runPlan(opts.seed, k, opts.window);
+  const snapshot = opts.snapshot;
+  const r = runPatch({
+    image: opts.image,
+    patch: opts.patch,
+    kernel: opts.kernel,
+    unwinder: opts.unwinder,
+    immediate: opts.immediate,
+    experiments: opts.experiments,
+    cmdline: opts.cmdline,
+    patchAt,
+    forceAfter: opts.forceAfter,
+    maxWait: opts.maxWait,
+    settle: 2e6,
+    timerJitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
+    log: { debug: false },
+    snapshot,
+    reseedJitter: snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
+  }, bytes);
+  const outcome: RunOutcome = {
+    run: k,
+    seed,
+    patchAt,
+    loadResult: r.loadResult,
+    completed: r.completed,
+    timeToComplete: r.timeToComplete ?? null,
+    attempts: r.attempts,
+    signalled: r.signalled,
+    tasksFlagged: r.tasksFlagged,
+    tasksSignalled: r.tasksSignalled,
+    forced: r.forced,
+    violations: r.violations.length,
+    guestEnded: r.guestEnded,
+  };
+  if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
+  return outcome;
+}
+
+/** The study's result from its runs' outcomes (in run order). */
+export function studyResult(opts: StudySettings, perRun: RunOutcome[], hostSeconds: number): LivepatchStudyResult {
   return summarize({
     kind: 'livepatch-study',
     image: opts.image,
@@ -149,9 +192,26 @@ export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
     shard: opts.shard,
     window: opts.window,
     jitterNs: opts.jitterNs,
-    hostSeconds: (Date.now() - started) / 1000,
+    forceAfter: opts.forceAfter ?? null,
+    maxWait: opts.maxWait,
+    hostSeconds,
     perRun,
   });
+}
+
+/** Runs the study's runs one after the other in this thread. */
+export function runStudy(opts: LivepatchStudyOptions): LivepatchStudyResult {
+  const started = Date.now();
+  const bytes = readImage(opts.image);
+  const mine = shardRuns(opts);
+  const settings = studySettings(opts, bytes);
+  const perRun: RunOutcome[] = [];
+  for (const k of mine) {
+    const outcome = runOne(settings, k, bytes);
+    perRun.push(outcome);
+    opts.onProgress?.(perRun.length, mine.length, outcome);
+  }
+  return studyResult(opts, perRun, (Date.now() - started) / 1000);
 }
 
 type Unsummarized = Omit<LivepatchStudyResult, 'ran' | 'completed' | 'violations' | 'runsWithViolations' | 'signalled' | 'forced' | 'loadFailures'>;
@@ -170,23 +230,33 @@ function summarize(r: Unsummarized): LivepatchStudyResult {
   };
 }
 
-/** Joins shards (or separate runs) of the same study settings. */
-export function mergeStudies(parts: LivepatchStudyResult[]): LivepatchStudyResult {
-  if (parts.length === 0) throw new Error('nothing to merge');
-  const first = parts[0];
-  const key = (p: LivepatchStudyResult) => JSON.stringify([p.image, p.patch, p.kernel, p.unwinder, p.immediate, p.experiments ?? null, p.cmdline, p.window, p.jitterNs]);
-  const other = parts.find((p) => key(p) !== key(first));
-  if (other) throw new Error(`cannot merge studies with different settings (${first.patch} ${first.unwinder} vs ${other.patch} ${other.unwinder})`);
-  const byRun = new Map<string, RunOutcome>();
-  for (const p of parts) for (const x of p.perRun) byRun.set(`${p.seed}:${x.run}`, x);
-  // Shards of one study share its seed; studies with other seeds add their runs.
-  const runsBySeed = new Map(parts.map((p) => [p.seed, p.runs]));
+/**
+ * Joins the shards of one study (same image, patch, seed, runs and settings; every shard i of n
+ * exactly once) into the whole study. Throws a one-line Error otherwise.
+ */
+export function mergeStudies(parts: LivepatchStudyResult[], names: string[] = parts.map((_, i) => `result ${i + 1}`)): LivepatchStudyResult {
+  checkSameStudy(parts, names, (p) => ({
+    image: p.image,
+    patch: p.patch,
+    kernel: p.kernel,
+    unwinder: p.unwinder,
+    immediate: p.immediate,
+    experiments: p.experiments ?? null,
+    cmdline: p.cmdline,
+    seed: p.seed,
+    runs: p.runs,
+    window: p.window,
+    jitter: p.jitterNs,
+    'force after': p.forceAfter ?? null,
+    'max wait': p.maxWait ?? null,
+    shards: p.shard[1],
+  }));
+  checkShardSet(parts.map((p) => p.shard), names);
   return summarize({
-    ...first,
-    runs: [...runsBySeed.values()].reduce((a, b) => a + b, 0),
+    ...parts[0],
     shard: [0, 1],
     hostSeconds: parts.reduce((a, p) => a + p.hostSeconds, 0),
-    perRun: [...byRun.values()].sort((a, b) => a.run - b.run),
+    perRun: parts.flatMap((p) => p.perRun).sort((a, b) => a.run - b.run),
   });
 }
 

@@ -13,6 +13,7 @@ import type { ReliableVersion } from './reliableStackTrace';
 import { StackInspector, type UnwinderName, type UnwinderRun } from './stackInspector';
 import type { StoppedGuest } from './stoppedGuest';
 import { VERDICT_CLASSES, type VerdictClass } from './verdict';
+import { checkSameStudy, checkShardSet } from '../study/shardSet';
 
 export interface StudyOptions {
   samples: number;
@@ -49,8 +50,6 @@ export interface StudyResult {
   stopPoints: number;
   tasksUnwound: number;
   version: ReliableVersion;
-  /** the seeds of merged runs, when they differ (seed is then the first) */
-  seeds?: number[];
   unwinders: Partial<Record<UnwinderName, UnwinderCounts>>;
   /** function -> the objtool 6.1 warning about it (from test/golden/objtool-kernel) */
   objtoolWarnings: Record<string, string>;
@@ -129,15 +128,16 @@ export function accumulate(result: StudyResult, img: KernelImage, at: number, ta
   }
 }
 
-/** Runs the study: `boot` gives a fresh stopped guest at instruction 0. */
-export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOptions): StudyResult {
-  let maxInsns = opts.maxInsns ?? 0;
-  if (!(maxInsns > 1)) {
-    const probe = boot();
-    probe.runTo(Number.MAX_SAFE_INTEGER);
-    maxInsns = probe.at;
-  }
-  const g = boot();
+/** The end of the range stop points are drawn from: --max-insns, or the length of a full run. */
+export function studyLength(boot: () => StoppedGuest, maxInsns?: number): number {
+  if (maxInsns !== undefined && maxInsns > 1) return maxInsns;
+  const probe = boot();
+  probe.runTo(Number.MAX_SAFE_INTEGER);
+  return probe.at;
+}
+
+/** A result with no stop points taken yet. */
+export function emptyStudy(image: string, opts: StudyOptions, maxInsns: number, objtoolWarnings: Record<string, string>): StudyResult {
   const result: StudyResult = {
     image,
     seed: opts.seed,
@@ -148,48 +148,83 @@ export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOpt
     tasksUnwound: 0,
     version: opts.version,
     unwinders: {},
-    objtoolWarnings: loadObjtoolWarnings(),
+    objtoolWarnings,
   };
   for (const u of opts.unwinders) result.unwinders[u] = emptyCounts();
-  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
-  const insp = new StackInspector(g.view, g.image, opts.unwinders, opts.version);
-  let done = 0;
+  return result;
+}
+
+/**
+ * Stops `g` at each of `points` (ascending, none before the guest's current count) and adds the
+ * verdicts to `result`. Returns false when the guest ended before a point (the later ones are
+ * then unreachable too).
+ */
+export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: StudyResult, points: number[], progress?: () => void): boolean {
   for (const at of points) {
-    if (!g.runTo(at)) break;
+    if (!g.runTo(at)) return false;
     for (const t of g.view.tasks()) {
       const tu = insp.unwindTask(t, g.truth);
       result.tasksUnwound++;
       for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? []);
     }
     result.stopPoints++;
+    progress?.();
+  }
+  return true;
+}
+
+/** Runs the study in this thread: `boot` gives a fresh stopped guest at instruction 0. */
+export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOptions): StudyResult {
+  const maxInsns = studyLength(boot, opts.maxInsns);
+  const g = boot();
+  const result = emptyStudy(image, opts, maxInsns, loadObjtoolWarnings());
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const insp = new StackInspector(g.view, g.image, opts.unwinders, opts.version);
+  let done = 0;
+  takeStopPoints(g, insp, result, points, () => {
     done++;
     if (opts.progress && (done % 50 === 0 || done === points.length)) opts.progress(done, points.length);
-  }
+  });
   return result;
 }
 
-/** Sums studies of the same image and settings (shards, or runs with other seeds). */
-export function mergeStudies(parts: StudyResult[]): StudyResult {
-  const out: StudyResult = JSON.parse(JSON.stringify(parts[0]));
-  // Shards of one study share seed and sample count; separate runs add up.
-  const shardsOfOne = parts.every((p) => p.seed === parts[0].seed && p.samples === parts[0].samples && p.shard[1] === parts[0].shard[1]);
-  const seeds = [...new Set(parts.map((p) => p.seed))];
-  if (seeds.length > 1) out.seeds = seeds;
-  for (const p of parts.slice(1)) {
-    if (!shardsOfOne) out.samples += p.samples;
-    out.stopPoints += p.stopPoints;
-    out.tasksUnwound += p.tasksUnwound;
-    for (const [u, c] of Object.entries(p.unwinders) as [UnwinderName, UnwinderCounts][]) {
-      const o = (out.unwinders[u] ??= emptyCounts());
-      for (const k of VERDICT_CLASSES) o[k] += c[k];
-      for (const [cause, n] of Object.entries(c.byCause)) o.byCause[cause] = (o.byCause[cause] ?? 0) + n;
-      for (const [fn, cls] of Object.entries(c.byFunction)) {
-        const slot = (o.byFunction[fn] ??= {});
-        for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
-      }
-      o.examples.push(...c.examples.slice(0, Math.max(0, 5 - o.examples.length)));
+/**
+ * Adds `part` (the verdicts of later stop points of the same study) to `into`, as if they had
+ * been taken in the same pass: keys keep their first-seen order and the examples their limit.
+ */
+export function addStudyPart(into: StudyResult, part: StudyResult): void {
+  into.stopPoints += part.stopPoints;
+  into.tasksUnwound += part.tasksUnwound;
+  for (const [u, c] of Object.entries(part.unwinders) as [UnwinderName, UnwinderCounts][]) {
+    const o = (into.unwinders[u] ??= emptyCounts());
+    for (const k of VERDICT_CLASSES) o[k] += c[k];
+    for (const [cause, n] of Object.entries(c.byCause)) o.byCause[cause] = (o.byCause[cause] ?? 0) + n;
+    for (const [fn, cls] of Object.entries(c.byFunction)) {
+      const slot = (o.byFunction[fn] ??= {});
+      for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
     }
+    o.examples.push(...c.examples.slice(0, Math.max(0, 5 - o.examples.length)));
   }
+}
+
+/**
+ * Joins the shards of one study (same image, rules, seed, samples, range and unwinders; every
+ * shard i of n exactly once) into the whole study. Throws a one-line Error otherwise.
+ */
+export function mergeStudies(parts: StudyResult[], names: string[] = parts.map((_, i) => `result ${i + 1}`)): StudyResult {
+  checkSameStudy(parts, names, (p) => ({
+    image: p.image,
+    'kernel rules': p.version,
+    seed: p.seed,
+    samples: p.samples,
+    'max instructions': p.maxInsns,
+    unwinders: Object.keys(p.unwinders).join(','),
+    shards: p.shard[1],
+  }));
+  checkShardSet(parts.map((p) => p.shard), names);
+  const ordered = [...parts].sort((x, y) => x.shard[0] - y.shard[0]);
+  const out: StudyResult = JSON.parse(JSON.stringify(ordered[0]));
+  for (const p of ordered.slice(1)) addStudyPart(out, p);
   out.shard = [0, 1];
   return out;
 }

@@ -159,6 +159,7 @@ function classify(d: Uint8Array, offset: number, len: number, ctx: DecodeContext
   out.type = InsnType.OTHER;
   out.immediate = 0;
   out.invalidLea = false;
+  out.ops = NO_OPS;
   const end = offset + len;
   let p = offset;
   let prefix = 0;

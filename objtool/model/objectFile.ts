@@ -38,6 +38,8 @@ export interface ObjSymbol {
   fentry: boolean;
   retpolineThunk: boolean;
   returnThunk: boolean;
+  /** A global `__SCT__*` symbol: a static call trampoline (its trailing ud1 is never reported unreachable). */
+  staticCallTramp: boolean;
   profilingFunc: boolean;
   uaccessSafe: boolean;
 }
@@ -109,7 +111,7 @@ export class ObjectFile {
       const sec = e.shndx > C.SHN_UNDEF && e.shndx < C.SHN_LORESERVE ? this.sections[e.shndx] : null;
       const sym = {
         idx: e.index, name: e.name, type: e.type, bind: e.bind, sec, offset: Number(e.value), len: e.size,
-        fentry: false, retpolineThunk: false, returnThunk: false, profilingFunc: false, uaccessSafe: false,
+        fentry: false, retpolineThunk: false, returnThunk: false, staticCallTramp: false, profilingFunc: false, uaccessSafe: false,
       } as ObjSymbol;
       sym.alias = sym;
       sym.pfunc = null as unknown as ObjSymbol;

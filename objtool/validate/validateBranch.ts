@@ -408,6 +408,7 @@ function ignoreUnreachableInsn(ctx: CheckContext, start: Instruction): boolean {
     return false;
   }
   if (!insn.func) return false;
+  if (insn.func.staticCallTramp) return true;
   const prev = ctx.file.prevInsn(insn);
   if (prev && (prev.deadEnd || deadEndFunction(ctx, prev.callDest)) &&
       (insn.type === InsnType.BUG ||

@@ -112,3 +112,15 @@ test('a truncated instruction at the end of a section cannot be decoded', () => 
 test('OpDest/OpSrc numbering used in the op strings', () => {
   expect([OpDest.REG, OpDest.PUSHF, OpSrc.AND]).toEqual([0, 4, 6]);
 });
+
+test('a VEX instruction after a call has no stack operation of its own (the record is reused between instructions)', () => {
+  // call; vmovdqa 0x0(%rip),%ymm0; vpxor %ymm3,%ymm3,%ymm3 — as in raid6_avx21_gen_syndrome
+  const bytes = Uint8Array.from(Buffer.from('e800000000c5fd6f0500000000c5e5efdb', 'hex'));
+  const out: DecodedInsn[] = [];
+  expect(decodeSection(bytes, { symbolTypeAt: () => -1 }, (d) => out.push({ ...d }))).toBe(-1);
+  expect(out.map((d) => [d.offset, d.type, ops(d).length])).toEqual([
+    [0, InsnType.CALL, 1],
+    [5, InsnType.OTHER, 0],
+    [13, InsnType.OTHER, 0],
+  ]);
+});

@@ -1,5 +1,6 @@
 // The options every livepatch subcommand shares, and their checks.
 
+import * as fs from 'fs';
 import type { Argv } from 'yargs';
 import { writeFileAtomic } from '../../../elf/atomicWrite';
 import { unsupportedCombination, type LabUnwinder } from '../../../livepatch/guest/livepatchLab';
@@ -65,10 +66,19 @@ export function parseVirtualTime(value: string | number, option: string): number
   return Math.round(Number(m[1]) * scale);
 }
 
-/** Writes an output file (chart, JSON) atomically; a failure is the user's one-line error. */
-export function writeOutput(file: string, text: string): void {
+/** A lab snapshot file (--snapshot), read whole; a missing file is the user's one-line error. */
+export function readLabSnapshot(file: string): { bytes: Uint8Array; name: string } {
   try {
-    writeFileAtomic(file, Buffer.from(text));
+    return { bytes: fs.readFileSync(file), name: file };
+  } catch (e) {
+    throw new UserError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+  }
+}
+
+/** Writes an output file (chart, JSON) atomically; a failure is the user's one-line error. */
+export function writeOutput(file: string, text: string | Uint8Array): void {
+  try {
+    writeFileAtomic(file, typeof text === 'string' ? Buffer.from(text) : text);
   } catch (e) {
     throw new UserError(`${file}: ${(e as Error).message}`);
   }

@@ -16,7 +16,7 @@ import { timelineSvg } from '../../../livepatch/report/timelineSvg';
 import { formatViolation } from '../../../livepatch/consistency/consistencyChecker';
 import { BootError } from '../../../emulator/loader/pvh';
 import { UserError } from '../../userError';
-import { checkCommon, experimentsLabel, experimentsOf, writeOutput, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, type CommonLivepatchArgs } from './options';
+import { checkCommon, experimentsLabel, experimentsOf, writeOutput, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, type CommonLivepatchArgs } from './options';
 
 export const LIVEPATCH_STATUS_VIOLATION = 3;
 export const LIVEPATCH_STATUS_INCOMPLETE = 5;
@@ -30,6 +30,8 @@ interface RunArgs extends CommonLivepatchArgs {
   chart?: string;
   console?: boolean;
   'debug-switch': boolean;
+  snapshot?: string;
+  'snapshot-save'?: string;
 }
 
 export const livepatchRunCommand: CommandModule<object, RunArgs> = {
@@ -44,13 +46,17 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'seed of the timer-interrupt jitter (printed)' })
       .option('chart', { type: 'string', describe: 'write the transition timeline as an SVG chart to this file' })
       .option('console', { type: 'boolean', describe: 'also print the guest\'s serial console' })
-      .option('debug-switch', { type: 'boolean', default: true, describe: 'show the klp_try_switch_task debug lines (--no-debug-switch hides them, as the selftests do)' }),
+      .option('debug-switch', { type: 'boolean', default: true, describe: 'show the klp_try_switch_task debug lines (--no-debug-switch hides them, as the selftests do)' })
+      .option('snapshot', { type: 'string', describe: 'start from this lab snapshot instead of booting (same image and --cmdline; its timer jitter goes on as saved)' })
+      .option('snapshot-save', { type: 'string', describe: 'save the lab\'s machine to this file at the patch time, just before modprobe' }),
   handler: (args) => {
     checkCommon(args);
     const patchAt = parseVirtualTime(args.at, '--at');
     const disableAt = args['disable-at'] !== undefined ? parseVirtualTime(args['disable-at'], '--disable-at') : undefined;
     if (args['force-after'] !== undefined && !(args['force-after'] >= 0)) throw new UserError('--force-after takes a number of virtual seconds');
     if (!(args['max-wait'] > 0)) throw new UserError('--max-wait takes a positive number of virtual seconds');
+    const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
+    const snapshotFile = args['snapshot-save'];
     let r: PatchRunResult;
     try {
       r = runPatch({
@@ -68,6 +74,8 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
         settle: 10e6,
         timerJitter: args.jitter > 0 ? { seed: args.seed, maxNs: args.jitter } : undefined,
         log: { debug: true, debugTrySwitch: args['debug-switch'] },
+        snapshot,
+        saveSnapshot: snapshotFile !== undefined ? (bytes) => writeOutput(snapshotFile, bytes) : undefined,
       });
     } catch (e) {
       if (e instanceof LabError || e instanceof BootError) throw new UserError(e.message);

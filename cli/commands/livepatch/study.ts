@@ -1,14 +1,17 @@
 // `klp-lab livepatch study IMAGE PATCH.o --runs N [--seed S] [--kernel ...] [--unwinder fp|orc|unsound]
-// [--immediate] [--json FILE] [--shard i/n]`: the same patch in N runs, each at a seeded random
-// instant with seeded interrupt timing, every run watched by the consistency checker; and
-// `klp-lab livepatch merge FILE...` for shards.
+// [--immediate] [--json FILE] [--html FILE] [--shard i/n|auto] [--jobs N]`: the same patch in N
+// runs, each at a seeded random instant with seeded interrupt timing, every run watched by the
+// consistency checker; and `klp-lab livepatch merge FILE...` for the shards of one study.
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
-import { formatStudy, mergeStudies, parseStudyJson, runStudy, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
+import { formatStudy, mergeStudies, parseStudyJson, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
+import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
+import { runLivepatchStudy } from '../../../livepatch/study/parallelStudy';
+import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
-import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
+import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 
 interface StudyArgs extends CommonLivepatchArgs {
@@ -20,18 +23,16 @@ interface StudyArgs extends CommonLivepatchArgs {
   'max-wait': number;
   json?: string;
   shard?: string;
+  shards?: number;
+  jobs?: number;
+  html?: string;
   progress?: boolean;
+  snapshot?: string;
+  'boot-once'?: boolean;
 }
 
 /** A shorter workload than the single run's: every run executes all of it. */
 const STUDY_CMDLINE = 'scale=2 nap=20000';
-
-function parseShard(s: string | undefined): [number, number] {
-  if (s === undefined) return [0, 1];
-  const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UserError('--shard takes i/n with 0 <= i < n (e.g. 0/4)');
-  return [Number(m[1]), Number(m[2])];
-}
 
 export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
   command: 'study <image> <patch>',
@@ -46,20 +47,28 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       .option('force-after', { type: 'number', describe: 'force transitions still running this many virtual seconds after they start' })
       .option('max-wait', { type: 'number', default: 30, describe: 'virtual seconds to wait for each transition' })
       .option('json', { type: 'string', describe: 'write the result as JSON (runs, completed, violations, seed, per-run outcomes)' })
-      .option('shard', { type: 'string', describe: 'i/n: run only the runs k with k % n == i (merge the JSON files with klp-lab livepatch merge)' })
-      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' }),
-  handler: (args) => {
+      .option('shard', { type: 'string', describe: 'i/n: run only the runs k with k % n == i (merge the JSON files with klp-lab livepatch merge); auto: i and n from a Slurm job array or a Kubernetes Indexed Job' })
+      .option('shards', { type: 'number', describe: 'with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job\'s completions)' })
+      .option('jobs', { type: 'number', describe: 'runs at a time, each on its own worker thread (default: the number of CPUs); the results do not depend on it' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report to this file' })
+      .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
+      .option('boot-once', { type: 'boolean', describe: 'boot once to --from (jitter from the study seed) and start every run from that machine, as with --snapshot' })
+      .option('snapshot', { type: 'string', describe: 'start every run from this lab snapshot (klp-lab livepatch --snapshot-save) instead of booting; each run\'s jitter is drawn from its seed after the snapshot' }),
+  handler: async (args) => {
     checkCommon(args);
     if (!Number.isInteger(args.runs) || args.runs < 1) throw new UserError('--runs takes a positive integer');
-    const shard = parseShard(args.shard);
+    const shard = shardOf(args.shard, args.shards);
+    const jobs = jobsOf(args.jobs);
     const from = parseVirtualTime(args.from, '--from');
     const to = parseVirtualTime(args.to, '--to');
     if (!(to > from)) throw new UserError('--to must be later than --from');
+    if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
+    const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
     let result: LivepatchStudyResult;
     try {
-      result = runStudy({
+      result = await runLivepatchStudy({
         image: args.image,
         patch: args.patch,
         runs: args.runs,
@@ -74,28 +83,41 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
         maxWait: args['max-wait'] * 1e9,
         shard,
+        snapshot,
+        bootOnce: args['boot-once'] === true,
         onProgress: args.progress && process.stderr.isTTY
           ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `)
           : undefined,
-      });
+      }, jobs);
     } catch (e) {
       if (e instanceof LabError) throw new UserError(e.message);
-      throw e;
+      throw studyFailure(e);
     }
     if (args.progress && process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(formatStudy(result));
     if (args.json) writeOutput(args.json, studyJson(result));
+    if (args.html) writeOutput(args.html, livepatchStudyHtml(result, replayBase(result)));
     if (result.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
   },
 };
 
-export const livepatchMergeCommand: CommandModule<object, { files: string[]; json?: string }> = {
+/** `klp-lab livepatch` with the options that fix a run's behaviour (the report adds --at and --seed). */
+function replayBase(r: LivepatchStudyResult): string[] {
+  const words = ['klp-lab', 'livepatch', r.image, r.patch, '--kernel', r.kernel, '--unwinder', r.unwinder];
+  if (r.immediate) words.push('--immediate');
+  words.push('--cmdline', r.cmdline, '--jitter', String(r.jitterNs));
+  if (r.forceAfter !== null && r.forceAfter !== undefined) words.push('--force-after', String(r.forceAfter / 1e9));
+  return words;
+}
+
+export const livepatchMergeCommand: CommandModule<object, { files: string[]; json?: string; html?: string }> = {
   command: 'merge <files..>',
-  describe: 'merge the JSON results of study shards (or of studies with the same settings)',
+  describe: 'merge the JSON results of the shards of one study (each shard exactly once)',
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'JSON files written by livepatch study --json' })
-      .option('json', { type: 'string', describe: 'write the merged result as JSON' }),
+      .option('json', { type: 'string', describe: 'write the merged result as JSON' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report of the merged study' }),
   handler: (args) => {
     const parts = args.files.map((f) => {
       let text: string;
@@ -103,9 +125,10 @@ export const livepatchMergeCommand: CommandModule<object, { files: string[]; jso
       try { return parseStudyJson(text, f); } catch (e) { throw new UserError((e as Error).message); }
     });
     let merged: LivepatchStudyResult;
-    try { merged = mergeStudies(parts); } catch (e) { throw new UserError((e as Error).message); }
+    try { merged = mergeStudies(parts, args.files); } catch (e) { throw new UserError((e as Error).message); }
     process.stdout.write(formatStudy(merged));
     if (args.json) writeOutput(args.json, studyJson(merged));
+    if (args.html) writeOutput(args.html, livepatchStudyHtml(merged, replayBase(merged)));
     if (merged.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
   },
 };

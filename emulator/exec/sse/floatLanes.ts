@@ -25,6 +25,10 @@ export function isNaN64(hi: number, lo: number): boolean {
 }
 export function isSNaN64(hi: number, lo: number): boolean { return isNaN64(hi, lo) && (hi & 0x80000) === 0; }
 
+/** A normal finite number (exponent field neither all zeros nor all ones). */
+function isOrdinary32(a: number): boolean { const e = a & 0x7f800000; return e !== 0 && e !== 0x7f800000; }
+function isOrdinary64(hi: number): boolean { const e = hi & 0x7ff00000; return e !== 0 && e !== 0x7ff00000; }
+
 /** Source value of a binary32 lane (not NaN): DAZ turns a denormal into a zero, else DE is raised. */
 export function in32(a: number): number {
   if ((a & 0x7f800000) === 0 && (a & 0x7fffff) !== 0) {
@@ -75,6 +79,11 @@ function arith(op: number, x: number, y: number, double: boolean): number {
  * QNaN) or both are zeros; SQRT reads the source only.
  */
 export function lane32(op: number, a: number, b: number): number {
+  if (op <= OP_DIV && isOrdinary32(a) && isOrdinary32(b)) { // normal finite operands: no NaN, DAZ or DE
+    b32[0] = a; const x = f32[0];
+    b32[0] = b;
+    return out32(arith(op, x, f32[0], false));
+  }
   if (op === OP_SQRT) {
     if (isNaN32(b)) { if (isSNaN32(b)) fp.pre |= MX_IE; return (b | 0x400000) >>> 0; }
     const pre = fp.pre;
@@ -106,6 +115,12 @@ export function lane32(op: number, a: number, b: number): number {
 
 /** dest op src for binary64 lanes; the result goes to out64. */
 export function lane64(op: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
+  if (op <= OP_DIV && isOrdinary64(aHi) && isOrdinary64(bHi)) {
+    b64[0] = aLo; b64[1] = aHi; const x = f64[0];
+    b64[0] = bLo; b64[1] = bHi;
+    put64(arith(op, x, f64[0], true));
+    return;
+  }
   if (op === OP_SQRT) {
     if (isNaN64(bHi, bLo)) {
       if (isSNaN64(bHi, bLo)) fp.pre |= MX_IE;

@@ -2,7 +2,7 @@
  * IEEE 754 binary32/binary64 arithmetic as SSE computes it under MXCSR (Intel SDM vol. 1, 4.8-4.9
  * and 11.5): the four rounding modes, tininess detected after rounding, FTZ, DAZ, and the six
  * exception flags. Values travel as JS numbers (a binary32 is a double that happens to be exact in
- * 24 bits); NaNs never reach the arithmetic here: the bit-level wrappers in sseFloatBits.ts handle them.
+ * 24 bits); NaNs never reach the arithmetic here: the bit-level wrappers in floatLanes.ts handle them.
  *
  * How it stays exact with doubles: each operation reduces its operands to significands in [1, 2)
  * and an exponent, computes the round-to-nearest double `m` of the exact result's significand and
@@ -11,12 +11,16 @@
  * the destination format: since `m` carries 53 bits and the destination grid is never finer, knowing
  * the error's sign is enough to break ties and to choose the directed neighbour exactly.
  */
-import { MX_DE, MX_IE, MX_OE, MX_PE, MX_UE, MX_ZE, MX_MASK_SHIFT, MX_FTZ, MX_RC_SHIFT, RC_DOWN, RC_UP, RC_ZERO, RC_NEAREST } from './mxcsr';
+import { MX_IE, MX_OE, MX_PE, MX_UE, MX_ZE, MX_MASK_SHIFT, MX_FTZ, MX_RC_SHIFT, RC_DOWN, RC_UP, RC_ZERO, RC_NEAREST } from './mxcsr';
 
 /** A destination format: precision in bits and the exponent range of normal numbers. */
-export interface FloatFormat { readonly p: number; readonly emin: number; readonly emax: number; readonly max: number }
-export const BINARY32: FloatFormat = { p: 24, emin: -126, emax: 127, max: 3.4028234663852886e38 };
-export const BINARY64: FloatFormat = { p: 53, emin: -1022, emax: 1023, max: Number.MAX_VALUE };
+export interface FloatFormat {
+  readonly p: number; readonly emin: number; readonly emax: number; readonly max: number;
+  /** [2^(emin+1), 2^emax): results the round-to-nearest fast path may take. */
+  readonly fastLow: number; readonly fastHigh: number;
+}
+export const BINARY32: FloatFormat = { p: 24, emin: -126, emax: 127, max: 3.4028234663852886e38, fastLow: 2 ** -125, fastHigh: 2 ** 127 };
+export const BINARY64: FloatFormat = { p: 53, emin: -1022, emax: 1023, max: Number.MAX_VALUE, fastLow: 2 ** -1021, fastHigh: 2 ** 1023 };
 
 /**
  * The running state of one instruction: its MXCSR (rounding, FTZ, masks) and the flags raised so far,
@@ -97,6 +101,23 @@ function roundToInteger(neg: boolean, m: number, s: number, e: number): number {
  */
 export function roundResult(neg: boolean, m: number, k: number, e: number, fmt: FloatFormat): number {
   const p = fmt.p;
+  // Fast path: round to nearest, a result well inside the normal range. m is the nearest double of
+  // the exact value, so for binary64 it is the answer; for binary32 Math.fround rounds it again,
+  // which is right unless m lies on a binary32 midpoint with a nonzero error (the tie then needs e).
+  // w is a midpoint exactly when its mirror image 2w - f (exact in double) is a binary32 too.
+  const w = k === 0 ? m : k >= -1022 && k <= 1023 ? m * pow2(k) : 0;
+  if ((fp.mxcsr & (3 << MX_RC_SHIFT)) === 0 && w >= fmt.fastLow && w < fmt.fastHigh) {
+    if (p === 53) {
+      if (e !== 0) fp.post |= MX_PE;
+      return neg ? -w : w;
+    }
+    const f = Math.fround(w);
+    const mirror = w + (w - f);
+    if (f === w || e === 0 || Math.fround(mirror) !== mirror) {
+      if (f !== w || e !== 0) fp.post |= MX_PE;
+      return neg ? -f : f;
+    }
+  }
   const ex = exponentOf(m) + k;
   let q = ex - p + 1;
   let n = roundToInteger(neg, m, k - q, e);
@@ -158,6 +179,9 @@ function roundExact(a: number, fmt: FloatFormat): number {
   return roundResult(a < 0, Math.abs(a), 0, 0, fmt);
 }
 
+/** |x| in [1e-120, 1e120]: products, quotients and their error terms stay normal doubles. */
+function inFastRange(x: number): boolean { return (x > 1e-120 && x < 1e120) || (x < -1e-120 && x > -1e120); }
+
 export function mul(a: number, b: number, fmt: FloatFormat): number {
   const neg = (a < 0 || Object.is(a, -0)) !== (b < 0 || Object.is(b, -0));
   const ai = a === Infinity || a === -Infinity, bi = b === Infinity || b === -Infinity;
@@ -166,6 +190,10 @@ export function mul(a: number, b: number, fmt: FloatFormat): number {
     return neg ? -Infinity : Infinity;
   }
   if (a === 0 || b === 0) return neg ? -0 : 0;
+  if (inFastRange(a) && inFastRange(b)) { // no scaling needed: Dekker's split cannot overflow or underflow
+    const m = twoProduct(Math.abs(a), Math.abs(b));
+    return roundResult(neg, m, 0, Math.sign(prodErr), fmt);
+  }
   const ea = exponentOf(a), eb = exponentOf(b);
   const ma = ldexp(Math.abs(a), -ea), mb = ldexp(Math.abs(b), -eb);
   const m = twoProduct(ma, mb);
@@ -184,6 +212,11 @@ export function div(a: number, b: number, fmt: FloatFormat): number {
     return neg ? -Infinity : Infinity;
   }
   if (a === 0) return neg ? -0 : 0;
+  if (inFastRange(a) && inFastRange(b)) {
+    const x = Math.abs(a), y = Math.abs(b), q = x / y;
+    const ph = twoProduct(q, y);
+    return roundResult(neg, q, 0, Math.sign((x - ph) - prodErr), fmt);
+  }
   const ea = exponentOf(a), eb = exponentOf(b);
   const ma = ldexp(Math.abs(a), -ea), mb = ldexp(Math.abs(b), -eb);
   const q = ma / mb;
@@ -196,6 +229,11 @@ export function sqrt(a: number, fmt: FloatFormat): number {
   if (a === 0) return a;
   if (a < 0) { fp.pre |= MX_IE; return NaN; }
   if (a === Infinity) return a;
+  if (a > 1e-250 && a < 1e250) {
+    const q = Math.sqrt(a);
+    const ph = twoProduct(q, q);
+    return roundResult(false, q, 0, Math.sign((a - ph) - prodErr), fmt);
+  }
   let ea = exponentOf(a);
   let ma = ldexp(a, -ea);
   if (ea % 2 !== 0) { ma *= 2; ea -= 1; }
@@ -228,6 +266,3 @@ export function roundToInt(a: number, truncate: boolean): number {
   }
   return r === 0 ? 0 : r;
 }
-
-/** Raise DE for a denormal source (callers apply DAZ first). */
-export function denormalOperand(): void { fp.pre |= MX_DE; }

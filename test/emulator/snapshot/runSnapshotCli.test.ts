@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { runCommand } from '../../../cli/commands/run';
 import { UserError, describeFailure } from '../../../cli/userError';
+import { TraceFile } from '../../../emulator/trace/traceReader';
 import { FIXTURES } from '../../helpers/fixtures';
 
 const KERNEL = path.join(FIXTURES, 'kernel', 'kernel.elf');
@@ -63,6 +64,32 @@ test('save at 12ms, restore: the rest of the same console and the same exit stat
   expect(limited.status).toBe(2);
   expect(limited.err).toMatch(new RegExp(`instruction limit reached after ${atSnapshot + 1000} instructions`));
 }, 60000);
+
+/** A trace's instructions and events from retired instruction `from` on, one string each. */
+function traceItems(file: string, from: number): string[] {
+  const out: string[] = [];
+  TraceFile.parse(fs.readFileSync(file), file).forEach((it) => {
+    if (it.icount < from) return;
+    out.push(it.kind === 'insn' ? `${it.icount} ${it.va} ${it.task?.pid}` : `${it.icount} ${it.name} ${it.vector} ${it.va} ${it.task?.pid}`);
+  });
+  return out;
+}
+
+test('the restored run records the same trace as the saving run from the snapshot on', () => {
+  const file = path.join(dir, 't.snap'), a = path.join(dir, 'a.trace'), b = path.join(dir, 'b.trace');
+  const saving = invoke({ image: KERNEL, 'snapshot-save': ['20ms', file], trace: a });
+  const restored = invoke({ image: KERNEL, 'snapshot-restore': file, trace: b });
+  expect(restored.status).toBe(saving.status);
+  const atSnapshot = Number(/\((\d+) instructions\)/.exec(saving.err)![1]);
+  const after = traceItems(a, atSnapshot);
+  expect(after.length).toBeGreaterThan(50_000);
+  expect(after.filter((x) => x.split(' ').length === 5).length).toBeGreaterThan(10); // interrupts and exceptions
+  // A trace knows the current task from its first block on: an event before it has none yet.
+  const restoredItems = traceItems(b, 0);
+  const untasked = (x: string) => x.replace(/ \S+$/, '');
+  expect(untasked(restoredItems[0])).toBe(untasked(after[0]));
+  expect(restoredItems.slice(1)).toEqual(after.slice(1));
+}, 120000);
 
 test('bad snapshot files and arguments: one line, status 1, no file left behind', () => {
   const file = path.join(dir, 'good.snap');

@@ -96,8 +96,9 @@ test('a component missing, unknown, or of the wrong shape: refused, naming it', 
   expect(refusal(reencoded((s) => { s.cpu.flags.lazy = 'x'; }))).toMatch(/cpu\.flags\.lazy is not a number/);
   expect(refusal(reencoded((s) => { delete s.uart.ier; }))).toMatch(/uart\.ier is missing/);
   expect(refusal(reencoded((s) => { s.pic.master.extra = 1; }))).toMatch(/pic\.master\.extra is unknown/);
-  expect(refusal(reencoded((s) => { s.pit.channels.push(s.pit.channels[0]); }))).toMatch(/pit\.channels has 4 entries/);
-  expect(refusal(reencoded((s) => { s.uart.rx = [{}]; }))).toMatch(/uart\.rx\[0\]/);
+  expect(refusal(reencoded((s) => { s.pit.ch.push(s.pit.ch[0]); }))).toMatch(/pit\.ch has 4 entries/);
+  expect(refusal(reencoded((s) => { s.uart.recv = [{}]; }))).toMatch(/uart\.recv\[0\]/);
+  expect(refusal(reencoded((s) => { s.i8042.kbd.queue = ['x']; }))).toMatch(/i8042\.kbd\.queue\[0\]/);
   expect(refusal(reencoded((s) => { s.memory.bytes = new Uint8Array(4096); }))).toMatch(/'memory'.*pages mapped but 4096 bytes stored/);
   expect(refusal(reencoded((s) => { s.memory.present = new Uint8Array(10); }))).toMatch(/page map of the wrong size/);
   expect(refusal(reencoded((s) => { s.memory = 5; }))).toMatch(/memory is not an object/);
@@ -120,6 +121,9 @@ test('crafted files with a right checksum: bad header, parts that do not unpack 
     return crafted(12, Buffer.concat([lengthField, text]), 4 + headerLength);
   };
   expect(refusal(withHeader({ ...header, machine: { memory: 'big' } }))).toMatch(/bad snapshot header: machine/);
+  for (const memory of ['big', 0, 4095, 0x80000000, -4096]) {
+    expect(refusal(withHeader({ ...header, machine: { ...header.machine, memory } }))).toMatch(/bad snapshot header: memory size/);
+  }
   expect(refusal(withHeader({ ...header, parts: [] }))).toMatch(/bad snapshot header: parts/);
   expect(refusal(withHeader({ ...header, parts: [{ stored: 1, length: 1 }] }))).toMatch(/do not fill the file/);
   const parts = header.parts as { stored: number; length: number }[];

@@ -13,6 +13,9 @@ import { Machine, STOP_HALTED } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { CR4_OSXMMEXCPT } from '../../../emulator/cpu/modes';
+import { InsnDecoder } from '../../../emulator/decode/decoder';
+import { GuestFault } from '../../../emulator/interrupts/guestFault';
+import { makeCvt2pi, makeCvtpi2, MmxAccess } from '../../../emulator/exec/sseConvert';
 
 export interface SseGolden {
   op: string;
@@ -35,7 +38,7 @@ function findCode(re: RegExp): Code {
 }
 
 /** How an op's operands are laid out. */
-type Shape = 'xx' | 'ximm' | 'gx' | 'xg';
+type Shape = 'xx' | 'ximm' | 'gx' | 'xg' | 'xm';
 export interface OpInfo { mnemonic: string; shape: Shape; gpr64: boolean; approx: boolean }
 
 export function opInfo(op: string): OpInfo {
@@ -47,6 +50,7 @@ export function opInfo(op: string): OpInfo {
   else if (op === 'pslldq' || op === 'psrldq') shape = 'ximm';
   else if (/2si$/.test(base) || /^(movmskps|movmskpd|pmovmskb|pextrw)$/.test(base)) shape = 'gx';
   else if (/^cvtsi2/.test(base) || base === 'pinsrw') shape = 'xg';
+  else if (/^cvtpi2/.test(base)) shape = 'xm';
   return { mnemonic: mnemonic[0].toUpperCase() + mnemonic.slice(1), shape, gpr64, approx: /^(rcp|rsqrt)/.test(op) };
 }
 
@@ -70,6 +74,7 @@ function instructionFor(info: OpInfo, imm: number, mem: boolean): Instruction {
       const c = findCode(new RegExp(`^${M}_xmm_rm${info.gpr64 ? 64 : 32}$`));
       return mem ? Instruction.createRegMem(c, xmm(DEST), rm) : Instruction.createRegReg(c, xmm(DEST), gpr);
     }
+    case 'xm': return Instruction.createRegMem(findCode(new RegExp(`^${M}_xmm_mmm64$`)), xmm(DEST), rm);
     default: {
       const c = findCode(new RegExp(`^${M}_xmm_xmmm(32|64|128)(_imm8)?$`));
       const hasImm = codeNames[c] !== undefined && /_imm8$/.test(Code[c]);
@@ -80,6 +85,7 @@ function instructionFor(info: OpInfo, imm: number, mem: boolean): Instruction {
 }
 
 const hx = (h: string): bigint => BigInt('0x' + h);
+const cap = (s: string): string => s[0].toUpperCase() + s.slice(1);
 const M32 = 0xffffffffn;
 
 /** The four uint32 lanes of a 128-bit value. */
@@ -142,10 +148,62 @@ export class SseBench {
     return a;
   }
 
+  /**
+   * The conversions with an MMX register operand (CVT(T)PS2PI, CVT(T)PD2PI, CVTPI2PS/PD from mm1):
+   * the MMX state belongs to the x87 side, so the handler runs directly on the machine's CPU with a
+   * stand-in MmxAccess (8 registers as lo/hi pairs) and the decoded instruction.
+   */
+  private runMmxCase(op: string, row: SseGolden['cases'][number], mem: boolean): string | null {
+    const [MXI, A, B, , R, MXO, , , fault] = row;
+    const toMm = /2pi$/.test(op), double = /pd/.test(op);
+    const mm = new Uint32Array(16);
+    let entered = 0;
+    const access: MmxAccess = {
+      enter: () => { entered++; },
+      read: (_c, r, out) => { out[0] = mm[2 * r]; out[1] = mm[2 * r + 1]; },
+      write: (_c, r, lo, hi) => { mm[2 * r] = lo; mm[2 * r + 1] = hi; },
+    };
+    const missing = (): void => { throw new Error(`${op}: handler reported an unimplemented form`); };
+    const handler = toMm ? makeCvt2pi(double, op.startsWith('cvtt'), access, missing) : makeCvtpi2(double, access, missing);
+    const M = op.replace(/mm$/, '');
+    const rm = MemoryOperand.createBaseDisplSize(Register.RDI, 0n, 0);
+    if (!toMm) mem = false; // the memory source form is the plain cvtpi2ps/pd op
+    const insn = toMm
+      ? (mem ? Instruction.createRegMem(findCode(new RegExp(`^${cap(M)}_mm_xmmm(64|128)$`)), Register.MM0, rm)
+        : Instruction.createRegReg(findCode(new RegExp(`^${cap(M)}_mm_xmmm(64|128)$`)), Register.MM0, (Register.XMM0 + SRC) as Register))
+      : Instruction.createRegReg(findCode(new RegExp(`^${cap(M)}_xmm_mmm64$`)), (Register.XMM0 + DEST) as Register, Register.MM1);
+    this.enc.encode(insn, BigInt(CODE)); insn.free();
+    const bytes = this.enc.takeBuffer();
+    const d = new InsnDecoder().decodeBlock(bytes, CODE, 64, bytes.length, 1)[0];
+    const m = this.m, c = m.cpu, x = c.regs.xmm;
+    const a = hx(A), b = hx(B);
+    lanes(a).forEach((v, i) => { x[DEST * 4 + i] = v; });
+    lanes(b).forEach((v, i) => { x[SRC * 4 + i] = v; });
+    mm[0] = Number(PATTERN & M32); mm[1] = Number(PATTERN >> 32n);
+    mm[2] = Number(b & M32); mm[3] = Number((b >> 32n) & M32);
+    m.regWrite('rdi', BigInt(DATA));
+    m.physWrite(DATA, Uint8Array.from(lanes(b).flatMap((v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24])));
+    c.mxcsr = Number(hx(MXI));
+    let vector: number | undefined;
+    try { handler(c, d); } catch (e) { if (e instanceof GuestFault) vector = e.vector; else throw e; }
+    const where = `${op} ${mem ? 'mem' : 'reg'} mxcsr=${MXI} a=${A} b=${B}`;
+    if (fault === 1 && vector !== 19) return `${where}: host raised #XM, emulator ${vector === undefined ? 'did not' : `raised vector ${vector}`}`;
+    if (fault === 0 && vector !== undefined) return `${where}: emulator raised vector ${vector}, host did not`;
+    if (entered !== 1) return `${where}: the x87-to-MMX transition ran ${entered} times`;
+    const mxcsr = c.mxcsr.toString(16);
+    if (mxcsr !== MXO) return `${where}: mxcsr ${mxcsr}, host ${MXO}`;
+    const got = toMm ? (BigInt(mm[1]) << 32n) | BigInt(mm[0]) : fromLanes(x, DEST);
+    const want = fault === 1 ? (toMm ? PATTERN : a) : hx(R);
+    if (got !== want) return `${where}: result ${got.toString(16)}, host ${want.toString(16)}`;
+    return null;
+  }
+
   /** One case; null when the emulator agrees with the host. */
   runCase(op: string, row: SseGolden['cases'][number], mem: boolean): string | null {
+    if (/2pi$|^cvtpi2p[sd]mm$/.test(op)) return this.runMmxCase(op, row, mem);
     const [MXI, A, B, imm, R, MXO, flagsIn, flags, fault] = row;
     const info = opInfo(op);
+    if (info.shape === 'xm') mem = true; // the MMX-register form is not an XMM instruction
     if (info.shape === 'ximm' || (info.shape === 'gx' && /^(Movmsk|Pmovmskb|Pextrw)/.test(info.mnemonic))) mem = false;
     const m = this.m, c = m.cpu, x = c.regs.xmm;
     const at = this.place(op, imm, mem);

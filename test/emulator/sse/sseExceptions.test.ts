@@ -9,7 +9,7 @@ import { Machine, STOP_HALTED } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, CR4_OSXMMEXCPT } from '../../../emulator/cpu/modes';
 
-const CODE = 0x100000, DATA = 0x200000, IDT = 0x8000, HANDLERS = 0x1ff000, STACK = 0x80000;
+const CODE = 0x100000, DATA = 0x200000, IDT = 0x8000, HANDLERS = 0x1ff000;
 const VECTORS = [6, 7, 13, 19];
 const handlerAt = (v: number): number => HANDLERS + 16 * VECTORS.indexOf(v);
 const X = (n: number): Register => (Register.XMM0 + n) as Register;
@@ -156,5 +156,25 @@ describe('SSE exceptions', () => {
     });
     expect(o.vector).toBe(19);
     expect(o.mxcsr & 0x3f).toBe(1);
+  });
+});
+
+describe('SSE odds and ends', () => {
+  test('CVTPI2PS/CVTPI2PD from memory: two int32, rounded under MXCSR (binary32), upper half kept', () => {
+    const ps = run([Instruction.createRegMem(Code.Cvtpi2ps_xmm_mmm64, X(1), MEM())], {
+      mxcsr: 0x1f80 | (3 << 13), xmm: { 1: [9, 9, 9, 9] }, data: [0x7fffffff, -3],
+    });
+    expect(ps.vector).toBeUndefined();
+    expect(ps.xmm(1)).toEqual([0x4effffff, 0xc0400000, 9, 9]); // 2^31-1 rounded toward zero
+    expect(ps.mxcsr & 0x3f).toBe(0x20);
+    const pd = run([Instruction.createRegMem(Code.Cvtpi2pd_xmm_mmm64, X(1), MEM())], { data: [0x7fffffff, -3] });
+    expect(pd.xmm(1)).toEqual([0xffc00000, 0x41dfffff, 0, 0xc0080000]);
+    expect(pd.mxcsr).toBe(0x1f80);
+  });
+
+  test('MONITOR and MWAIT are #UD (qemu64 does not advertise them)', () => {
+    const mwait = run([Instruction.create(Code.Mwait)]);
+    expect(mwait.vector).toBe(6);
+    expect(mwait.m.cpu.unimplemented.size).toBe(0);
   });
 });

@@ -53,7 +53,7 @@ function run(cmd: string, args: string[], cwd?: string): string {
 }
 
 /** apt-get with one `apt-get update` when the first try fails, and waits while another apt holds the lock. */
-function apt(cmd: string, args: string[], cwd?: string): string {
+export function apt(cmd: string, args: string[], cwd?: string): string {
   let updated = false;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -69,7 +69,7 @@ function apt(cmd: string, args: string[], cwd?: string): string {
 
 function sleep(ms: number): void { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }
 
-function candidateVersion(pkg: string): string {
+export function candidateVersion(pkg: string): string {
   const out = apt('apt-cache', ['show', '--no-all-versions', pkg]);
   const m = /^Version: (.+)$/m.exec(out);
   if (!m) throw new LinuxFixtureError(`apt-cache show ${pkg}: no version`);
@@ -88,7 +88,7 @@ export function newestKernelPackage(): string {
 }
 
 /** Downloads a package into a fresh directory, unpacks it, returns the unpacked root. */
-function fetchPackage(pkg: string, version: string, into: string): string {
+export function fetchPackage(pkg: string, version: string, into: string): string {
   const dl = path.join(into, 'deb');
   fs.mkdirSync(dl, { recursive: true });
   apt('apt-get', ['download', `${pkg}=${version}`], dl);
@@ -101,7 +101,7 @@ function fetchPackage(pkg: string, version: string, into: string): string {
 }
 
 /** Builds `dir` through a temporary sibling renamed into place, so readers never see half of it. */
-function cached(dir: string, build: (tmp: string) => void): void {
+export function cached(dir: string, build: (tmp: string) => void): void {
   if (fs.existsSync(path.join(dir, '.complete'))) return;
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-`);

@@ -1,0 +1,55 @@
+// `--jobs N` for both studies: the same tasks as the one-thread study, run by the worker pool and
+// assembled in task order, so that the result equals the one-thread result except host time.
+
+import { readImage } from '../run/patchRun';
+import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
+import { runPool, sharedBytes } from './workerPool';
+import type { UnwindWorkerSettings } from './studyWorker';
+import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from '../unwind/unwindStudy';
+import type { StoppedGuest } from '../unwind/stoppedGuest';
+
+/** The livepatch study on `jobs` threads (1: in this thread). */
+export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: number): Promise<LivepatchStudyResult> {
+  if (jobs <= 1) return runLivepatchStudyHere(opts);
+  const started = Date.now();
+  const bytes = readImage(opts.image);
+  const runs = shardRuns(opts);
+  const perRun = await runPool<number, RunOutcome>({
+    jobs,
+    init: { kind: 'livepatch', settings: studySettings(opts, bytes), image: sharedBytes(bytes) },
+    payloads: runs,
+    onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
+  });
+  return studyResult(opts, perRun, (Date.now() - started) / 1000);
+}
+
+/**
+ * The unwind study on `jobs` threads (1: in this thread). The shard's stop points are cut into
+ * consecutive ranges, several per worker so that a slow range does not hold the others up; each
+ * worker runs its guest forward through the ranges it gets, and the parts add up in order.
+ */
+export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array, image: string, opts: StudyOptions, jobs: number): Promise<StudyResult> {
+  if (jobs <= 1) return runUnwindStudyHere(boot, image, opts);
+  const maxInsns = studyLength(boot, opts.maxInsns);
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const rangeCount = Math.min(points.length, jobs * 4);
+  const ranges: number[][] = [];
+  for (let r = 0; r < rangeCount; r++) {
+    ranges.push(points.slice(Math.floor((r * points.length) / rangeCount), Math.floor(((r + 1) * points.length) / rangeCount)));
+  }
+  const { progress: _, ...options } = opts;
+  const settings: UnwindWorkerSettings = { image, options, maxInsns };
+  let taken = 0;
+  const parts = await runPool<number[], StudyResult>({
+    jobs,
+    init: { kind: 'unwind', settings, image: sharedBytes(bytes) },
+    payloads: ranges,
+    onResult: (_done, _total, part) => {
+      taken += part.stopPoints;
+      opts.progress?.(taken, points.length);
+    },
+  });
+  const result = emptyStudy(image, opts, maxInsns, loadObjtoolWarnings());
+  for (const part of parts) addStudyPart(result, part);
+  return result;
+}

@@ -1,0 +1,132 @@
+// Runs a study's tasks on worker threads. Each worker is started once with the study's read-only
+// inputs (settings, and the image bytes in a SharedArrayBuffer so that they are not copied per
+// worker), then gets one task at a time, the next each time it finishes one. The pool hands the
+// tasks out in the order given, so a worker sees its tasks in ascending order (the unwind study
+// relies on that to run its guest only forward). Results come back by task index, so the caller
+// assembles them in task order, whatever order the workers finished in: that is what makes
+// `--jobs N` give the same study as `--jobs 1`.
+//
+// Ctrl-C (SIGINT) during the run terminates every worker and rejects with a StudyPoolError
+// (status 130); the callers write their output files only after the pool resolved, so nothing
+// partial is written. A task that throws in a worker rejects with its one-line message (status 1
+// when the study's inputs are at fault, 70 when klp-lab is).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+
+/** What the worker entry receives as workerData. */
+export interface WorkerInit {
+  kind: string;
+  settings: unknown;
+  image: SharedArrayBuffer;
+}
+
+/** Worker to pool: a task's result, or why it failed. */
+export type WorkerReply = { task: number; result: unknown } | { task: number; error: string; userError: boolean };
+
+/** Pool to worker: the next task, or the end. */
+export type WorkerRequest = { task: number; payload: unknown } | { done: true };
+
+/** A failure of the study itself (a task threw, a worker died, Ctrl-C): one line for the user. */
+export class StudyPoolError extends Error {
+  constructor(message: string, readonly status = 1) {
+    super(message);
+    this.name = 'StudyPoolError';
+  }
+}
+
+export const INTERRUPTED_STATUS = 130;
+/** As cli/userError's INTERNAL_ERROR_STATUS (sysexits' EX_SOFTWARE): klp-lab's own fault. */
+const INTERNAL_STATUS = 70;
+
+/** The default of --jobs: the CPUs this process may use. */
+export function defaultJobs(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+/**
+ * The compiled worker entry. From dist/ it sits beside this file; under ts-jest (which runs the
+ * TypeScript sources) threads cannot load .ts files, so the build's copy in dist/ is used.
+ */
+export function workerEntryFile(): string {
+  const here = __filename.endsWith('.ts') ? path.resolve(__dirname, '..', '..', 'dist', 'livepatch', 'study') : __dirname;
+  const file = path.join(here, 'studyWorker.js');
+  if (!fs.existsSync(file)) throw new StudyPoolError(`the study worker ${path.relative(process.cwd(), file)} is not built (npm run build)`);
+  return file;
+}
+
+/** Copies bytes into memory that every worker can read without a copy of its own. */
+export function sharedBytes(bytes: Uint8Array): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(shared).set(bytes);
+  return shared;
+}
+
+export interface PoolOptions<P, R> {
+  jobs: number;
+  init: WorkerInit;
+  /** The tasks' payloads, handed out in this order. */
+  payloads: P[];
+  /** Called as each task finishes (in finishing order). */
+  onResult?: (finished: number, total: number, result: R) => void;
+}
+
+/** Runs every payload on `jobs` workers; the results come back in payload order. */
+export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
+  const total = opts.payloads.length;
+  const results: R[] = new Array(total);
+  if (total === 0) return Promise.resolve(results);
+  const entry = workerEntryFile();
+  const workerCount = Math.max(1, Math.min(opts.jobs, total));
+  return new Promise<R[]>((resolve, reject) => {
+    const workers: Worker[] = [];
+    let next = 0;
+    let finished = 0;
+    let settled = false;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      process.removeListener('SIGINT', onSigint);
+      for (const w of workers) void w.terminate();
+      if (err) reject(err);
+      else resolve(results);
+    };
+    const onSigint = () => finish(new StudyPoolError('interrupted; no output written', INTERRUPTED_STATUS));
+    process.on('SIGINT', onSigint);
+    const feed = (w: Worker) => {
+      if (next < total) {
+        const task = next++;
+        w.postMessage({ task, payload: opts.payloads[task] } satisfies WorkerRequest);
+      } else {
+        w.postMessage({ done: true } satisfies WorkerRequest);
+      }
+    };
+    for (let i = 0; i < workerCount; i++) {
+      const w = new Worker(entry, { workerData: opts.init });
+      workers.push(w);
+      w.on('message', (m: WorkerReply) => {
+        if (settled) return;
+        if ('error' in m) {
+          finish(m.userError ? new StudyPoolError(m.error) : new StudyPoolError(`internal error in a study worker: ${m.error}`, INTERNAL_STATUS));
+          return;
+        }
+        results[m.task] = m.result as R;
+        finished++;
+        opts.onResult?.(finished, total, m.result as R);
+        if (finished === total) finish(null);
+        else feed(w);
+      });
+      w.on('error', (e) => finish(new StudyPoolError(`internal error in a study worker: ${firstLine(e.message)}`, INTERNAL_STATUS)));
+      w.on('exit', (code) => {
+        if (!settled && code !== 0) finish(new StudyPoolError(`internal error: a study worker exited with status ${code}`, INTERNAL_STATUS));
+      });
+      feed(w);
+    }
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
+}
