@@ -68,7 +68,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
     say();
     say('Next:');
-    say('  klp-lab livepatch fixtures/kernel/kernel.elf fixtures/livepatch/klp_nap.o     # waits, signals, completes');
+    say('  klp-lab livepatch fixtures/kernel/kernel.elf fixtures/livepatch/klp_nap.o --kthread-patch-points   # signals, then the seed\'s patch point');
     say('  klp-lab livepatch study fixtures/kernel/kernel.elf fixtures/livepatch/klp_hog.o --unwinder unsound --runs 40');
     say('                                                        # an unwinder that ignores pt_regs: the checker finds violations');
     say('  klp-lab unwind study fixtures/kernel/kernel.elf --samples 1000; klp-lab objtool --stackval FILE.o; klp-lab --help');
