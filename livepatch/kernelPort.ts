@@ -48,6 +48,10 @@ export interface KernelPort {
   synchronize(): void;
   /** Virtual time in nanoseconds. */
   now(): number;
+  /** jiffies and HZ, for round_jiffies_relative (without them the retry period is 1 s). */
+  jiffies?(): { jiffies: number; hz: number };
+  /** klp_cond_resched_enable/disable: 6.4's klp_sched_try_switch_key. */
+  setSchedTrySwitch(on: boolean): void;
   /** schedule_delayed_work: run `work` after `delayNs` of virtual time (replacing a pending one). */
   scheduleDelayedWork(delayNs: number, work: () => void): void;
 }

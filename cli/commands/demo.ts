@@ -47,7 +47,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     say('3. The kernel log (livepatch messages, with the klp_try_switch_task debug lines on):');
     for (const line of lab.core.log.format().trimEnd().split('\n')) say(`   ${line}`);
     say();
-    say('4. Each task through the transition (a stack check, its patch point, the kernel exit or the idle loop):');
+    say('4. Each task through the transition (a stack check, the kernel exit or the idle loop; 6.1 has no kthread patch point):');
     for (const t of lab.recorder.timelines) for (const line of t.format().trimEnd().split('\n')) say(`   ${line}`);
     say();
     const checks = r.checker?.checker.checks ?? 0;
@@ -68,7 +68,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
     say();
     say('Next:');
-    say('  klp-lab livepatch fixtures/kernel/kernel.elf fixtures/livepatch/klp_nap.o     # waits, signals, completes');
+    say('  klp-lab livepatch fixtures/kernel/kernel.elf fixtures/livepatch/klp_nap.o --kthread-patch-points   # signals, then the seed\'s patch point');
     say('  klp-lab livepatch study fixtures/kernel/kernel.elf fixtures/livepatch/klp_hog.o --unwinder unsound --runs 40');
     say('                                                        # an unwinder that ignores pt_regs: the checker finds violations');
     say('  klp-lab unwind study fixtures/kernel/kernel.elf --samples 1000; klp-lab objtool --stackval FILE.o; klp-lab --help');

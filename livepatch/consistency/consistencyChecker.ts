@@ -34,7 +34,7 @@ export interface Violation {
   running: string;
   /** An active frame of the other side. */
   stillActive: string;
-  kind: 'mixed' | 'left-behind';
+  kind: 'mixed' | 'left-behind' | 'switched-inside';
 }
 
 function find(ranges: CodeRange[], address: number): CodeRange | undefined {
@@ -92,6 +92,26 @@ export class ConsistencyChecker {
   }
 
   /**
+   * A task the transition of `patch` has just switched (a stack check found it clean) must not
+   * hold code of the side it left: the check looked in the wrong place. This is the hazard that
+   * removed `immediate` in 4.16: a task asleep in an older immediate patch's version is
+   * switched by a later patch whose check only looks for the newest older version.
+   */
+  observeSwitch(time: number, patch: string, task: string, addresses: number[]): Violation | undefined {
+    const t = [...this.transitions].reverse().find((x) => x.patch === patch);
+    if (!t) return undefined;
+    this.checks++;
+    for (const a of addresses) {
+      const r = find(t.replaced, a);
+      if (!r) continue;
+      const v: Violation = { time, task, patch, kind: 'switched-inside', running: 'the target state', stillActive: r.name };
+      this.violations.push(v);
+      return v;
+    }
+    return undefined;
+  }
+
+  /**
    * At the end of the newest watched transition of `patch`, no task may still hold code of the
    * side it replaced.
    */
@@ -122,7 +142,7 @@ export class ConsistencyChecker {
 /** One line: when, who, and which two sides were found together. */
 export function formatViolation(v: Violation): string {
   const when = `${(v.time / 1e6).toFixed(3)} ms`;
-  return v.kind === 'mixed'
-    ? `${when}: ${v.task} ran ${v.running} of '${v.patch}' with ${v.stillActive} still on its stack`
-    : `${when}: '${v.patch}' completed while ${v.task} still held ${v.stillActive}`;
+  if (v.kind === 'mixed') return `${when}: ${v.task} ran ${v.running} of '${v.patch}' with ${v.stillActive} still on its stack`;
+  if (v.kind === 'switched-inside') return `${when}: '${v.patch}' switched ${v.task} while it held ${v.stillActive}`;
+  return `${when}: '${v.patch}' completed while ${v.task} still held ${v.stillActive}`;
 }

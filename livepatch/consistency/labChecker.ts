@@ -8,7 +8,8 @@
 import type { KlpPatch } from '../model/patch';
 import { KLP_PATCHED, type PatchState } from '../patchState';
 import { checkedRange } from '../transition/trySwitchTask';
-import type { TransitionListener } from '../transition/transition';
+import type { AttemptRecord, TransitionListener } from '../transition/transition';
+import type { KlpTask } from '../kernelPort';
 import { truthTrace } from '../unwind/groundTruth';
 import { userModeCs } from '../unwind/ptRegs';
 import { HOOK_CODE } from '../../emulator/hooks/registry';
@@ -39,6 +40,27 @@ export class LabConsistencyChecker implements TransitionListener {
     for (const r of [...sides.replaced, ...sides.replacing]) this.hookBody(r);
   }
 
+  /** Every task a stack check switched: its true stack must hold none of the replaced code. */
+  attempted(record: AttemptRecord): void {
+    const patch = this.lab.core.transition.patch;
+    if (!patch) return;
+    for (const { task, result } of record.results) if (result.outcome === 'switched') this.checkSwitched(patch, task, record.time);
+  }
+
+  switchedSelf(task: KlpTask, time: number): void {
+    const patch = this.lab.core.transition.patch;
+    if (patch) this.checkSwitched(patch, task, time);
+  }
+
+  private checkSwitched(patch: KlpPatch, task: KlpTask, time: number): void {
+    const lab = this.lab;
+    const t = lab.port.findTask(task.address);
+    if (!t || !t.hasStack) return;
+    const regs = t.running ? lab.view.cpuRegs() : null;
+    const addresses = truthTrace(lab.truth!, lab.view, t, regs).map((e) => e.addr);
+    this.checker.observeSwitch(time, patch.name, `${t.name}:${t.pid}`, addresses);
+  }
+
   completed(patch: KlpPatch, _target: PatchState, time: number): void {
     const lab = this.lab;
     lab.view.refresh();
@@ -52,8 +74,9 @@ export class LabConsistencyChecker implements TransitionListener {
 
   /**
    * The code a transition replaces and the code replacing it, per function: patching swaps
-   * the version the ftrace handler ran before (the original, or an older patch's) for the
-   * patch's own; unpatching swaps them back. A nop (atomic replace) "replaces" with the original.
+   * the versions that ran before (the original and every older patch's: after a consistent
+   * transition no task holds any of them) for the patch's own; unpatching swaps them back. A
+   * nop (atomic replace) "replaces" with the original.
    */
   private sidesOf(patch: KlpPatch, target: PatchState): TransitionSides {
     const previous: CodeRange[] = [];
@@ -64,6 +87,13 @@ export class LabConsistencyChecker implements TransitionListener {
         const prev = checkedRange(func, KLP_PATCHED, this.lab.core.ops);
         const prevName = prev.addr === func.oldFunc ? `old ${func.oldName}` : `${func.oldName} of an older patch`;
         previous.push({ start: prev.addr, end: prev.addr + prev.size, name: prevName });
+        if (target === KLP_PATCHED) {
+          // Versions older than the one the stack check looks for (4.12's immediate patches).
+          const stack = this.lab.core.ops.find(func.oldFunc)?.funcStack ?? [];
+          const older = stack.slice(stack.indexOf(func) + 2);
+          for (const o of older) previous.push({ start: o.newFunc, end: o.newFunc + o.newSize, name: `${func.oldName} of an older patch` });
+          if (older.length > 0) previous.push({ start: func.oldFunc, end: func.oldFunc + func.oldSize, name: `old ${func.oldName}` });
+        }
         own.push({ start: func.newFunc, end: func.newFunc + func.newSize, name: func.nop ? `old ${func.oldName} (nop of '${patch.name}')` : `new ${func.oldName}` });
       }
     }

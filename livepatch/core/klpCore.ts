@@ -213,6 +213,7 @@ export class KlpCore implements TransitionOwner {
    * Returns 0, or the error that makes the module loader refuse the module.
    */
   moduleComing(name: string): number {
+    if (this.behaviour.moduleNotifiersEnabledOnly) return this.moduleComing412(name);
     if (name === 'vmlinux') {
       this.log.klp('err', 'vmlinux.ko: invalid module name');
       return -EINVAL;
@@ -250,9 +251,46 @@ export class KlpCore implements TransitionOwner {
     return err;
   }
 
+  /**
+   * klp_module_coming as 4.12 has it: every patch's object for the module is initialised, but
+   * only a patch that is enabled or in transition patches it; there are no callbacks.
+   */
+  private moduleComing412(name: string): number {
+    for (const patch of this.patches) {
+      const obj = patch.objects.find((o) => o.name === name);
+      if (!obj) continue;
+      let err = this.options.initObjectLoaded ? this.options.initObjectLoaded(obj) : 0;
+      if (err) this.log.klp('warn', `failed to initialize patch '${patch.name}' for module '${name}' (${err})`);
+      else if (patch.enabled || patch === this.transition.patch) {
+        this.log.klp('notice', `applying patch '${patch.name}' to loading module '${name}'`);
+        err = this.ops.patchObject(obj);
+        if (err) this.log.klp('warn', `failed to apply patch '${patch.name}' to module '${name}' (${err})`);
+      }
+      if (err) {
+        this.log.klp('warn', `patch '${patch.name}' failed for module '${name}', refusing to load module '${name}'`);
+        this.options.freeObjectLoaded?.(obj);
+        return err;
+      }
+    }
+    return 0;
+  }
+
   /** klp_module_going: a module in MODULE_STATE_GOING; its objects are reverted. */
   moduleGoing(name: string): void {
-    this.cleanupModulePatches(name, null);
+    if (!this.behaviour.moduleNotifiersEnabledOnly) {
+      this.cleanupModulePatches(name, null);
+      return;
+    }
+    // 4.12: only a patch that is enabled or in transition unpatches; every object is freed.
+    for (const patch of this.patches) {
+      const obj = patch.objects.find((o) => o.name === name);
+      if (!obj) continue;
+      if (patch.enabled || patch === this.transition.patch) {
+        this.log.klp('notice', `reverting patch '${patch.name}' on unloading module '${name}'`);
+        this.ops.unpatchObject(obj);
+      }
+      this.options.freeObjectLoaded?.(obj);
+    }
   }
 
   /** klp_cleanup_module_patches_limited: every patch before `limit` reverts its object for `name`. */

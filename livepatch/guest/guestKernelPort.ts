@@ -29,6 +29,22 @@ interface Layout {
   stateRunning: number;
   klpTargetState: number;
   currentTask: number;
+  jiffies: number;
+  hz: number | undefined;
+  /** The host-written switches of fixtures/kernel/livepatch.c (absent in older images). */
+  patchPoints: number | undefined;
+  schedTrySwitchKey: number | undefined;
+  updateAfterSignal: number | undefined;
+}
+
+/** How the fixture kernel is to behave where kernels differ (written into its switches). */
+export interface GuestModel {
+  /** HAVE_RELIABLE_STACKTRACE. */
+  reliableStacktrace: boolean;
+  /** The seed's kthread patch points (klp_kthread_patch_points). */
+  kthreadPatchPoints: boolean;
+  /** 4.12's exit order: klp_update_patch_state after signals (klp_update_after_signal). */
+  updateAfterSignal: boolean;
 }
 
 export class GuestKernelPort implements KernelPort {
@@ -42,6 +58,7 @@ export class GuestKernelPort implements KernelPort {
     image: KernelImage,
     private readonly hostCalls: HostCalls,
     private readonly reliable: ReliableStackTrace,
+    private readonly model: GuestModel = { reliableStacktrace: true, kthreadPatchPoints: false, updateAfterSignal: false },
   ) {
     const need = (name: string) => {
       const v = image.symbol(name);
@@ -53,7 +70,11 @@ export class GuestKernelPort implements KernelPort {
       tifPatchPending: need('TIF_PATCH_PENDING_bit'), tifNotifySignal: need('TIF_NOTIFY_SIGNAL_bit'),
       stateInterruptible: need('TASK_STATE_INTERRUPTIBLE'), stateRunning: need('TASK_STATE_RUNNING'),
       klpTargetState: need('klp_target_state'), currentTask: need('current_task'),
+      jiffies: need('jiffies'), hz: image.symbol('KERNEL_HZ'),
+      patchPoints: image.symbol('klp_kthread_patch_points'), schedTrySwitchKey: image.symbol('klp_sched_try_switch_key'),
+      updateAfterSignal: image.symbol('klp_update_after_signal'),
     };
+    if (model.kthreadPatchPoints && this.L.patchPoints === undefined) throw new Error('the kernel image has no klp_kthread_patch_points');
   }
 
   private guestTasks(): readonly MachineTask[] {
@@ -112,8 +133,28 @@ export class GuestKernelPort implements KernelPort {
     this.setFlagBit(task, this.L.tifPatchPending, pending);
   }
 
+  /**
+   * Also writes the model's switches: the guest clears .bss as it boots, and they only
+   * matter while a transition has tasks pending.
+   */
   setTargetState(state: PatchState): void {
     this.access.writeI32(this.L.klpTargetState, state);
+    if (this.L.patchPoints !== undefined) this.access.writeI32(this.L.patchPoints, this.model.kthreadPatchPoints ? 1 : 0);
+    if (this.L.updateAfterSignal !== undefined) this.access.writeI32(this.L.updateAfterSignal, this.model.updateAfterSignal ? 1 : 0);
+  }
+
+  setSchedTrySwitch(on: boolean): void {
+    if (this.L.schedTrySwitchKey === undefined) throw new Error('the kernel image has no klp_sched_try_switch_key (cond_resched switching, 6.4)');
+    this.access.writeI32(this.L.schedTrySwitchKey, on ? 1 : 0);
+  }
+
+  jiffies(): { jiffies: number; hz: number } {
+    return { jiffies: this.access.u64(this.L.jiffies), hz: this.L.hz ?? 1000 };
+  }
+
+  /** Whether the seed's kthread patch points are on. */
+  get kthreadPatchPoints(): boolean {
+    return this.model.kthreadPatchPoints;
   }
 
   /**
@@ -126,7 +167,7 @@ export class GuestKernelPort implements KernelPort {
   }
 
   haveReliableStack(): boolean {
-    return true;
+    return this.model.reliableStacktrace;
   }
 
   reliableStackTrace(task: KlpTask, maxEntries: number): ReliableTrace {
@@ -187,8 +228,20 @@ export class GuestKernelPort implements KernelPort {
     return this.access.machine.cpu.icount;
   }
 
+  /**
+   * The work runs in khostcall's hypercall, as klp_transition_work_fn runs in a kworker: that
+   * task is current, so its own stack is checked (task == current), not refused as running.
+   */
   scheduleDelayedWork(delayNs: number, work: () => void): void {
     this.hostCalls.cancelWork();
-    this.hostCalls.scheduleWork(delayNs, work);
+    this.hostCalls.scheduleWork(delayNs, () => {
+      const outer = this.inHypercall;
+      this.inHypercall = true;
+      try {
+        work();
+      } finally {
+        this.inHypercall = outer;
+      }
+    });
   }
 }

@@ -11,7 +11,7 @@ import type { CallStackTruth } from '../../emulator/truth/callStacks';
 import { HOOK_CODE } from '../../emulator/hooks/registry';
 import { RDI, RSP } from '../../emulator/cpu/registers';
 import { KlpCore } from '../core/klpCore';
-import type { KernelVersion } from '../kernelBehaviour';
+import { DEFAULT_EXPERIMENTS, FEATURE_SINCE, hasImmediate, kernelBehaviour, missingFeature, type KernelExperiments, type KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
 import { KlpPatch, type KlpObject } from '../model/patch';
 import { Kallsyms, findObjectSymbol } from '../module/kallsyms';
@@ -28,7 +28,7 @@ import { OrcUnwinder } from '../unwind/orcUnwinder';
 import { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import { FentryRedirect } from './fentryRedirect';
 import { GuestAccess, hex } from './guestAccess';
-import { GuestCaller } from './guestCall';
+import { GuestCallError, GuestCaller } from './guestCall';
 import { GuestKernelPort } from './guestKernelPort';
 import { HostCalls } from './hostCalls';
 
@@ -52,6 +52,18 @@ export interface LabOptions {
   truth?: boolean;
   /** The guest's console lines also go to the kernel log (core.log), as printk's go to dmesg. */
   kmsg?: boolean;
+  /** The seed's design options (no kernel release has them): see KernelExperiments. */
+  experiments?: Partial<KernelExperiments>;
+}
+
+/** The one-line refusal of a kernel/unwinder/option combination no release had, or null. */
+export function unsupportedCombination(kernel: KernelVersion, unwinder: LabUnwinder | undefined, immediate: boolean | undefined): string | null {
+  if (unwinder === 'orc') {
+    const missing = missingFeature(kernel, 'orc', 'the ORC unwinder');
+    if (missing) return missing;
+  }
+  if (immediate && !hasImmediate(kernel)) return `immediate patches exist only in Linux 4.12 to 4.15 (4.16 removed them): --kernel ${kernel} does not have them`;
+  return null;
 }
 
 /** enum module_state (include/linux/module.h). */
@@ -133,9 +145,12 @@ export class LivepatchLab {
     this.kallsyms = new Kallsyms(this.elf);
     const layout = taskLayoutOf(this.image);
     if (typeof layout === 'string') throw new LabError(`${imageName}: ${layout}`);
-    if (options.immediate && (options.kernel ?? '6.1') !== '4.12') {
-      throw new LabError('immediate patches exist only in Linux 4.12 (use --kernel 4.12)');
-    }
+    const kernel = options.kernel ?? '6.1';
+    const refused = unsupportedCombination(kernel, options.unwinder, options.immediate);
+    if (refused) throw new LabError(refused);
+    const experiments = { ...DEFAULT_EXPERIMENTS, ...options.experiments };
+    // The unwinders' reliability rules are 6.1's for every later release modelled.
+    const unwindVersion = kernel === '4.12' ? '4.12' : '6.1';
     this.machine = new Machine({ onConsole: (b) => this.onConsoleByte(b), timerJitter: options.timerJitter });
     loadPvh(this.machine, imageBytes, imageName, options.cmdline ?? '');
     this.truth = options.truth ? this.machine.enableTruth(layout.threadSize) : null;
@@ -158,10 +173,21 @@ export class LivepatchLab {
     }
     const unwinder = options.unwinder === 'orc'
       ? new OrcUnwinder(this.view, this.image.text, this.image.orc, this.image.retFromFork)
-      : new FrameUnwinder(this.view, this.image.text, options.kernel ?? '6.1');
+      : new FrameUnwinder(this.view, this.image.text, unwindVersion);
     const regsPolicy = options.unwinder === 'unsound' ? 'ignore-pt-regs' : 'checked';
-    const reliable = new ReliableStackTrace(unwinder, this.image.text, options.kernel ?? '6.1', undefined, regsPolicy);
-    this.port = new GuestKernelPort(this.access, this.view, this.image, this.hostCalls, reliable);
+    const reliable = new ReliableStackTrace(unwinder, this.image.text, unwindVersion, undefined, regsPolicy);
+    const behaviour = kernelBehaviour(kernel);
+    if (behaviour.condReschedSwitch && this.image.symbol('klp_sched_try_switch_key') === undefined) {
+      throw new LabError(`${imageName}: the kernel image has no cond_resched() switching (klp_sched_try_switch_key) for --kernel ${kernel}`);
+    }
+    if (experiments.kthreadPatchPoints && this.image.symbol('klp_kthread_patch_points') === undefined) {
+      throw new LabError(`${imageName}: the kernel image has no kthread patch points (klp_kthread_patch_points)`);
+    }
+    this.port = new GuestKernelPort(this.access, this.view, this.image, this.hostCalls, reliable, {
+      reliableStacktrace: experiments.reliableStacktrace,
+      kthreadPatchPoints: experiments.kthreadPatchPoints,
+      updateAfterSignal: behaviour.updateAfterSignal,
+    });
     this.fentry = new FentryRedirect(this.machine, this.access, this.elf, this.need('__fentry__'), trampoline, () => {
       const current = this.port.currentTaskAddress();
       return this.port.patchState({ address: current, pid: 0, comm: '', kind: 'kthread' });
@@ -179,6 +205,16 @@ export class LivepatchLab {
     );
     const prevState = this.image.symbol('KLP_HC_GET_PREV_STATE_nr');
     if (prevState !== undefined) this.hostCalls.onHypercallNr(prevState, (id) => this.prevStateAddress(id));
+    // 6.4's __klp_sched_try_switch: current checks its own stack at cond_resched().
+    const schedTrySwitch = this.image.symbol('KLP_HC_SCHED_TRY_SWITCH_nr');
+    if (schedTrySwitch !== undefined) {
+      this.hostCalls.onHypercallNr(schedTrySwitch, () => this.inHypercall(() => {
+        const address = this.port.currentTaskAddress();
+        const task = this.port.findTask(address);
+        if (task) this.core.transition.schedTrySwitch({ address, pid: task.pid, comm: task.name, kind: task.kind });
+        return 0;
+      }));
+    }
     this.hostCodeAt = trampoline;
     this.watchGuestSwitches();
   }
@@ -197,6 +233,7 @@ export class LivepatchLab {
       const klpTask = { address: task.addr, pid: task.pid, comm: task.name, kind: task.kind };
       if (!this.port.patchPending(klpTask)) return;
       let by = fixedPath;
+      if (by === 'kthread-patch-point' && !this.port.kthreadPatchPoints) return; // the point is off
       if (!by) {
         const caller = this.image.kallsyms.functionOf(this.access.u64(regs.addr(RSP))) ?? '';
         by = caller.includes('exit_to_user') ? 'exit-to-user' : caller.includes('idle') || caller.includes('cpu_startup') ? 'idle-loop' : 'kthread-patch-point';
@@ -348,9 +385,50 @@ export class LivepatchLab {
       params = [];
     }
     const name = path.basename(objectPath).replace(/\.(k?o)$/, '').replace(/-/g, '_');
+    try {
+      return this.loadModuleAndInit(objectPath, name, params, maxNs);
+    } catch (e) {
+      // A module whose code (init, a callback klp_enable_patch runs) crashes the guest is the
+      // user's error: one line with the module's name and the guest's oops.
+      if (e instanceof GuestCallError) {
+        const crash = this.crashReport();
+        throw new LabError(crash ? `${name}: a callback crashed the guest: ${crash}` : `${name}: a callback did not return: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The guest's last panic line, with the faulting RIP named by kallsyms (%pS), or null when
+   * the guest did not panic.
+   */
+  crashReport(): string | null {
+    const line = this.consoleText.split('\n').reverse().find((l) => l.startsWith('PANIC: '));
+    if (!line) return this.stopped ? this.describeStop() : null;
+    const text = line.slice('PANIC: '.length).trim();
+    const rip = /\bip ([0-9a-f]+)/.exec(text)?.[1] ?? /\bat ([0-9a-f]+)/.exec(text)?.[1];
+    if (!rip) return text;
+    const address = Number(BigInt.asIntN(64, BigInt(`0x${rip}`))); // kernel addresses are negative numbers here
+    return `${text} (RIP ${this.symbolize(address)})`;
+  }
+
+  /** An address as %pS prints it: symbol+0xoff, in the kernel or a loaded module. */
+  symbolize(address: number): string {
+    if (this.image.kallsyms.lookup(address)) return this.image.kallsyms.symbol(address);
+    for (const m of this.modules.values()) {
+      for (const [symName, sym] of m.module.symbols) {
+        if (sym.size && address >= sym.address && address < sym.address + sym.size) return `${symName}+0x${(address - sym.address).toString(16)} [${m.name}]`;
+      }
+    }
+    return hex(address);
+  }
+
+  private loadModuleAndInit(objectPath: string, name: string, params: readonly string[], maxNs: number): number {
     if (this.modules.has(name)) return -EEXIST;
     this.installHostCode();
     const obj = ElfFile.read(objectPath);
+    const refused = this.missingKernelApi(obj);
+    if (refused) throw new LabError(`${name}: ${refused}`);
     const structModule = this.allocate(64);
     const nameBytes = new Uint8Array(56);
     nameBytes.set(Buffer.from(name.slice(0, 55), 'latin1'));
@@ -420,7 +498,10 @@ export class LivepatchLab {
         if (this.serveMode) this.machine.stop('module init done');
       });
       this.runUntil(this.now + maxNs, () => result !== undefined);
-      if (result === undefined) throw new LabError(`${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      if (result === undefined) {
+        const crash = this.stopped ? this.crashReport() : null;
+        throw new LabError(crash ? `${name}: init crashed the guest: ${crash}` : `${name}: init did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      }
       err = Number(BigInt.asIntN(32, BigInt(result)));
       if (err !== 0) {
         // do_init_module's failure path: GOING, the notifiers, freed.
@@ -463,7 +544,10 @@ export class LivepatchLab {
         this.machine.stop('module exit done');
       });
       this.runUntil(this.now + maxNs, () => done);
-      if (!done) throw new LabError(`${name}: exit did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      if (!done) {
+        const crash = this.stopped ? this.crashReport() : null;
+        throw new LabError(crash ? `${name}: exit crashed the guest: ${crash}` : `${name}: exit did not return within ${maxNs / 1e6} ms of virtual time (${this.describeStop()})`);
+      }
     }
     this.inKthread(() => this.core.moduleGoing(name), maxNs);
     record.klpAlive = false;
@@ -600,10 +684,37 @@ export class LivepatchLab {
         return -EINVAL;
       }
       func.oldFunc = found.symbol.address;
-      func.oldSize = found.symbol.size;
+      func.oldSize = this.kallsymsSize(found.symbol.address, record) ?? 0;
+      if (!func.oldSize) {
+        this.core.log.klp('err', `kallsyms size lookup failed for '${func.oldName}'`);
+        return -EINVAL;
+      }
     }
     this.writeObjectMod(obj, record.structModule);
     return 0;
+  }
+
+  /**
+   * kallsyms_lookup_size_offset(addr)'s size for a symbol's start: the distance to the next
+   * symbol, padding included (kernel/kallsyms.c get_symbol_pos; a module's
+   * find_kallsyms_symbol), not the ELF st_size. So a return address just past a function's
+   * last (noreturn) call, in its padding, still counts as inside it. Undefined when addr
+   * starts no symbol.
+   */
+  private kallsymsSize(addr: number, module?: LoadedPatchModule): number | undefined {
+    if (!module) {
+      const s = this.image.kallsyms.lookup(addr);
+      return s && s.offset === 0 ? s.size : undefined;
+    }
+    const text = module.module.groups.text;
+    const textEnd = module.module.base + text.end;
+    let next = textEnd;
+    let found = false;
+    for (const sym of module.module.symbols.values()) {
+      if (sym.address === addr) found = true;
+      else if (sym.address > addr && sym.address < next) next = sym.address;
+    }
+    return found && addr < textEnd ? next - addr : undefined;
   }
 
   /** klp_free_object_loaded: obj->mod = NULL; the functions' addresses are forgotten. */
@@ -638,6 +749,8 @@ export class LivepatchLab {
       this.core.log.klp('err', (err as Error).message);
       return -EINVAL;
     }
+    const refused = this.missingPatchFeature(desc);
+    if (refused) throw new LabError(`${desc.name}: ${refused}`);
     const patch = new KlpPatch(desc.name, desc.replace, desc.states.map((s) => ({ id: s.id, version: s.version })));
     patch.immediate = desc.immediate || this.options.immediate === true;
     const module = this.modules.get(desc.name);
@@ -666,22 +779,42 @@ export class LivepatchLab {
           return -EINVAL;
         }
         func.oldFunc = found.symbol.address;
-        func.oldSize = found.symbol.size;
-        const replacement = module ? [...module.module.symbols.values()].find((s) => s.address === f.newFunc) : undefined;
-        if (!found.symbol.size) {
+        func.oldSize = this.kallsymsSize(found.symbol.address, target) ?? 0;
+        if (!func.oldSize) {
           this.core.log.klp('err', `kallsyms size lookup failed for '${f.oldName}'`);
           return -EINVAL;
         }
-        if (!replacement || !replacement.size) {
+        func.newSize = (module && this.kallsymsSize(f.newFunc, module)) || 0;
+        if (!func.newSize) {
           this.core.log.klp('err', `kallsyms size lookup failed for '${f.oldName}' replacement`);
           return -EINVAL;
         }
-        func.newSize = replacement.size;
       }
     }
     const err = this.core.enable(patch, true);
     if (err === 0) this.patchesByModule.set(desc.name, patch);
     return err;
+  }
+
+  /** A struct klp_patch field the chosen kernel's livepatch.h does not have, as a refusal. */
+  private missingPatchFeature(desc: PatchDescription): string | null {
+    const kernel = this.options.kernel ?? '6.1';
+    const cb = (o: PatchDescription['objects'][number]) => o.callbacks.prePatch || o.callbacks.postPatch || o.callbacks.preUnpatch || o.callbacks.postUnpatch;
+    if (desc.objects.some(cb)) return missingFeature(kernel, 'callbacks', 'klp_object.callbacks');
+    if (desc.replace) return missingFeature(kernel, 'atomicReplace', 'atomic replace (klp_patch.replace)');
+    if (desc.states.length > 0) return missingFeature(kernel, 'systemStates', 'system states (klp_patch.states)');
+    return null;
+  }
+
+  /** A kernel function the module calls that the chosen kernel does not have, as a refusal. */
+  private missingKernelApi(obj: ElfFile): string | null {
+    const kernel = this.options.kernel ?? '6.1';
+    for (const sym of obj.symbols()) {
+      if (sym.shndx !== 0 || !sym.name) continue;
+      if (sym.name.startsWith('klp_shadow_')) return missingFeature(kernel, 'shadowVariables', `shadow variables (${sym.name})`);
+      if (sym.name === 'klp_get_state' || sym.name === 'klp_get_prev_state') return missingFeature(kernel, 'systemStates', `system states (${sym.name})`);
+    }
+    return null;
   }
 
   /** echo 0|1 > /sys/kernel/livepatch/<name>/enabled */

@@ -2,7 +2,7 @@
 // not switch it (and why), and when and how it switched. The text view and the SVG chart of
 // `klp-lab livepatch` are drawn from it.
 
-export type SwitchPath = 'stack-check' | 'exit-to-user' | 'idle-loop' | 'kthread-patch-point' | 'fork' | 'force' | 'offline-idle';
+export type SwitchPath = 'stack-check' | 'cond-resched' | 'exit-to-user' | 'idle-loop' | 'kthread-patch-point' | 'fork' | 'force' | 'offline-idle';
 
 export interface TaskTimeline {
   pid: number;

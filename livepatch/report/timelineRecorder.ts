@@ -45,6 +45,10 @@ export class TimelineRecorder implements TransitionListener {
     if (t && t.completedAt === undefined) t.completedAt = time;
   }
 
+  switchedSelf(task: KlpTask, time: number, by: 'cond-resched'): void {
+    this.guestSwitched(task, time, by);
+  }
+
   guestSwitched(task: KlpTask, time: number, by: SwitchPath): void {
     this.current?.switched(task.pid, task.comm, task.kind, time, by);
   }

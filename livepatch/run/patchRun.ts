@@ -9,7 +9,7 @@ import { LabConsistencyChecker } from '../consistency/labChecker';
 import type { Violation } from '../consistency/consistencyChecker';
 import { LabError, LivepatchLab, type LabUnwinder } from '../guest/livepatchLab';
 import { restoreLabSnapshot, saveLabSnapshot } from '../guest/labSnapshot';
-import type { KernelVersion } from '../kernelBehaviour';
+import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
 import type { LogOptions } from '../klpLog';
 
 export interface PatchRunOptions {
@@ -18,6 +18,8 @@ export interface PatchRunOptions {
   kernel?: KernelVersion;
   unwinder?: LabUnwinder;
   immediate?: boolean;
+  /** The seed's design options (see KernelExperiments). */
+  experiments?: Partial<KernelExperiments>;
   /** The kernel command line (the fixture kernel reads scale=N, nap=N, stats). */
   cmdline?: string;
   /** Virtual time (ns) at which modprobe runs. */
@@ -57,6 +59,9 @@ export interface PatchRunResult {
   /** klp_try_complete_transition passes of the patching transition. */
   attempts: number;
   signalled: boolean;
+  /** Tasks of the patching transition that were flagged, and those that got a (fake) signal. */
+  tasksFlagged: number;
+  tasksSignalled: number;
   forced: boolean;
   disabled: boolean;
   violations: Violation[];
@@ -81,6 +86,7 @@ function labFor(opts: Omit<PatchRunOptions, 'patch' | 'patchAt'>, imageBytes?: U
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
+    experiments: opts.experiments,
     cmdline: opts.cmdline,
     truth: opts.check !== false,
     timerJitter: opts.timerJitter,
@@ -149,6 +155,8 @@ export function runPatch(opts: PatchRunOptions, imageBytes?: Uint8Array): PatchR
     timeToComplete: patching?.completedAt !== undefined ? patching.completedAt - patching.startedAt : undefined,
     attempts: patching?.attempts.length ?? 0,
     signalled: lab.recorder.timelines.some((t) => [...t.tasks.values()].some((x) => x.signalledAt.length > 0)),
+    tasksFlagged: patching ? [...patching.tasks.values()].filter((x) => x.flaggedAt !== undefined).length : 0,
+    tasksSignalled: patching ? [...patching.tasks.values()].filter((x) => x.signalledAt.length > 0).length : 0,
     forced,
     disabled,
     violations: checker ? [...checker.violations] : [],

@@ -6,7 +6,7 @@
 
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
-import type { KernelVersion } from '../kernelBehaviour';
+import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
 import { bootLabSnapshot, readImage, runPatch } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
 import { checkSameStudy, checkShardSet } from './shardSet';
@@ -19,6 +19,8 @@ export interface LivepatchStudyOptions {
   kernel: KernelVersion;
   unwinder: LabUnwinder;
   immediate: boolean;
+  /** The seed's design options (see KernelExperiments); none when absent. */
+  experiments?: KernelExperiments;
   cmdline: string;
   /** Patch times are drawn uniformly from [from, to) ns of virtual time. */
   window: [number, number];
@@ -53,6 +55,9 @@ export interface RunOutcome {
   timeToComplete: number | null;
   attempts: number;
   signalled: boolean;
+  /** Tasks flagged by the patching transition, and how many of them were signalled. */
+  tasksFlagged?: number;
+  tasksSignalled?: number;
   forced: boolean;
   violations: number;
   /** The first violation, as one line. */
@@ -68,6 +73,7 @@ export interface LivepatchStudyResult {
   kernel: KernelVersion;
   unwinder: LabUnwinder;
   immediate: boolean;
+  experiments?: KernelExperiments;
   cmdline: string;
   seed: number;
   /** Runs in the whole study (all shards). */
@@ -122,7 +128,7 @@ export function studySettings(opts: LivepatchStudyOptions, bytes: Uint8Array): S
     settings.snapshot = {
       name: 'the boot-once snapshot',
       bytes: bootLabSnapshot({
-        image: opts.image, kernel: opts.kernel, unwinder: opts.unwinder, immediate: opts.immediate, cmdline: opts.cmdline,
+        image: opts.image, kernel: opts.kernel, unwinder: opts.unwinder, immediate: opts.immediate, experiments: opts.experiments, cmdline: opts.cmdline,
         timerJitter: opts.jitterNs > 0 ? { seed: opts.seed, maxNs: opts.jitterNs } : undefined, log: { debug: false },
       }, opts.window[0], bytes),
     };
@@ -140,6 +146,7 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
+    experiments: opts.experiments,
     cmdline: opts.cmdline,
     patchAt,
     forceAfter: opts.forceAfter,
@@ -159,6 +166,8 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     timeToComplete: r.timeToComplete ?? null,
     attempts: r.attempts,
     signalled: r.signalled,
+    tasksFlagged: r.tasksFlagged,
+    tasksSignalled: r.tasksSignalled,
     forced: r.forced,
     violations: r.violations.length,
     guestEnded: r.guestEnded,
@@ -176,6 +185,7 @@ export function studyResult(opts: StudySettings, perRun: RunOutcome[], hostSecon
     kernel: opts.kernel,
     unwinder: opts.unwinder,
     immediate: opts.immediate,
+    experiments: opts.experiments,
     cmdline: opts.cmdline,
     seed: opts.seed,
     runs: opts.runs,
@@ -231,6 +241,7 @@ export function mergeStudies(parts: LivepatchStudyResult[], names: string[] = pa
     kernel: p.kernel,
     unwinder: p.unwinder,
     immediate: p.immediate,
+    experiments: p.experiments ?? null,
     cmdline: p.cmdline,
     seed: p.seed,
     runs: p.runs,
@@ -300,6 +311,12 @@ export function formatStudy(r: LivepatchStudyResult): string {
       `runs that needed signals: ${r.signalled}, forced: ${r.forced}`,
     `  consistency violations: ${r.violations} in ${r.runsWithViolations} run(s)`,
   ];
+  const flagged = r.perRun.reduce((a, x) => a + (x.tasksFlagged ?? 0), 0);
+  const signalledTasks = r.perRun.reduce((a, x) => a + (x.tasksSignalled ?? 0), 0);
+  if (flagged > 0) lines.splice(5, 0, `  tasks signalled: ${signalledTasks} of ${flagged} flagged (${((100 * signalledTasks) / flagged).toFixed(1)}%)`);
+  if (r.experiments && (!r.experiments.reliableStacktrace || r.experiments.kthreadPatchPoints)) {
+    lines[0] += `${r.experiments.reliableStacktrace ? '' : ', no reliable stacktrace'}${r.experiments.kthreadPatchPoints ? ', kthread patch points' : ''}`;
+  }
   for (const x of r.perRun.filter((y) => y.firstViolation).slice(0, 10)) {
     lines.push(`    run ${x.run} (seed ${x.seed}, patch at ${ms(x.patchAt)}): ${x.firstViolation}`);
   }

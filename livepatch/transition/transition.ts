@@ -13,8 +13,20 @@ import { checkedFuncs, trySwitchTask, type SwitchContext, type SwitchResult } fr
 
 /** SIGNALS_TIMEOUT: failed attempts between two rounds of fake signals. */
 export const SIGNALS_TIMEOUT = 15;
-/** round_jiffies_relative(HZ): the retry period of klp_transition_work. */
+/** HZ: the retry period of klp_transition_work is round_jiffies_relative(HZ). */
 export const RETRY_PERIOD_NS = 1_000_000_000;
+
+/**
+ * round_jiffies_relative(j) on CPU 0 (kernel/time/timer.c round_jiffies_common): the expiry
+ * jiffies + j rounded to a whole second, down when less than a quarter past, up otherwise;
+ * the unrounded value when rounding would not lie in the future. In jiffies, relative to now.
+ */
+export function roundJiffiesRelative(now: number, j: number, hz: number): number {
+  const original = now + j;
+  const rem = original % hz;
+  const rounded = rem < hz / 4 ? original - rem : original - rem + hz;
+  return (rounded > now ? rounded : original) - now;
+}
 
 /** What the transition asks of the rest of the livepatch core when it finishes. */
 export interface TransitionOwner {
@@ -44,6 +56,8 @@ export interface TransitionListener {
   signalled?(task: KlpTask, time: number): void;
   forced?(tasks: KlpTask[], time: number): void;
   completed?(patch: KlpPatch, target: PatchState, time: number): void;
+  /** A task switched itself through the core (6.4's cond_resched()). */
+  switchedSelf?(task: KlpTask, time: number, by: 'cond-resched'): void;
 }
 
 export class KlpTransition {
@@ -121,6 +135,7 @@ export class KlpTransition {
         flagged.push(task);
       }
     }
+    if (this.behaviour.condReschedSwitch) this.port.setSchedTrySwitch(true); // klp_cond_resched_enable
     this.signalsCount = 0;
     for (const l of this.listeners) l.started?.(patch, this.target, this.port.now(), flagged);
   }
@@ -161,10 +176,11 @@ export class KlpTransition {
         record.signalsSent = true;
       }
       this.signalsCount++;
-      this.port.scheduleDelayedWork(RETRY_PERIOD_NS, () => this.transitionWork());
+      this.port.scheduleDelayedWork(this.retryDelayNs(), () => this.transitionWork());
       return false;
     }
 
+    if (this.behaviour.condReschedSwitch) this.port.setSchedTrySwitch(false); // klp_cond_resched_disable
     const wasEnabled = patch.enabled;
     if (this.behaviour.version === '4.12') {
       this.log.klp('notice', `'${patch.name}': ${directionName(this.target)} complete`);
@@ -172,6 +188,27 @@ export class KlpTransition {
     this.complete();
     this.owner.afterComplete(patch, wasEnabled);
     return true;
+  }
+
+  /** schedule_delayed_work(&klp_transition_work, round_jiffies_relative(HZ)), in ns. */
+  private retryDelayNs(): number {
+    const clock = this.port.jiffies?.();
+    if (!clock) return RETRY_PERIOD_NS;
+    return roundJiffiesRelative(clock.jiffies, clock.hz, clock.hz) * (1e9 / clock.hz);
+  }
+
+  /**
+   * __klp_sched_try_switch (6.4): the current task, at cond_resched() with TIF_PATCH_PENDING,
+   * checks its own stack (klp_try_switch_task(current)). Returns whether it switched.
+   */
+  schedTrySwitch(task: KlpTask): boolean {
+    if (!this.patch || !this.port.patchPending(task)) return false;
+    if (this.patch.immediate) return false;
+    const result = trySwitchTask(task, this.switchContext());
+    if (result.switched && result.outcome === 'switched') {
+      for (const l of this.listeners) l.switchedSelf?.(task, this.port.now(), 'cond-resched');
+    }
+    return result.switched;
   }
 
   /** klp_transition_work_fn: the delayed retry. */
@@ -274,7 +311,10 @@ export class KlpTransition {
 
   private switchContext(): SwitchContext {
     const patch = this.requirePatch();
-    return { port: this.port, log: this.log, target: this.target, checked: checkedFuncs(patch, this.target, this.ops) };
+    return {
+      port: this.port, log: this.log, target: this.target, checked: checkedFuncs(patch, this.target, this.ops),
+      checkStackMessages: this.behaviour.checkStackMessages,
+    };
   }
 
   private requirePatch(): KlpPatch {

@@ -26,6 +26,8 @@ export interface SwitchContext {
   target: PatchState;
   /** What klp_check_stack looks for, computed once per try-complete pass. */
   checked: CheckedFunc[];
+  /** 4.12: klp_check_stack words the unreliable and sleeping messages under its own name. */
+  checkStackMessages?: boolean;
 }
 
 /** A function of a patched object and the code range its stack check looks for. */
@@ -84,12 +86,13 @@ export function trySwitchTask(task: KlpTask, ctx: SwitchContext): SwitchResult {
     return RUNNING;
   }
   const { err, oldName } = checkStack(task, ctx);
+  const checker = ctx.checkStackMessages ? 'klp_check_stack' : 'klp_try_switch_task';
   if (err === -EINVAL) {
-    log.trySwitchDebug(`klp_try_switch_task: ${task.comm}:${task.pid} has an unreliable stack`);
+    log.trySwitchDebug(`${checker}: ${task.comm}:${task.pid} has an unreliable stack`);
     return UNRELIABLE;
   }
   if (err === -EADDRINUSE) {
-    log.trySwitchDebug(`klp_try_switch_task: ${task.comm}:${task.pid} is sleeping on function ${oldName}`);
+    log.trySwitchDebug(`${checker}: ${task.comm}:${task.pid} is sleeping on function ${oldName}`);
     return { switched: false, outcome: 'sleeping-on-function', oldName };
   }
   port.setPatchPending(task, false);

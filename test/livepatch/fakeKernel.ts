@@ -82,6 +82,9 @@ export class FakeKernel implements KernelPort, FentryControl {
   wakeUpIfIdle(cpu: number): void { const i = this.idle.find((x) => x.task.cpu === cpu); if (i) i.task.wokenUp++; }
   synchronize(): void { this.synchronizations++; }
   now(): number { return this.time; }
+  /** 6.4's klp_sched_try_switch_key. */
+  schedTrySwitch = false;
+  setSchedTrySwitch(on: boolean): void { this.schedTrySwitch = on; }
   scheduleDelayedWork(delayNs: number, work: () => void): void { this.pending = { at: this.time + delayNs, work }; }
 
   // FentryControl

@@ -16,7 +16,7 @@ import { timelineSvg } from '../../../livepatch/report/timelineSvg';
 import { formatViolation } from '../../../livepatch/consistency/consistencyChecker';
 import { BootError } from '../../../emulator/loader/pvh';
 import { UserError } from '../../userError';
-import { checkCommon, writeOutput, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, type CommonLivepatchArgs } from './options';
+import { checkCommon, experimentsLabel, experimentsOf, writeOutput, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, type CommonLivepatchArgs } from './options';
 
 export const LIVEPATCH_STATUS_VIOLATION = 3;
 export const LIVEPATCH_STATUS_INCOMPLETE = 5;
@@ -65,6 +65,7 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
         kernel: kernelOf(args),
         unwinder: unwinderOf(args),
         immediate: args.immediate,
+        experiments: experimentsOf(args),
         cmdline: args.cmdline,
         patchAt,
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
@@ -83,7 +84,7 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
     const say = (line = '') => process.stdout.write(line + '\n');
     const lab = r.lab;
     say(`klp-lab livepatch: ${path.basename(args.image)} + ${path.basename(args.patch)}, kernel ${args.kernel}, unwinder ${args.unwinder}` +
-      `${args.immediate ? ', immediate' : ''}, cmdline "${args.cmdline}", seed ${args.seed}, jitter ${args.jitter} ns`);
+      `${args.immediate ? ', immediate' : ''}${experimentsLabel(experimentsOf(args))}, cmdline "${args.cmdline}", seed ${args.seed}, jitter ${args.jitter} ns`);
     say(`modprobe at ${(r.loadedAt / 1e6).toFixed(3)} ms of virtual time: init_module returned ${r.loadResult}`);
     say();
     say('kernel log:');

@@ -11,7 +11,7 @@ import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
 import { runLivepatchStudy } from '../../../livepatch/study/parallelStudy';
 import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
-import { checkCommon, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
+import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 
 interface StudyArgs extends CommonLivepatchArgs {
@@ -76,6 +76,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         kernel: kernelOf(args),
         unwinder: unwinderOf(args),
         immediate: args.immediate === true,
+        experiments: experimentsOf(args),
         cmdline: args.cmdline,
         window: [from, to],
         jitterNs: args.jitter,

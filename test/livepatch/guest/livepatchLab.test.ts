@@ -21,7 +21,9 @@ beforeAll(() => {
   const bytes = new Uint8Array(fs.readFileSync(KERNEL));
   unpatched = new LivepatchLab(bytes, 'kernel.elf', { cmdline: CMDLINE });
   unpatched.runToExit(5e9);
-  patched = new LivepatchLab(bytes, 'kernel.elf', { cmdline: CMDLINE, log: { debug: true, debugTrySwitch: true } });
+  // With the seed's kthread patch points: in 6.1 kworker/chain-a, always asleep under chain_a2,
+  // would exit before any check let it switch, and never run the new version.
+  patched = new LivepatchLab(bytes, 'kernel.elf', { cmdline: CMDLINE, log: { debug: true, debugTrySwitch: true }, experiments: { kthreadPatchPoints: true } });
   patched.runFor(30e6); // phase 2 is running: kthreads are deep in their call chains
   modprobeResult = patched.modprobe(PATCH);
   patched.runToExit(5e9);

@@ -3,6 +3,7 @@
 // that the checker must catch (4.12's immediate patches, an unwinder that ignores pt_regs).
 
 import { LabConsistencyChecker } from '../../../livepatch/consistency/labChecker';
+import { formatViolation } from '../../../livepatch/consistency/consistencyChecker';
 import { LivepatchLab } from '../../../livepatch/guest/livepatchLab';
 import type { PatchRunOptions, PatchRunResult } from '../../../livepatch/run/patchRun';
 import { runPlan } from '../../../livepatch/study/livepatchStudy';
@@ -10,7 +11,8 @@ import { kernelBytes as bytes, messages, patchModule, row, run } from './labRuns
 
 describe('stacked patches', () => {
   test('a second patch of nap_long checks the first patch\'s version, and wins once complete', () => {
-    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=40000', truth: true });
+    // With the seed's kthread patch points, so that the signals step ends the first transition.
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { cmdline: 'scale=2 nap=40000', truth: true, experiments: { kthreadPatchPoints: true } });
     const checker = new LabConsistencyChecker(lab);
     lab.runUntil(10e6);
     expect(lab.modprobe(patchModule('klp_nap'))).toBe(0);
@@ -44,6 +46,34 @@ describe('4.12 behaviour', () => {
     expect(r.completed).toBe(true);
     expect(m.at(-1)).toBe("livepatch: 'klp_nap': unpatching complete");
     expect(r.violations).toEqual([]);
+  }, 120_000);
+});
+
+describe('the hazard that removed immediate in 4.16 (commit d0807da78e11)', () => {
+  test('two immediate patches, then a normal one: knapper, asleep in the first immediate version, is switched inside it', () => {
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { kernel: '4.12', cmdline: 'scale=2 nap=20000', truth: true });
+    const checker = new LabConsistencyChecker(lab);
+    lab.runUntil(3e6); // before knapper's first nap: it will nap in klp_nap_imm1's nap_long
+    expect(lab.modprobe(patchModule('klp_nap_imm1'))).toBe(0);
+    lab.runUntil(100e6);
+    const calls = (mod: string, sym: string) => lab.access.u64(lab.modules.get(mod)!.module.symbols.get(sym)!.address);
+    expect(calls('klp_nap_imm1', 'klp_nap_imm1_calls')).toBe(1);
+    expect(lab.modprobe(patchModule('klp_nap_imm2'))).toBe(0);
+    // The normal patch's stack check looks for klp_nap_imm2's nap_long only.
+    expect(lab.modprobe(patchModule('klp_nap_v2'))).toBe(0);
+    expect(lab.waitForTransition(5e9)).toBe(true);
+    const switchedInside = checker.violations.filter((v) => v.kind === 'switched-inside');
+    expect(switchedInside).toHaveLength(1);
+    expect(formatViolation(switchedInside[0])).toMatch(/'klp_nap_v2' switched knapper:\d+ while it held nap_long of an older patch$/);
+  }, 120_000);
+
+  test('the same patches with a consistent history: no task is switched inside old code', () => {
+    const lab = new LivepatchLab(bytes, 'kernel.elf', { kernel: '4.12', cmdline: 'scale=2 nap=20000', truth: true });
+    const checker = new LabConsistencyChecker(lab);
+    lab.runUntil(100e6);
+    expect(lab.modprobe(patchModule('klp_nap_v2'))).toBe(0);
+    lab.runFor(3e9);
+    expect(checker.violations.filter((v) => v.kind === 'switched-inside')).toEqual([]);
   }, 120_000);
 });
 
