@@ -15,7 +15,7 @@ import * as zlib from 'zlib';
 import { execFileSync } from 'child_process';
 import { FIXTURES } from '../fixtures';
 import { buildCpio, type CpioEntry } from './cpioNewc';
-import { LINUX_CACHE, LinuxFixtureError, cached, candidateVersion, fetchPackage, type LinuxKernel } from './linuxFixture';
+import { LINUX_CACHE, LinuxFixtureError, cached, candidateVersion, fetchPackage, linuxKernel, type LinuxKernel } from './linuxFixture';
 
 export const LAB_INIT = path.join(FIXTURES, 'linux', 'lab-init');
 
@@ -142,4 +142,16 @@ export function labInitramfs(kernel: LinuxKernel): { path: string; packages: str
     for (const d of ['pkg', 'tree', 'libs', 'depmod']) fs.rmSync(path.join(tmp, d), { recursive: true, force: true });
   });
   return { path: path.join(dir, 'initramfs.cpio.gz'), packages: fs.readFileSync(path.join(dir, 'packages'), 'utf8').trim().split('\n') };
+}
+
+// `node dist/test/helpers/linux/labInitramfs.js`: fetch and build the lab initramfs (selftests,
+// modules, user space) for the fixture's kernel, print its path. .ci/run does this before the tests.
+if (require.main === module) {
+  try {
+    const lab = labInitramfs(linuxKernel());
+    process.stdout.write(`lab initramfs ${lab.path} (${lab.packages.length} packages)\n`);
+  } catch (e) {
+    process.stderr.write(`lab initramfs: ${(e as Error).message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  }
 }
