@@ -6,7 +6,7 @@
 import * as os from 'os';
 import { linuxFixture } from '../helpers/linux/linuxFixture';
 import { qemuLinuxConsole } from '../helpers/linux/qemuLinux';
-import { klpBootLinux, describeStop } from '../helpers/linux/klpLinux';
+import { bootLinux, describeStop } from '../../livepatch/linux/linuxBoot';
 
 export function run(): void {
   const f = linuxFixture();
@@ -15,7 +15,7 @@ export function run(): void {
   let initAt: { instructions: number; seconds: number } | null = null;
   const t0 = process.hrtime.bigint();
   let machine: { cpu: { icount: number } } | null = null;
-  const k = klpBootLinux(f, {
+  const k = bootLinux(f.kernel.vmlinux, f.initramfs, {
     onLine: (line) => {
       if (initAt === null && line.includes('Run /init as init process') && machine !== null) {
         initAt = { instructions: machine.cpu.icount, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };

@@ -8,7 +8,10 @@ import * as path from 'path';
 import { ElfFile } from '../../elf/elfFile';
 import { formatReadelf, type ReadelfPart } from '../../elf/readelfFormat';
 import { realLinux } from '../helpers/realLinux';
-import { linuxPatchModules } from '../helpers/linuxModules';
+import { debianRelease } from '../../livepatch/linux/debianKernel';
+import { labPatchModules } from '../../livepatch/linux/linuxModules';
+
+const linuxPatchModules = (vmlinux: string): string => labPatchModules(debianRelease(vmlinux).abi);
 
 jest.setTimeout(300_000);
 

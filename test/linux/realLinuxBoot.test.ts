@@ -4,7 +4,7 @@
 // has, each explained, so that any change (better or worse) fails the test and is looked at.
 import { linuxFixture } from '../helpers/linux/linuxFixture';
 import { qemuLinuxConsole } from '../helpers/linux/qemuLinux';
-import { klpBootLinux, describeStop, type KlpLinuxRun } from '../helpers/linux/klpLinux';
+import { bootLinux, describeStop, type LinuxRun } from '../../livepatch/linux/linuxBoot';
 import { diffConsoles, formatConsoleDiff, type ConsoleDiff } from '../helpers/linux/consoleDiff';
 import { STOP_TRIPLE } from '../../emulator/machine';
 
@@ -31,11 +31,11 @@ const BOOT_TIMEOUT_MS = 45 * 60 * 1000;
 describe('Debian Linux 6.1 boots in klp-lab as in QEMU', () => {
   const f = linuxFixture();
   const qemu = qemuLinuxConsole(f);
-  let k: KlpLinuxRun;
+  let k: LinuxRun;
   let d: ConsoleDiff;
 
   beforeAll(() => {
-    k = klpBootLinux(f);
+    k = bootLinux(f.kernel.vmlinux, f.initramfs);
     d = diffConsoles(qemu.console, k.console);
     process.stdout.write(`real Linux: ${describeStop(k.result)} after ${k.instructions} instructions (${(k.instructions / k.seconds / 1e6).toFixed(1)} MIPS)\n${formatConsoleDiff(d)}\n`);
   }, BOOT_TIMEOUT_MS);

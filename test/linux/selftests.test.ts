@@ -3,10 +3,10 @@
 // kernel's headers), inside Debian's real 6.1 kernel: under QEMU, the reference, and in klp-lab. The
 // harness prints "TEST: ... ok" per test; both must pass all 22, with the same verdicts.
 import { linuxKernel, LINUX_CMDLINE, type LinuxFixture } from '../helpers/linux/linuxFixture';
-import { labInitramfs } from '../helpers/linux/labInitramfs';
+import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 import { qemuLinuxConsole } from '../helpers/linux/qemuLinux';
-import { klpBootLinux, describeStop } from '../helpers/linux/klpLinux';
-import { selftestResults, type SelftestResult } from '../helpers/linux/selftestResults';
+import { bootLinux, describeStop } from '../../livepatch/linux/linuxBoot';
+import { selftestResults, type SelftestResult } from '../../livepatch/linux/selftestResults';
 
 const SCRIPTS = { 'test-livepatch.sh': 3, 'test-callbacks.sh': 11, 'test-shadow-vars.sh': 1, 'test-state.sh': 4, 'test-ftrace.sh': 1, 'test-sysfs.sh': 2 };
 const APPEND = `${LINUX_CMDLINE} scenario=selftests`;
@@ -17,7 +17,7 @@ describe('the kernel\'s livepatch selftests inside real Linux', () => {
 
   beforeAll(() => {
     const kernel = linuxKernel();
-    const lab = labInitramfs(kernel); // fetches and builds on the first run (linux-source-6.1, headers)
+    const lab = labInitramfs(kernel.vmlinux); // fetches and builds on the first run (linux-source-6.1, headers)
     fixture = { kernel, initramfs: lab.path, userPackages: lab.packages };
     qemu = selftestResults(qemuLinuxConsole(fixture, APPEND).console);
   }, 900_000);
@@ -30,7 +30,7 @@ describe('the kernel\'s livepatch selftests inside real Linux', () => {
   });
 
   test('in klp-lab: the same 22 verdicts, all ok', () => {
-    const k = klpBootLinux(fixture, { append: APPEND, maxInsns: 12e9 });
+    const k = bootLinux(fixture.kernel.vmlinux, fixture.initramfs, { append: APPEND, maxInsns: 12e9 });
     process.stdout.write(`selftests in klp-lab: ${describeStop(k.result)} after ${k.instructions} instructions (${(k.instructions / k.seconds / 1e6).toFixed(1)} MIPS)\n`);
     expect(k.console).toContain('init: scenario selftests done');
     expect(selftestResults(k.console)).toEqual(qemu);

@@ -5,13 +5,13 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { linuxKernel, LINUX_CMDLINE } from '../helpers/linux/linuxFixture';
-import { labInitramfs } from '../helpers/linux/labInitramfs';
+import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 test('a shell on the console: what is typed runs, and exit ends the run', () => {
   const kernel = linuxKernel();
-  const r = spawnSync(process.execPath, [CLI, 'run', kernel.vmlinux, '--initrd', labInitramfs(kernel).path, '-m', '512',
+  const r = spawnSync(process.execPath, [CLI, 'run', kernel.vmlinux, '--initrd', labInitramfs(kernel.vmlinux).path, '-m', '512',
     '--append', `${LINUX_CMDLINE} scenario=shell`], {
     // Busybox's line editor first asks the terminal where the cursor is (ESC [6n) and takes the next
     // bytes as the answer: a throwaway first line gives it something to eat.

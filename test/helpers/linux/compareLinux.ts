@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { linuxFixture, LINUX_CMDLINE } from './linuxFixture';
 import { qemuLinuxConsole } from './qemuLinux';
-import { klpBootLinux, describeStop } from './klpLinux';
+import { bootLinux, describeStop } from '../../../livepatch/linux/linuxBoot';
 import { diffConsoles, formatConsoleDiff } from './consoleDiff';
 import { formatReport } from '../../../emulator/report';
 
@@ -17,7 +17,7 @@ function main(): void {
   const append = extra ? `${LINUX_CMDLINE} ${extra}` : LINUX_CMDLINE;
   const f = linuxFixture();
   const q = qemuLinuxConsole(f, append);
-  const k = klpBootLinux(f, { append, maxInsns: Number(opt('--max-insns') ?? 20e9), onLine: (l) => process.stdout.write(`${l}\n`) });
+  const k = bootLinux(f.kernel.vmlinux, f.initramfs, { append, maxInsns: Number(opt('--max-insns') ?? 20e9), onLine: (l) => process.stdout.write(`${l}\n`) });
   const out = opt('--save');
   if (out) fs.writeFileSync(out, k.console, 'latin1');
   process.stdout.write(`\n${formatConsoleDiff(diffConsoles(q.console, k.console))}\n`);

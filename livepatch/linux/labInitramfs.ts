@@ -1,23 +1,26 @@
-// The lab initramfs for real Linux (fixtures/linux/lab-init): what the kernel's livepatch selftests
-// need, all fetched by Debian package name and cached under .klp-tmp/linux:
+// The lab initramfs for real Linux (fixtures/linux/lab-init as /init): what the kernel's livepatch
+// selftests and klp-lab's patch runs need, all fetched by Debian package name and cached under
+// .klp-tmp/linux:
 //   - busybox-static (the shell's small tools) and bash-static (the selftests are bash scripts);
 //   - the GNU and kmod tools functions.sh calls with options busybox lacks (REAL-LINUX.md): kmod as
 //     modprobe/insmod/rmmod/modinfo (one finit_module call, kmod's error text), coreutils' comm,
 //     stat and mktemp, diffutils' diff, procps' sysctl; dynamically linked, so with the shared
 //     libraries their DT_NEEDED entries name, found in the same packages (a missing one fails);
-//   - tools/testing/selftests/livepatch/*.sh unmodified in /selftests, and the test_klp_* modules and
-//     klp-lab's own (fixtures/linux/selftests/build.sh, fixtures/linux/livepatch/build.sh) in
-//     /lib/modules/RELEASE/extra with a modules.dep.
+//   - tools/testing/selftests/livepatch/*.sh unmodified in /selftests, and the test_klp_* modules,
+//     klp-lab's own (linuxModules.ts) and any extra modules the caller gives (a user's patch module)
+//     in /lib/modules/RELEASE/extra with kmod's indexes (modules.dep.bin...).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { execFileSync } from 'child_process';
-import { FIXTURES } from '../fixtures';
 import { buildCpio, type CpioEntry } from './cpioNewc';
-import { LINUX_CACHE, LinuxFixtureError, cached, candidateVersion, fetchPackage, linuxKernel, type LinuxKernel } from './linuxFixture';
+import { PackageError, candidateVersion, fetchPackage } from './debianPackages';
+import { debianRelease, linuxKernel } from './debianKernel';
+import { LAB_FIXTURES, LINUX_CACHE, cached } from './labFiles';
+import { labPatchModules, modulesIn, selftestFiles } from './linuxModules';
 
-export const LAB_INIT = path.join(FIXTURES, 'linux', 'lab-init');
+export const LAB_INIT = path.join(LAB_FIXTURES, 'linux', 'lab-init');
 
 /** [package, [path in the package, path in the initramfs]...]: the tools, under the names functions.sh calls. */
 const TOOLS: [string, [string, string][]][] = [
@@ -55,20 +58,33 @@ export function neededLibraries(bytes: Uint8Array): string[] {
   return out;
 }
 
-function moduleDirs(kernel: LinuxKernel): { selftests: string; lab: string } {
-  const abi = /^6\.1\.0-(\d+)-/.exec(kernel.release)![1];
-  const build = (script: string): string => execFileSync(path.join(FIXTURES, 'linux', script), [abi], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
-  return { selftests: build('selftests/build.sh'), lab: build('livepatch/build.sh') };
+export interface LabInitramfs {
+  path: string;
+  /** "name version" of every Debian package in it. */
+  packages: string[];
 }
 
-/** The lab initramfs (gzip of a newc cpio) for a kernel. */
-export function labInitramfs(kernel: LinuxKernel): { path: string; packages: string[] } {
-  const mods = moduleDirs(kernel);
+/**
+ * The lab initramfs (gzip of a newc cpio) for a Debian 6.1 cloud vmlinux, built once per kernel
+ * release, package versions, modules and scripts. `extraModules` (.ko files) join the lab's own in
+ * /lib/modules/RELEASE/extra, loadable by name with modprobe.
+ */
+export function labInitramfs(vmlinux: string, opts: { extraModules?: string[] } = {}): LabInitramfs {
+  const kernel = debianRelease(vmlinux);
+  const selftests = selftestFiles(kernel.abi);
+  const lab = labPatchModules(kernel.abi);
   const packages = ['busybox-static', 'bash-static', ...TOOLS.map((t) => t[0]), ...LIBRARIES].map((p) => `${p} ${candidateVersion(p)}`);
   const init = fs.readFileSync(LAB_INIT);
-  const modFiles = [path.join(mods.selftests, 'modules'), mods.lab].flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.ko')).sort().map((f) => path.join(d, f)));
-  const scripts = path.join(mods.selftests, 'scripts');
-  const hash = crypto.createHash('sha256').update(`lab-initramfs 3\0${kernel.release}\0${packages.join(',')}\0${APPLETS.join(',')}\0`).update(init);
+  const modFiles = [...modulesIn(selftests.modules), ...modulesIn(lab)];
+  for (const extra of opts.extraModules ?? []) {
+    const name = path.basename(extra);
+    if (!name.endsWith('.ko')) throw new PackageError(`${extra}: a kernel module's file name ends in .ko`);
+    if (modFiles.some((f) => path.basename(f) === name)) throw new PackageError(`${extra}: the lab initramfs already has a module named ${name}`);
+    modFiles.push(extra);
+  }
+  const scripts = selftests.scripts;
+  const hash = crypto.createHash('sha256').update(`lab-initramfs 4\0${kernel.release}\0${packages.join(',')}\0${APPLETS.join(',')}\0`).update(init);
+  hash.update(`${modFiles.map((f) => path.basename(f)).join(',')}\0`);
   for (const f of [...modFiles, ...fs.readdirSync(scripts).map((s) => path.join(scripts, s))]) hash.update(fs.readFileSync(f));
   const dir = path.join(LINUX_CACHE, `lab-initramfs-${hash.digest('hex').slice(0, 16)}`);
   cached(dir, (tmp) => {
@@ -106,7 +122,7 @@ export function labInitramfs(kernel: LinuxKernel): { path: string; packages: str
           if (fs.existsSync(p)) return fs.realpathSync(p);
         }
       }
-      throw new LinuxFixtureError(`lab initramfs: no package of ${LIBRARIES.join(', ')} holds ${name}`);
+      throw new PackageError(`lab initramfs: no package of ${LIBRARIES.join(', ')} holds ${name}`);
     };
     while (queue.length > 0) {
       for (const lib of neededLibraries(queue.pop()!)) {
@@ -144,11 +160,12 @@ export function labInitramfs(kernel: LinuxKernel): { path: string; packages: str
   return { path: path.join(dir, 'initramfs.cpio.gz'), packages: fs.readFileSync(path.join(dir, 'packages'), 'utf8').trim().split('\n') };
 }
 
-// `node dist/test/helpers/linux/labInitramfs.js`: fetch and build the lab initramfs (selftests,
-// modules, user space) for the fixture's kernel, print its path. .ci/run does this before the tests.
+// `node dist/livepatch/linux/labInitramfs.js`: fetch and build the lab initramfs (selftests,
+// modules, user space) for the newest Debian 6.1 cloud kernel, print its path. .ci/run does this
+// before the tests.
 if (require.main === module) {
   try {
-    const lab = labInitramfs(linuxKernel());
+    const lab = labInitramfs(linuxKernel().vmlinux);
     process.stdout.write(`lab initramfs ${lab.path} (${lab.packages.length} packages)\n`);
   } catch (e) {
     process.stderr.write(`lab initramfs: ${(e as Error).message.split('\n')[0]}\n`);
