@@ -5,7 +5,15 @@
  * and the gate inputs (channel 2's from port 0x61, see systemControlPortB.ts; channels 0 and 1 are
  * tied high). Channel 0's rising OUT edges are IRQ 0. The clock is 1.193182 MHz of virtual time, and
  * virtual time is the retired-instruction count at 1 instruction = 1 ns, so a divisor of 11932 fires
- * every 10,000,151 instructions (100 Hz), whatever the host speed.
+ * about every 10,000,151 instructions (100 Hz), whatever the host speed.
+ *
+ * Channel 0 follows OUT the way QEMU's IRQ timer does (pit_irq_timer_update): at each transition
+ * time it sets the IRQ line to OUT and computes the next transition, converting between nanoseconds
+ * and PIT ticks with truncating integer arithmetic (muldiv64) both ways, and evaluating OUT at the
+ * scheduled time. The round trip matters: in mode 2 the scheduled time of the tick after a period
+ * boundary truncates back onto the boundary, so IRQ 0 rises one PIT tick (838 ns) after the period
+ * boundary, and every later interrupt keeps that phase. Interrupts then arrive at the same
+ * instruction as under QEMU -icount.
  *
  * One deliberate difference: QEMU's channel 0 counts from reset (and SeaBIOS leaves it at 18.2 Hz);
  * here channel 0 raises no interrupt until the guest programs it, so a guest that never programs the
@@ -15,6 +23,13 @@ import type { PortDevice } from './ioBus';
 
 export const PIT_HZ = 1193182;
 export const NS_PER_SECOND = 1e9;
+
+/** floor(a * b / c) for non-negative integers, exact beyond 2^53 (QEMU's muldiv64). */
+export function mulDiv(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (p <= Number.MAX_SAFE_INTEGER) return (p - (p % c)) / c;
+  return Number((BigInt(a) * BigInt(b)) / BigInt(c));
+}
 
 /** Access modes (control word bits 5-4) and the read/write toggles of word access. */
 const RW_LSB = 1, RW_MSB = 2, RW_WORD0 = 3, RW_WORD1 = 4;
@@ -34,8 +49,12 @@ export class PitChannel {
 
 export class Pit8254 implements PortDevice {
   readonly ch = [new PitChannel(), new PitChannel(), new PitChannel()];
-  /** Absolute virtual time (ns) of the next IRQ 0, or Infinity. */
+  /** Absolute virtual time (ns) when tick() must run next (the next transition, plus any jitter), or Infinity. */
   next = Infinity;
+  /** Absolute virtual time (ns) of channel 0's next OUT transition (QEMU's next_transition_time), or Infinity. */
+  transition = Infinity;
+  /** The IRQ 0 line: channel 0's OUT as of its last transition. */
+  level = false;
   irq0: () => void = () => {};
   onReprogram: () => void = () => {};
   /**
@@ -50,9 +69,9 @@ export class Pit8254 implements PortDevice {
     this.ch[2].gate = false; // channel 2's gate is port 0x61 bit 0, low at reset
   }
 
-  private ticks(ns: number): number { return Math.floor((ns * PIT_HZ) / NS_PER_SECOND); }
-  private nsOf(ticks: number): number { return Math.ceil((ticks * NS_PER_SECOND) / PIT_HZ); }
-  private elapsed(c: PitChannel): number { return this.ticks(this.now() - c.loadTime); }
+  private ticks(ns: number): number { return mulDiv(ns, PIT_HZ, NS_PER_SECOND); }
+  private nsOf(ticks: number): number { return mulDiv(ticks, NS_PER_SECOND, PIT_HZ); }
+  private elapsed(c: PitChannel, at = this.now()): number { return this.ticks(at - c.loadTime); }
 
   /** The current count (pit_get_count). */
   countOf(c: PitChannel): number {
@@ -65,10 +84,10 @@ export class Pit8254 implements PortDevice {
     }
   }
 
-  /** The OUT pin (pit_get_out). */
-  outOf(c: PitChannel): boolean {
+  /** The OUT pin (pit_get_out), now or at time `at`. */
+  outOf(c: PitChannel, at = this.now()): boolean {
     if (!c.running) return false;
-    const d = this.elapsed(c);
+    const d = this.elapsed(c, at);
     switch (c.mode) {
       case 1: return d < c.count;
       case 2: return d % c.count === 0 && d !== 0;
@@ -146,30 +165,64 @@ export class Pit8254 implements PortDevice {
 
   private load(idx: number, value: number): void {
     const c = this.ch[idx];
+    // QEMU's channel 0 has run since reset in mode 3 with count 0x10000: the IRQ line the first load
+    // starts from is that square wave's level now (high in each first half period).
+    if (idx === 0 && !c.running) this.level = this.ticks(this.now()) % 0x10000 < 0x8000;
     c.count = value === 0 ? 0x10000 : value;
     c.loadTime = this.now();
     c.running = true;
     if (idx === 0) this.schedule();
   }
 
-  private schedule(): void {
+  /** Channel 0's next OUT transition after `now` (pit_get_next_transition_time), or Infinity. */
+  private nextTransition(c: PitChannel, now: number): number {
+    const d = this.elapsed(c, now);
+    let next: number;
+    switch (c.mode) {
+      case 2: case 6: {
+        const base = d - (d % c.count);
+        next = d === base && d !== 0 ? base + c.count : base + c.count + 1;
+        break;
+      }
+      case 3: case 7: {
+        const base = d - (d % c.count), half = (c.count + 1) >> 1;
+        next = d - base < half ? base + half : base + c.count;
+        break;
+      }
+      case 4: case 5:
+        if (d < c.count) next = c.count;
+        else if (d === c.count) next = c.count + 1;
+        else return Infinity;
+        break;
+      default:
+        if (d < c.count) next = c.count;
+        else return Infinity;
+    }
+    const t = c.loadTime + this.nsOf(next);
+    return t <= now ? now + 1 : t; // QEMU's guard against rounding onto the present
+  }
+
+  /** pit_irq_timer_update at `now`: IRQ 0 follows OUT (a rising edge interrupts), then the next transition. */
+  private update(now: number): void {
     const c = this.ch[0];
-    if (!c.running) this.next = Infinity;
-    else if (c.mode === 4 || c.mode === 5 || c.mode === 0 || c.mode === 1) {
-      // One rising edge: at the terminal count (modes 0, 4), never again in mode 1/5 without a trigger.
-      this.next = c.mode === 1 ? Infinity : c.loadTime + this.nsOf(c.count) + this.delay();
-    } else this.next = c.loadTime + this.nsOf(c.count) + this.delay();
+    if (!c.running) { this.transition = Infinity; this.next = Infinity; this.onReprogram(); return; }
+    const level = this.outOf(c, now);
+    if (level && !this.level) this.irq0();
+    this.level = level;
+    this.transition = this.nextTransition(c, now);
+    // Jitter delays rising edges only: the transitions themselves stay on QEMU's schedule.
+    this.next = this.transition === Infinity || !this.outOf(c, this.transition) ? this.transition : this.transition + this.delay();
     this.onReprogram();
   }
 
-  /** Fire IRQ 0 for every period boundary reached by `now` (edges coalesce in the PIC's IRR). */
+  private schedule(): void {
+    this.update(this.now());
+  }
+
+  /** Runs channel 0's transition that is due (the machine calls this once `next` is reached). */
   tick(now: number): void {
-    const c = this.ch[0];
     if (now < this.next) return;
-    this.irq0();
-    if (!c.running || c.mode === 0 || c.mode === 1 || c.mode === 4 || c.mode === 5) { this.next = Infinity; return; }
-    const periods = Math.floor(this.ticks(now - c.loadTime) / c.count) + 1;
-    this.next = c.loadTime + this.nsOf(periods * c.count) + this.delay();
+    this.update(this.transition);
   }
 
   private delay(): number {
@@ -178,12 +231,14 @@ export class Pit8254 implements PortDevice {
 
   /** Times are numbers (Infinity when nothing is due; a null read back from plain JSON means the same). */
   saveState(): object {
-    return { channels: this.ch.map((c) => ({ ...c })), next: this.next };
+    return { channels: this.ch.map((c) => ({ ...c })), next: this.next, transition: this.transition, level: this.level };
   }
 
   loadState(s: any): void {
     s.channels.forEach((cs: PitChannel, i: number) => Object.assign(this.ch[i], cs));
     this.next = s.next ?? Infinity;
+    this.transition = s.transition ?? Infinity;
+    this.level = s.level;
     this.onReprogram();
   }
 }
