@@ -2,8 +2,9 @@
 // (fixtures/emu/empty.elf, a PVH image whose first instruction exits through isa-debug-exit), against
 // the whole `qemu-system-x86_64 ... -kernel IMAGE` process on the same image. Both are spawned the
 // same number of times, alternating, and timed from spawn to exit; the figures are min/median/max wall
-// milliseconds and the ratio of the medians. Node's own start-up (`node -e 0`) is printed beside them
-// as the floor that no change in klp-lab can go below.
+// milliseconds and the ratio of the medians, with the average CPU time (user + system) of each
+// process, which a loaded machine disturbs less. Node's own start-up (`node -e 0`) is printed beside
+// them as the floor that no change in klp-lab can go below.
 // Usage: npm run bench startup (or node dist/test/bench/startupBench.js [ROUNDS]).
 import * as fs from 'fs';
 import * as os from 'os';
@@ -28,14 +29,33 @@ function spread(xs: number[]): Spread {
 
 const show = (s: Spread) => `min ${s.min.toFixed(0)} / median ${s.median.toFixed(0)} / max ${s.max.toFixed(0)} ms`;
 
-/** Wall milliseconds of one process from spawn to exit; throws unless it exits with `status`. */
-function timeProcess(cmd: string, args: string[], status: number): number {
+/**
+ * CPU milliseconds (user + system) of this process's waited-for children so far, from
+ * /proc/self/stat (Linux; null elsewhere). Less sensitive than wall time to a shared machine's load.
+ */
+function childrenCpuMs(): number | null {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of proc(5) (cutime, cstime), counted from field 3 here; in clock ticks (USER_HZ = 100).
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+interface Timing { wall: number[]; cpuMs: number }
+
+/** Times one more process into `t` (wall ms from spawn to exit, and CPU); throws unless it exits with `status`. */
+function timeProcess(t: Timing, cmd: string, args: string[], status: number): void {
+  const c0 = childrenCpuMs();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  t.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const c1 = childrenCpuMs();
+  t.cpuMs += c0 === null || c1 === null ? NaN : c1 - c0;
   if (r.error) throw r.error;
   if (r.status !== status) throw new Error(`${cmd} ${args.join(' ')}: exit status ${r.status}, expected ${status}: ${r.stderr}`);
-  return ms;
 }
 
 function qemuInstalled(): boolean {
@@ -48,31 +68,35 @@ export function run(): void {
   const image = path.join(root, 'fixtures', 'emu', 'empty.elf');
   const main = path.join(root, 'dist', 'cli', 'main.js');
   // The guest writes 0 to port 0xF4: status (0 << 1) | 1 = 1 for both.
-  const ours = () => timeProcess(process.execPath, [main, 'run', image], 1);
   const qemuArgs = ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '128', '-smp', '1', '-display', 'none',
     '-no-reboot', '-monitor', 'none', '-serial', 'null', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', image];
-  const qemu = qemuInstalled() ? () => timeProcess('qemu-system-x86_64', qemuArgs, 1) : null;
-  const nodeFloor = () => timeProcess(process.execPath, ['-e', '0'], 0);
+  const haveQemu = qemuInstalled();
+  const k: Timing = { wall: [], cpuMs: 0 }, q: Timing = { wall: [], cpuMs: 0 }, n: Timing = { wall: [], cpuMs: 0 };
+  const ours = (t: Timing) => timeProcess(t, process.execPath, [main, 'run', image], 1);
+  const qemu = (t: Timing) => timeProcess(t, 'qemu-system-x86_64', qemuArgs, 1);
+  const nodeFloor = (t: Timing) => timeProcess(t, process.execPath, ['-e', '0'], 0);
 
   console.log(`host: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${rounds} rounds each, alternating`);
-  ours(); nodeFloor(); if (qemu) qemu(); // warm the page cache
-  const k: number[] = [], q: number[] = [], n: number[] = [];
+  // Warm the page cache (and klp-lab's code cache, as any second run finds it).
+  const warm: Timing = { wall: [], cpuMs: 0 };
+  ours(warm); nodeFloor(warm); if (haveQemu) qemu(warm);
   for (let i = 0; i < rounds; i++) {
-    k.push(ours());
-    if (qemu) q.push(qemu());
-    n.push(nodeFloor());
+    ours(k);
+    if (haveQemu) qemu(q);
+    nodeFloor(n);
   }
-  const ks = spread(k), ns = spread(n);
-  console.log(`klp-lab run empty.elf        ${show(ks)}`);
-  console.log(`node -e 0 (floor)            ${show(ns)}`);
-  if (qemu === null) {
+  const cpu = (t: Timing) => Number.isFinite(t.cpuMs) ? `; CPU ${(t.cpuMs / rounds).toFixed(0)} ms a run` : '';
+  const ks = spread(k.wall), ns = spread(n.wall);
+  console.log(`klp-lab run empty.elf        ${show(ks)}${cpu(k)}`);
+  console.log(`node -e 0 (floor)            ${show(ns)}${cpu(n)}`);
+  if (!haveQemu) {
     console.log('qemu-system-x86_64 not installed: no QEMU ratio');
     return;
   }
-  const qs = spread(q);
-  console.log(`qemu-system-x86_64 -kernel   ${show(qs)}`);
-  console.log(`ratio klp-lab / QEMU: ${(ks.median / qs.median).toFixed(2)}x median (${(ks.min / qs.min).toFixed(2)}x min, ${(ks.max / qs.max).toFixed(2)}x max); ` +
-    `target: klp-lab at most 300 ms`);
+  const qs = spread(q.wall);
+  console.log(`qemu-system-x86_64 -kernel   ${show(qs)}${cpu(q)}`);
+  console.log(`ratio klp-lab / QEMU: ${(ks.median / qs.median).toFixed(2)}x median (${(ks.min / qs.min).toFixed(2)}x min, ${(ks.max / qs.max).toFixed(2)}x max)` +
+    `${Number.isFinite(k.cpuMs) ? `, ${(k.cpuMs / q.cpuMs).toFixed(2)}x CPU` : ''}; target: klp-lab at most 300 ms`);
   console.log(`load average after: ${os.loadavg()[0].toFixed(2)}`);
 }
 
