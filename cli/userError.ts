@@ -1,6 +1,6 @@
 // How a failure is reported: one line and an exit status, whatever threw it.
 
-import { ElfError } from '../elf/elfFile';
+import { ElfError } from '../elf/elfError';
 
 /** A problem with what the user asked for: bad arguments, a missing or unusable file. */
 export class UserError extends Error {

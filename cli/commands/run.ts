@@ -21,15 +21,20 @@ import type { CommandModule } from 'yargs';
 import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, STOP_RESET, STOP_IDLE, HOOK_CODE, DEFAULT_RTC_BASE, type RunResult } from '../../emulator/machine';
 import { loadPvh, BootError, MAX_LOW_RAM, type PvhImage, type BootOptions } from '../../emulator/loader/pvh';
 import { PipeSource, EscapeDecoder, ESCAPE_HELP } from '../consoleInput';
-import { formatReport, disassembleAt } from '../../emulator/report';
 import { UserError } from '../userError';
-import { runUnderGdb } from '../../emulator/gdb/runUnderGdb';
-import { MonitorCommands } from '../../emulator/gdb/monitorCommands';
-import { TraceWriter, TraceWriteError } from '../../emulator/trace/traceWriter';
-import { traceTaskSource } from '../../emulator/trace/traceTasks';
-import { attachKernelMonitor } from '../../livepatch/gdbMonitor';
 import { ElfFile } from '../../elf/elfFile';
-import { parseSnapshotSave, imageOf, machineFromSnapshot, runSavingSnapshot } from './runSnapshot';
+import type { TraceWriter } from '../../emulator/trace/traceWriter';
+
+// What only some runs need (stop reports, --trace, --gdb, snapshots) is required when they need it:
+// a plain run of an image that exits loads about a third of the modules (see the start-up benchmark).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const report = () => require('../../emulator/report') as typeof import('../../emulator/report');
+const snapshots = () => require('./runSnapshot') as typeof import('./runSnapshot');
+let traceWriterModule: typeof import('../../emulator/trace/traceWriter') | null = null;
+const traceWriting = () => (traceWriterModule ??= require('../../emulator/trace/traceWriter') as typeof import('../../emulator/trace/traceWriter'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+/** An error from writing a trace file (only possible once a trace was started, which loads its module). */
+const isTraceWriteError = (e: unknown): e is Error => traceWriterModule !== null && e instanceof traceWriterModule.TraceWriteError;
 
 export const RUN_STATUS_LIMIT = 2, RUN_STATUS_TRIPLE = 4, RUN_STATUS_HALTED = 6, RUN_STATUS_RESET = 8;
 /** Smallest RAM size accepted: the boot map needs low memory, 1 MiB and SeaBIOS's top 128 KiB. */
@@ -77,14 +82,16 @@ function readInput(file: string, what: string): Uint8Array {
 
 /** Start a binary trace of the run into `file` (current task from the image's current_task, if any). */
 function startTrace(m: Machine, bytes: Uint8Array, image: string, elf: ElfFile, file: string): TraceWriter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { traceTaskSource } = require('../../emulator/trace/traceTasks') as typeof import('../../emulator/trace/traceTasks');
   try {
-    return TraceWriter.start(m, file, {
+    return traceWriting().TraceWriter.start(m, file, {
       imageName: image,
       imageDigest: crypto.createHash('sha256').update(bytes).digest(),
       ...(traceTaskSource(elf, m) ?? {}),
     });
   } catch (e) {
-    if (e instanceof TraceWriteError) throw new UserError(e.message);
+    if (isTraceWriteError(e)) throw new UserError(e.message);
     throw e;
   }
 }
@@ -94,7 +101,7 @@ function finishTrace(w: TraceWriter, why: string): void {
     const s = w.finish(why);
     process.stderr.write(`klp-lab: trace of ${s.instructions} instructions written to ${s.file} (${s.bytes} bytes)\n`);
   } catch (e) {
-    if (e instanceof TraceWriteError) throw new UserError(e.message);
+    if (isTraceWriteError(e)) throw new UserError(e.message);
     throw e;
   }
 }
@@ -119,7 +126,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('snapshot-restore', { type: 'string', describe: 'start from a snapshot FILE instead of booting IMAGE' }),
   handler: (args) => {
     const restoreFile = args['snapshot-restore'];
-    const snapshotSave = parseSnapshotSave(args['snapshot-save']);
+    const snapshot = restoreFile !== undefined || args['snapshot-save'] !== undefined ? snapshots() : null;
+    const snapshotSave = snapshot !== null ? snapshot.parseSnapshotSave(args['snapshot-save']) : null;
     if (args.image === undefined) {
       if (restoreFile === undefined) throw new UserError('name an IMAGE to boot (or --snapshot-restore FILE)');
       if (args.trace !== undefined || args.gdb !== undefined) throw new UserError('--trace and --gdb after --snapshot-restore need the IMAGE too');
@@ -140,11 +148,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const out: number[] = [];
     const flush = (): void => { if (out.length > 0) { process.stdout.write(Buffer.from(out)); out.length = 0; } };
     const onConsole = (b: number): void => { out.push(b); if (b === 10 || out.length >= 4096) flush(); };
-    const imageInfo = args.image !== undefined && (restoreFile !== undefined || snapshotSave !== null) ? imageOf(bytes, image) : null;
+    const imageInfo = args.image !== undefined && snapshot !== null ? snapshot.imageOf(bytes, image) : null;
     let m: Machine;
     let loaded: { elf: ElfFile } | null = null;
     if (restoreFile !== undefined) {
-      m = machineFromSnapshot(restoreFile, imageInfo, onConsole);
+      m = snapshot!.machineFromSnapshot(restoreFile, imageInfo, onConsole);
       if (args.image !== undefined) loaded = { elf: ElfFile.parse(bytes, image) };
     } else {
       m = new Machine({ memory, rtcBase, onConsole });
@@ -155,6 +163,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     const traceFile = typeof args.trace === 'string' && args.trace !== '' ? args.trace : null;
     if (args.trace === true || args.trace === '') {
+      const { disassembleAt } = report();
       m.hookAdd(HOOK_CODE, (a: number) => {
         process.stderr.write(`${BigInt.asUintN(64, BigInt(a)).toString(16).padStart(16, '0')}  ${disassembleAt(m, a)}\n`);
       });
@@ -162,6 +171,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (args.gdb !== undefined) {
       if (!Number.isInteger(args.gdb) || args.gdb < 0 || args.gdb > 65535) throw new UserError('--gdb takes a TCP port from 0 to 65535');
       // A fixture kernel gets `monitor unwind` and `monitor lp-state` (and ground truth for the unwind verdicts).
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { MonitorCommands } = require('../../emulator/gdb/monitorCommands') as typeof import('../../emulator/gdb/monitorCommands');
+      const { attachKernelMonitor } = require('../../livepatch/gdbMonitor') as typeof import('../../livepatch/gdbMonitor');
+      const { runUnderGdb } = require('../../emulator/gdb/runUnderGdb') as typeof import('../../emulator/gdb/runUnderGdb');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const monitor = new MonitorCommands();
       attachKernelMonitor(monitor, m, loaded!.elf);
       const writer = traceFile !== null ? startTrace(m, bytes, image, loaded!.elf, traceFile) : null;
@@ -173,7 +187,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         else if (g.how === 'stopped') { process.stderr.write(`klp-lab: ${g.message}\n`); process.exitCode = RUN_STATUS_TRIPLE; }
       }, (e: unknown) => {
         writer?.abort();
-        throw e instanceof TraceWriteError ? new UserError(e.message) : e;
+        throw isTraceWriteError(e) ? new UserError(e.message) : e;
       });
     }
     if (args.wait) throw new UserError('--wait goes with --gdb');
@@ -188,12 +202,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
     let r: RunResult;
     let saved = true;
     try {
-      if (snapshotSave !== null) ({ r, saved } = runSavingSnapshot(m, args['max-insns'], snapshotSave, imageInfo));
+      if (snapshotSave !== null) ({ r, saved } = snapshot!.runSavingSnapshot(m, args['max-insns'], snapshotSave, imageInfo));
       else r = m.run(args['max-insns']);
     } catch (e) {
       // No half-written trace: the temporary file goes, FILE is left as it was.
       writer?.abort();
-      throw e instanceof TraceWriteError ? new UserError(e.message) : e;
+      throw isTraceWriteError(e) ? new UserError(e.message) : e;
     }
     if (!saved) {
       flush();
@@ -209,10 +223,10 @@ function reportStop(m: Machine, r: RunResult, seed: number): void {
   switch (r.reason) {
     case STOP_RESET: process.stderr.write(`klp-lab: ${r.message}\n`); process.exitCode = RUN_STATUS_RESET; return;
     case STOP_EXIT: process.exitCode = r.exitStatus & 0xff; return;
-    case STOP_LIMIT: process.stderr.write(formatReport(m, r, seed)); process.exitCode = RUN_STATUS_LIMIT; return;
-    case STOP_TRIPLE: process.stderr.write(formatReport(m, r, seed)); process.exitCode = RUN_STATUS_TRIPLE; return;
-    case STOP_HALTED: process.stderr.write(formatReport(m, r, seed)); process.exitCode = RUN_STATUS_HALTED; return;
-    default: process.stderr.write(formatReport(m, r, seed)); process.exitCode = RUN_STATUS_TRIPLE;
+    case STOP_LIMIT: process.stderr.write(report().formatReport(m, r, seed)); process.exitCode = RUN_STATUS_LIMIT; return;
+    case STOP_TRIPLE: process.stderr.write(report().formatReport(m, r, seed)); process.exitCode = RUN_STATUS_TRIPLE; return;
+    case STOP_HALTED: process.stderr.write(report().formatReport(m, r, seed)); process.exitCode = RUN_STATUS_HALTED; return;
+    default: process.stderr.write(report().formatReport(m, r, seed)); process.exitCode = RUN_STATUS_TRIPLE;
   }
 }
 
@@ -262,7 +276,7 @@ function runOnTerminal(m: Machine, maxInsns: number, flush: () => void, writer: 
       } catch (e) {
         cleanup();
         writer?.abort();
-        reject(e instanceof TraceWriteError ? new UserError(e.message) : e);
+        reject(isTraceWriteError(e) ? new UserError(e.message) : e);
       }
     };
     step();
