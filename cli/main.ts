@@ -3,13 +3,11 @@
 // are printed as one line and exit with status 1; nothing prints a host stack trace.
 //
 // Start-up is kept small: a command's module is required only when that command runs, and a
-// command that parses its own arguments (objtool) is called without loading yargs at all, and the
-// modules are compiled from V8's code cache of an earlier run (compileCache.ts).
+// command that parses its own arguments (objtool) is called without loading yargs at all.
 
 import type { Argv } from 'yargs';
 import { commands, type AnyCommand, type CommandEntry } from './commands';
 import { UserError, describeFailure } from './userError';
-import { enableCompileCache } from './compileCache';
 
 /** Registers a command with yargs by its descriptor; the module loads when yargs picks it. */
 function lazyCommand(c: CommandEntry): AnyCommand {
@@ -25,7 +23,6 @@ function lazyCommand(c: CommandEntry): AnyCommand {
 }
 
 async function main(argv: string[]): Promise<void> {
-  enableCompileCache(); // before any command's module is required
   const own = commands.find((c) => c.ownArgs && c.command.split(' ')[0] === argv[0]);
   if (own) {
     await own.load().handler({ _: [argv[0]], $0: 'klp-lab' });
