@@ -46,6 +46,13 @@ async function main(argv: string[]): Promise<void> {
   await parser.parseAsync();
 }
 
+// A reader that closes standard output early (`klp-lab run IMAGE | head`) ends the run quietly with
+// the status a C tool killed by SIGPIPE has (128 + 13), not with an unhandled 'error' event.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   const { message, status } = describeFailure(err);
   process.stderr.write(`klp-lab: ${message}\n`);

@@ -1,4 +1,5 @@
 // `klp-lab run`: console on stdout, the guest's exit status, the report and klp-lab's own statuses.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runCommand, RUN_STATUS_LIMIT } from '../../cli/commands/run';
@@ -44,4 +45,14 @@ test('instruction limit: status 2 and a report with RIP, its instruction and the
 test('bad files are one-line user errors', () => {
   expect(() => invoke({ image: path.join(ROOT, 'nonexistent.elf') })).toThrow(UserError);
   expect(() => invoke({ image: path.join(ROOT, 'fixtures', 'emu', 'bench.bin') })).toThrow(/not an ELF|bad magic/);
+});
+
+test('a reader that closes stdout early ends the run quietly, with the status of SIGPIPE', () => {
+  // The whole process, its stdout a pipe whose reader takes one line and exits (as `| head -1`).
+  const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
+  const image = path.join(ROOT, 'fixtures', 'boot', 'pitphase.elf');
+  const s = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" run "${image}" | head -n 1; echo "klp-lab status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  expect(s.stdout).toMatch(/^mode 2 divisor +2 spinning: \d+/);
+  expect(s.stdout).toMatch(/klp-lab status 141\n$/);
+  expect(s.stderr).toBe('');
 });
