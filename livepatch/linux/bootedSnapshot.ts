@@ -2,7 +2,8 @@
 // line (e.g. "init: scenario selftests"), and later runs with the same vmlinux, initramfs and
 // command line start from there, so each pays only its own instructions (the boot is ~1.4 G).
 // Snapshots are cached under .klp-tmp/linux, keyed by the digests of the kernel and initramfs, the
-// command line and the ready line. The kernel turns its command line into /init's environment
+// command line, the ready line and the emulator's own code (a changed emulator boots afresh, so a
+// snapshot never hides what a change does to the boot). The kernel turns its command line into /init's environment
 // while it boots, so the snapshot is per command line: a scenario, not a whole machine, is shared.
 //
 // A fresh boot and a restored one run on identically from the ready point (machineSnapshot.ts);
@@ -44,10 +45,28 @@ function fileDigest(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
+/** Digest of the emulator's code (emulator/, as built or as sources), computed once per process. */
+let emulatorCode: string | null = null;
+function emulatorDigest(): string {
+  if (emulatorCode !== null) return emulatorCode;
+  const root = path.join(__dirname, '..', '..', 'emulator');
+  const hash = crypto.createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(js|ts)$/.test(e.name) && !e.name.endsWith('.d.ts')) hash.update(`${path.relative(root, p)}\0`).update(fs.readFileSync(p));
+    }
+  };
+  walk(root);
+  emulatorCode = hash.digest('hex');
+  return emulatorCode;
+}
+
 /** The snapshot file for these inputs (it may not exist yet). */
 export function bootedSnapshotPath(vmlinux: string, initramfs: string, append: string, readyLine: string): string {
   const key = crypto.createHash('sha256')
-    .update(`booted-linux 1\0${fileDigest(vmlinux)}\0${fileDigest(initramfs)}\0${append}\0${readyLine}\0${LINUX_MEMORY}`)
+    .update(`booted-linux 1\0${fileDigest(vmlinux)}\0${fileDigest(initramfs)}\0${append}\0${readyLine}\0${LINUX_MEMORY}\0${emulatorDigest()}`)
     .digest('hex').slice(0, 16);
   return path.join(LINUX_CACHE, `booted-${key}.snapshot`);
 }
