@@ -1,5 +1,6 @@
 // The livepatch core's view of the fixture kernel running in the emulator (KernelPort): task
-// states and TIF flags in guest task structures (layout from the kernel's TASK_* symbols),
+// states and TIF flags in guest task structures (offsets and widths from the kernel's layout
+// description, emulator/kernel/),
 // klp_target_state in guest memory, reliable stack traces from the unwinders, and the delayed
 // work on the khostcall kthread.
 //
@@ -11,24 +12,25 @@
 import type { KernelPort, KlpTask, ReliableTrace } from '../kernelPort';
 import { KLP_UNDEFINED, type PatchState } from '../patchState';
 import type { GuestTask } from '../unwind/guestView';
-import type { KernelImage } from '../unwind/kernelImage';
 import type { MachineGuestView, MachineTask } from '../unwind/machineGuestView';
 import type { ReliableStackTrace } from '../unwind/reliableStackTrace';
+import type { FixtureHostInterface } from '../../emulator/kernel/fixtureLayout';
+import { currentTaskPointerAt, type Field, type KernelLayout } from '../../emulator/kernel/kernelLayout';
 import { RBP, RSP } from '../../emulator/cpu/registers';
 import type { GuestAccess } from './guestAccess';
 import type { HostCalls } from './hostCalls';
 
+/** What the port reads and writes: the kernel's layout, resolved once. */
 interface Layout {
-  patchState: number;
-  flags: number;
-  state: number;
-  onRq: number;
+  patchState: Field;
+  tifFlags: Field;
+  state: Field;
+  onRq: Field;
   tifPatchPending: number;
   tifNotifySignal: number;
   stateInterruptible: number;
   stateRunning: number;
   klpTargetState: number;
-  currentTask: number;
   jiffies: number;
   hz: number | undefined;
   /** The host-written switches of fixtures/kernel/livepatch.c (absent in older images). */
@@ -55,26 +57,37 @@ export class GuestKernelPort implements KernelPort {
   constructor(
     private readonly access: GuestAccess,
     private readonly view: MachineGuestView,
-    image: KernelImage,
+    private readonly layout: KernelLayout,
+    host: FixtureHostInterface,
     private readonly hostCalls: HostCalls,
     private readonly reliable: ReliableStackTrace,
     private readonly model: GuestModel = { reliableStacktrace: true, kthreadPatchPoints: false, updateAfterSignal: false },
   ) {
     const need = (name: string) => {
-      const v = image.symbol(name);
-      if (v === undefined) throw new Error(`the kernel image does not export ${name}`);
+      const v = layout.symbol(name);
+      if (v === undefined) throw new Error(`the kernel image has no ${name}`);
       return v;
     };
+    const t = layout.task, k = layout.constants;
     this.L = {
-      patchState: need('TASK_patch_state'), flags: need('TASK_flags'), state: need('TASK_state'), onRq: need('TASK_on_rq'),
-      tifPatchPending: need('TIF_PATCH_PENDING_bit'), tifNotifySignal: need('TIF_NOTIFY_SIGNAL_bit'),
-      stateInterruptible: need('TASK_STATE_INTERRUPTIBLE'), stateRunning: need('TASK_STATE_RUNNING'),
-      klpTargetState: need('klp_target_state'), currentTask: need('current_task'),
-      jiffies: need('jiffies'), hz: image.symbol('KERNEL_HZ'),
-      patchPoints: image.symbol('klp_kthread_patch_points'), schedTrySwitchKey: image.symbol('klp_sched_try_switch_key'),
-      updateAfterSignal: image.symbol('klp_update_after_signal'),
+      patchState: t.patchState, tifFlags: t.tifFlags, state: t.state, onRq: t.onRq,
+      tifPatchPending: k.tifPatchPending, tifNotifySignal: k.tifNotifySignal,
+      stateInterruptible: k.taskInterruptible, stateRunning: k.taskRunning,
+      klpTargetState: need('klp_target_state'), jiffies: need('jiffies'), hz: host.hz,
+      patchPoints: layout.symbol('klp_kthread_patch_points'), schedTrySwitchKey: layout.symbol('klp_sched_try_switch_key'),
+      updateAfterSignal: layout.symbol('klp_update_after_signal'),
     };
     if (model.kthreadPatchPoints && this.L.patchPoints === undefined) throw new Error('the kernel image has no klp_kthread_patch_points');
+  }
+
+  /** A field's value, as wide as the field (4 or 8 bytes; 8-byte values as numbers). */
+  private read(at: number, f: Field): number {
+    return f.size === 8 ? this.access.u64(at + f.offset) : this.access.i32(at + f.offset);
+  }
+
+  private write(at: number, f: Field, v: number): void {
+    if (f.size === 8) this.access.writeU64(at + f.offset, v);
+    else this.access.writeI32(at + f.offset, v);
   }
 
   private guestTasks(): readonly MachineTask[] {
@@ -99,30 +112,33 @@ export class GuestKernelPort implements KernelPort {
     return this.guestTasks().find((t) => t.addr === address);
   }
 
+  /** current (CPU 0's, the only CPU): a plain variable in the fixture, per-CPU in Linux. */
   currentTaskAddress(): number {
-    return this.access.u64(this.L.currentTask);
+    const at = currentTaskPointerAt(this.layout, (va) => this.access.u64(va));
+    return at === null ? 0 : this.access.u64(at);
   }
 
   patchState(task: KlpTask): PatchState {
-    const v = this.access.i32(task.address + this.L.patchState);
+    const v = this.read(task.address, this.L.patchState);
     return (v === 0 || v === 1 ? v : KLP_UNDEFINED) as PatchState;
   }
 
   setPatchState(task: KlpTask, state: PatchState): void {
-    this.access.writeI32(task.address + this.L.patchState, state);
+    this.write(task.address, this.L.patchState, state);
   }
 
   private flagBit(task: KlpTask, bit: number): boolean {
-    return Math.floor(this.access.u64(task.address + this.L.flags) / 2 ** bit) % 2 === 1;
+    return Math.floor(this.read(task.address, this.L.tifFlags) / 2 ** bit) % 2 === 1;
   }
 
   /** Between two guest instructions a read-modify-write is as atomic as the guest's lock ops. */
   private setFlagBit(task: KlpTask, bit: number, on: boolean): void {
-    const at = task.address + this.L.flags;
-    const flags = BigInt.asUintN(64, BigInt(this.access.u64(at)));
+    const f = this.L.tifFlags;
+    const width = BigInt(f.size * 8);
+    const flags = BigInt.asUintN(Number(width), BigInt(this.read(task.address, f)));
     const mask = 1n << BigInt(bit);
     const next = on ? flags | mask : flags & ~mask;
-    this.access.writeU64(at, Number(BigInt.asIntN(64, next)));
+    this.write(task.address, f, Number(BigInt.asIntN(Number(width), next)));
   }
 
   patchPending(task: KlpTask): boolean {
@@ -206,10 +222,10 @@ export class GuestKernelPort implements KernelPort {
   }
 
   wakeUpInterruptible(task: KlpTask): void {
-    const state = this.access.u64(task.address + this.L.state);
+    const state = this.read(task.address, this.L.state);
     if (state !== this.L.stateInterruptible) return;
-    this.access.writeU64(task.address + this.L.state, this.L.stateRunning);
-    this.access.writeI32(task.address + this.L.onRq, 1);
+    this.write(task.address, this.L.state, this.L.stateRunning);
+    this.write(task.address, this.L.onRq, 1);
   }
 
   /** set_notify_signal(): the flag, then signal_wake_up(), which ends an interruptible sleep. */

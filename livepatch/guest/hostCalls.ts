@@ -11,6 +11,7 @@
 import { HOOK_CODE, HOOK_INTR } from '../../emulator/hooks/registry';
 import type { Machine } from '../../emulator/machine';
 import { RAX, RDI, RSI } from '../../emulator/cpu/registers';
+import type { FixtureHostInterface } from '../../emulator/kernel/fixtureLayout';
 import type { KernelImage } from '../unwind/kernelImage';
 import type { GuestAccess } from './guestAccess';
 
@@ -34,11 +35,12 @@ export class HostCalls {
   private nextWorkId = 1;
   /** icount at which the last hypercall was handled: a re-run of the hook there is skipped. */
   private handledAt = -1;
+  /** struct host_call's fields (8-byte words), from the fixture's host interface. */
   private readonly layout: { fn: number; arg0: number; arg1: number; result: number; requested: number; done: number };
   readonly hypercallAddress: number;
   readonly hostCallAddress: number;
 
-  constructor(private readonly machine: Machine, private readonly access: GuestAccess, image: KernelImage) {
+  constructor(private readonly machine: Machine, private readonly access: GuestAccess, image: KernelImage, host: FixtureHostInterface) {
     const need = (name: string) => {
       const v = image.symbol(name);
       if (v === undefined) throw new Error(`the kernel image does not export ${name} (fixtures/kernel/hostcall.c)`);
@@ -46,10 +48,8 @@ export class HostCalls {
     };
     this.hostCallAddress = need('host_call');
     this.hypercallAddress = need('klp_hypercall');
-    this.layout = {
-      fn: need('HOST_CALL_fn'), arg0: need('HOST_CALL_arg0'), arg1: need('HOST_CALL_arg1'),
-      result: need('HOST_CALL_result'), requested: need('HOST_CALL_requested'), done: need('HOST_CALL_done'),
-    };
+    const f = host.hostCall;
+    this.layout = { fn: f.fn.offset, arg0: f.arg0.offset, arg1: f.arg1.offset, result: f.result.offset, requested: f.requested.offset, done: f.done.offset };
     const ret = need('klp_hypercall_ret');
     machine.hookAdd(HOOK_CODE, () => this.onHypercall(), ret, ret);
     machine.hookAdd(HOOK_INTR, (vector: number) => {
