@@ -4,8 +4,8 @@
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
-import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/study/unwindStudy';
+import { GuestSetupError, StoppedGuest } from '../../livepatch/observe/stoppedGuest';
 import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
 import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
 import type { ReliableVersion } from '../../livepatch/unwind/reliableStackTrace';

@@ -12,7 +12,7 @@ import type { KernelPort, KlpTask, ReliableTrace } from '../kernelPort';
 import { KLP_UNDEFINED, type PatchState } from '../patchState';
 import type { GuestTask } from '../unwind/guestView';
 import type { KernelImage } from '../unwind/kernelImage';
-import type { MachineGuestView, MachineTask } from '../unwind/machineGuestView';
+import type { MachineGuestView, MachineTask } from '../observe/machineGuestView';
 import type { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import { RBP, RSP } from '../../emulator/cpu/registers';
 import type { GuestAccess } from './guestAccess';

@@ -23,7 +23,7 @@ import { TimelineRecorder } from '../report/timelineRecorder';
 import type { SwitchPath } from '../report/timeline';
 import { FrameUnwinder } from '../unwind/frameUnwinder';
 import { KernelImage } from '../unwind/kernelImage';
-import { MachineGuestView, taskLayoutOf } from '../unwind/machineGuestView';
+import { MachineGuestView, taskLayoutOf } from '../observe/machineGuestView';
 import { OrcUnwinder } from '../unwind/orcUnwinder';
 import { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import { FentryRedirect } from './fentryRedirect';

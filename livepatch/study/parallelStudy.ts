@@ -5,8 +5,8 @@ import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
 import { runPool, sharedBytes } from './workerPool';
 import type { UnwindWorkerSettings } from './studyWorker';
-import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from '../unwind/unwindStudy';
-import type { StoppedGuest } from '../unwind/stoppedGuest';
+import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
+import type { StoppedGuest } from '../observe/stoppedGuest';
 
 /** The livepatch study on `jobs` threads (1: in this thread). */
 export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: number): Promise<LivepatchStudyResult> {

@@ -7,9 +7,9 @@
 import { parentPort, workerData } from 'worker_threads';
 import { runOne, type StudySettings } from './livepatchStudy';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerPool';
-import { emptyStudy, takeStopPoints, type StudyOptions } from '../unwind/unwindStudy';
+import { emptyStudy, takeStopPoints, type StudyOptions } from './unwindStudy';
 import { StackInspector } from '../unwind/stackInspector';
-import { GuestSetupError, StoppedGuest } from '../unwind/stoppedGuest';
+import { GuestSetupError, StoppedGuest } from '../observe/stoppedGuest';
 import { LabError } from '../guest/livepatchLab';
 import { BootError } from '../../emulator/loader/pvh';
 import { ElfError } from '../../elf/elfFile';

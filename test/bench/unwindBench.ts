@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { StoppedGuest } from '../../livepatch/observe/stoppedGuest';
 import { FrameUnwinder } from '../../livepatch/unwind/frameUnwinder';
 import { OrcUnwinder } from '../../livepatch/unwind/orcUnwinder';
 import { ReliableStackTrace } from '../../livepatch/unwind/reliableStackTrace';

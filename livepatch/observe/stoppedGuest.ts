@@ -1,34 +1,48 @@
-// A fixture kernel booted in klp-lab's emulator with ground truth on, run to an instruction count
-// and stopped there: the guest view, the kernel image and the truth the unwinders are judged by.
+// A guest kernel in klp-lab's emulator with ground truth on, run to an instruction count and
+// stopped there: the guest view, the kernel image and the truth the unwinders are judged by. A
+// fixture kernel boots from its PVH entry; real Linux starts from a machine its caller prepared
+// (linuxWorkload.ts restores a booted snapshot) and reads its other stacks through linuxStacks.ts.
 
 import { ElfFile } from '../../elf/elfFile';
 import { Machine, STOP_EXIT, STOP_LIMIT, type RunResult } from '../../emulator/machine';
 import { loadPvh } from '../../emulator/loader/pvh';
 import type { CallStackTruth } from '../../emulator/truth/callStacks';
-import { KernelImage } from './kernelImage';
-import { MachineGuestView, type TaskLayout, taskLayoutOf } from './machineGuestView';
+import { KernelImage } from '../unwind/kernelImage';
+import type { KernelLayout } from '../../emulator/kernel/kernelLayout';
+import { LinuxStacks } from './linuxStacks';
+import { MachineGuestView, taskLayoutOf } from './machineGuestView';
 
 export class GuestSetupError extends Error {}
+
+/** A machine already loaded (and perhaps run) by the caller, with its parsed image. */
+export interface PreparedMachine {
+  machine: Machine;
+  image: KernelImage;
+}
 
 export class StoppedGuest {
   readonly machine: Machine;
   readonly image: KernelImage;
-  readonly layout: TaskLayout;
+  readonly layout: KernelLayout;
   readonly view: MachineGuestView;
   readonly truth: CallStackTruth;
   /** the last run's result */
   last: RunResult | null = null;
 
-  constructor(readonly bytes: Uint8Array, readonly name: string) {
-    const elf = ElfFile.parse(bytes, name);
-    this.image = KernelImage.fromElf(elf);
+  constructor(readonly bytes: Uint8Array, readonly name: string, prepared?: PreparedMachine) {
+    this.image = prepared?.image ?? KernelImage.fromElf(ElfFile.parse(bytes, name));
     const layout = taskLayoutOf(this.image);
     if (typeof layout === 'string') throw new GuestSetupError(`${name}: ${layout}`);
     this.layout = layout;
-    this.machine = new Machine({ onConsole: () => undefined });
-    loadPvh(this.machine, bytes, name);
+    if (prepared !== undefined) {
+      this.machine = prepared.machine;
+    } else {
+      this.machine = new Machine({ onConsole: () => undefined });
+      loadPvh(this.machine, bytes, name);
+    }
     this.truth = this.machine.enableTruth(layout.threadSize);
     this.view = new MachineGuestView(this.machine, this.image, layout);
+    if (layout.source === 'btf-kallsyms') this.view.extraStackSource = LinuxStacks.fromElf(ElfFile.parse(bytes, name), layout);
   }
 
   /** Retired instructions so far. */

@@ -6,14 +6,14 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import type { KernelImage } from './kernelImage';
-import { formatAddress } from './kallsyms';
+import type { KernelImage } from '../unwind/kernelImage';
+import { formatAddress } from '../unwind/textSymbols';
 import { seededRandom } from '../../emulator/seededRandom';
-import type { ReliableVersion } from './reliableStackTrace';
-import { StackInspector, type UnwinderName, type UnwinderRun } from './stackInspector';
-import type { StoppedGuest } from './stoppedGuest';
-import { VERDICT_CLASSES, type VerdictClass } from './verdict';
-import { checkSameStudy, checkShardSet } from '../study/shardSet';
+import type { ReliableVersion } from '../unwind/reliableStackTrace';
+import { StackInspector, type UnwinderName, type UnwinderRun } from '../unwind/stackInspector';
+import type { StoppedGuest } from '../observe/stoppedGuest';
+import { VERDICT_CLASSES, type VerdictClass } from '../unwind/verdict';
+import { checkSameStudy, checkShardSet } from './shardSet';
 
 export interface StudyOptions {
   samples: number;
