@@ -9,6 +9,7 @@ import { loadPvh } from '../../emulator/loader/pvh';
 import type { CallStackTruth } from '../../emulator/truth/callStacks';
 import { KernelImage } from '../unwind/kernelImage';
 import type { KernelLayout } from '../../emulator/kernel/kernelLayout';
+import { GuestModules } from './guestModules';
 import { LinuxStacks } from './linuxStacks';
 import { MachineGuestView, taskLayoutOf } from './machineGuestView';
 
@@ -26,6 +27,8 @@ export class StoppedGuest {
   readonly layout: KernelLayout;
   readonly view: MachineGuestView;
   readonly truth: CallStackTruth;
+  /** real Linux: its loaded modules, read from guest memory at each stop */
+  readonly modules: GuestModules | null = null;
   /** the last run's result */
   last: RunResult | null = null;
 
@@ -42,7 +45,12 @@ export class StoppedGuest {
     }
     this.truth = this.machine.enableTruth(layout.threadSize);
     this.view = new MachineGuestView(this.machine, this.image, layout);
-    if (layout.source === 'btf-kallsyms') this.view.extraStackSource = LinuxStacks.fromElf(ElfFile.parse(bytes, name), layout);
+    if (layout.source === 'btf-kallsyms') {
+      const elf = ElfFile.parse(bytes, name);
+      this.view.extraStackSource = LinuxStacks.fromElf(elf, layout);
+      this.modules = GuestModules.fromElf(elf, layout);
+      this.modules?.sync(this.view, this.image);
+    }
   }
 
   /** Retired instructions so far. */
@@ -58,6 +66,7 @@ export class StoppedGuest {
     const left = target - this.machine.instructions;
     if (left > 0) this.last = this.machine.run(left);
     this.view.refresh();
+    this.modules?.sync(this.view, this.image);
     return this.machine.instructions >= target && (this.last === null || this.last.reason === STOP_LIMIT);
   }
 

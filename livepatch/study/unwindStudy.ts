@@ -22,8 +22,12 @@ export interface StudyOptions {
   version: ReliableVersion;
   /** [i, n]: this process takes samples i, i+n, i+2n, ... */
   shard: [number, number];
-  /** stop points lie in [1, maxInsns); default: the length of a full run */
+  /** stop points lie in [1, maxInsns) after `origin`; default: the length of a full run */
   maxInsns?: number;
+  /** retired instructions before the first possible stop point: a booted snapshot's count (default 0) */
+  origin?: number;
+  /** function -> the objtool warning that predicts a wrong trace there (default: the fixture kernel's golden warnings) */
+  predictions?: Record<string, string>;
   progress?: (done: number, total: number) => void;
 }
 
@@ -46,6 +50,8 @@ export interface StudyResult {
   samples: number;
   shard: [number, number];
   maxInsns: number;
+  /** stop points lie in [origin + 1, origin + maxInsns): retired instructions at the start (a snapshot's) */
+  origin?: number;
   /** stop points actually taken by this shard (the guest may exit before the last ones) */
   stopPoints: number;
   tasksUnwound: number;
@@ -56,11 +62,11 @@ export interface StudyResult {
 }
 
 /** The stop points of shard i/n, ascending: sample k is taken by shard k % n. */
-export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number]): number[] {
+export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number], origin = 0): number[] {
   const rnd = seededRandom(seed);
   const out: number[] = [];
   for (let k = 0; k < samples; k++) {
-    const at = 1 + Math.floor(rnd() * (maxInsns - 1));
+    const at = origin + 1 + Math.floor(rnd() * (maxInsns - 1));
     if (k % shard[1] === shard[0]) out.push(at);
   }
   return out.sort((a, b) => a - b);
@@ -144,6 +150,7 @@ export function emptyStudy(image: string, opts: StudyOptions, maxInsns: number, 
     samples: opts.samples,
     shard: opts.shard,
     maxInsns,
+    ...(opts.origin ? { origin: opts.origin } : {}),
     stopPoints: 0,
     tasksUnwound: 0,
     version: opts.version,
@@ -177,8 +184,8 @@ export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: St
 export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOptions): StudyResult {
   const maxInsns = studyLength(boot, opts.maxInsns);
   const g = boot();
-  const result = emptyStudy(image, opts, maxInsns, loadObjtoolWarnings());
-  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const result = emptyStudy(image, opts, maxInsns, opts.predictions ?? loadObjtoolWarnings());
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
   const insp = new StackInspector(g.view, g.image, opts.unwinders, opts.version);
   let done = 0;
   takeStopPoints(g, insp, result, points, () => {
@@ -218,6 +225,7 @@ export function mergeStudies(parts: StudyResult[], names: string[] = parts.map((
     seed: p.seed,
     samples: p.samples,
     'max instructions': p.maxInsns,
+    'first instruction': p.origin ?? 0,
     unwinders: Object.keys(p.unwinders).join(','),
     shards: p.shard[1],
   }));
@@ -236,7 +244,8 @@ export function studyJson(r: StudyResult): object {
 
 export function formatStudy(r: StudyResult): string {
   const lines: string[] = [];
-  lines.push(`unwinder study of ${r.image}: seed ${r.seed}, ${r.samples} samples (shard ${r.shard[0]}/${r.shard[1]}), stop points in [1, ${r.maxInsns}), kernel ${r.version} rules`);
+  const from = r.origin ?? 0;
+  lines.push(`unwinder study of ${r.image}: seed ${r.seed}, ${r.samples} samples (shard ${r.shard[0]}/${r.shard[1]}), stop points in [${from + 1}, ${from + r.maxInsns}), kernel ${r.version} rules`);
   lines.push(`${r.stopPoints} stop points taken, ${r.tasksUnwound} task stacks unwound`);
   for (const [u, c] of Object.entries(r.unwinders) as [string, UnwinderCounts][]) {
     lines.push('');

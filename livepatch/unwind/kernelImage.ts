@@ -117,6 +117,10 @@ export class KernelImage {
     }
     const kallsyms = new TextSymbols();
     for (const r of text.ranges()) kallsyms.addRange(r.start, r.end, ksyms);
+    // Linux frees its init text after boot (no longer kernel text), but the idle task's stack
+    // still returns into start_kernel: name those addresses as kallsyms would.
+    const sinit = symbols.get('_sinittext'), einit = symbols.get('_einittext');
+    if (fromKallsyms !== null && sinit !== undefined && einit !== undefined && einit > sinit) kallsyms.addRange(sinit, einit, ksyms);
 
     const orc = OrcTable.fromElf(file);
     if (orc !== null) {
