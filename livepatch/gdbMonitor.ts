@@ -16,6 +16,7 @@ import { KLP_PATCHED, KLP_UNDEFINED, KLP_UNPATCHED } from './patchState';
 import { KernelImage } from './unwind/kernelImage';
 import { formatAddress } from './unwind/textSymbols';
 import type { KernelLayout } from '../emulator/kernel/kernelLayout';
+import { GuestModules } from './observe/guestModules';
 import { LinuxStacks } from './observe/linuxStacks';
 import { MachineGuestView, type MachineTask, taskLayoutOf } from './observe/machineGuestView';
 import type { ReliableVersion } from './unwind/reliableStackTrace';
@@ -59,6 +60,9 @@ export class KernelMonitor {
   readonly view: MachineGuestView;
   private readonly lp: LivepatchLayout | null;
 
+  /** real Linux: the loaded modules, re-read before each unwind (their text, symbols, ORC) */
+  modules: GuestModules | null = null;
+
   constructor(readonly machine: Machine, readonly image: KernelImage, view: MachineGuestView) {
     this.view = view;
     this.lp = livepatchLayoutOf(view.layout);
@@ -70,8 +74,12 @@ export class KernelMonitor {
     const layout = taskLayoutOf(image);
     if (typeof layout === 'string') return null;
     const view = new MachineGuestView(m, image, layout);
-    if (layout.source === 'btf-kallsyms') view.extraStackSource = LinuxStacks.fromElf(elf, layout);
-    return new KernelMonitor(m, image, view);
+    const km = new KernelMonitor(m, image, view);
+    if (layout.source === 'btf-kallsyms') {
+      view.extraStackSource = LinuxStacks.fromElf(elf, layout);
+      km.modules = GuestModules.fromElf(elf, layout);
+    }
+    return km;
   }
 
   get hasLivepatchState(): boolean { return this.lp !== null; }
@@ -88,6 +96,7 @@ export class KernelMonitor {
 
   private tasks(): readonly MachineTask[] {
     this.view.refresh();
+    this.modules?.sync(this.view, this.image);
     return this.view.tasks();
   }
 

@@ -17,7 +17,13 @@ import { btfField } from '../../emulator/kernel/linuxLayout';
 import type { ExtraStack } from '../unwind/guestView';
 import { PTREGS_SIZE } from '../unwind/ptRegs';
 import { STACK_TYPE_ENTRY, STACK_TYPE_EXCEPTION, STACK_TYPE_IRQ } from '../unwind/stackInfo';
-import type { ExtraStackSource, MachineGuestView } from './machineGuestView';
+import type { ExtraStackSource } from './machineGuestView';
+
+/** What the stacks are read through: CPU 0's per-CPU addresses and guest words. */
+export interface PerCpuReader {
+  perCpuAddress(offset: number): number | null;
+  readWord(addr: number): number | undefined;
+}
 
 /** enum exception_stack_ordering (arch/x86/include/asm/cpu_entry_area.h), ESTACK_DF first. */
 export const EXCEPTION_STACK_NAMES = ['DF', 'NMI', 'DB', 'MCE', 'VC', 'VC2'] as const;
@@ -66,7 +72,7 @@ export class LinuxStacks implements ExtraStackSource {
   }
 
   /** The stacks as they are in the stopped guest (unreadable pointers leave a stack out). */
-  stacks(view: MachineGuestView): readonly ExtraStack[] {
+  stacks(view: PerCpuReader): readonly ExtraStack[] {
     const g = this.geometry;
     const out: ExtraStack[] = [];
     const ptr = (perCpu: number): number | undefined => {

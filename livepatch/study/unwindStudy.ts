@@ -13,6 +13,8 @@ import type { ReliableVersion } from '../unwind/reliableStackTrace';
 import { StackInspector, type UnwinderName, type UnwinderRun } from '../unwind/stackInspector';
 import type { StoppedGuest } from '../observe/stoppedGuest';
 import { VERDICT_CLASSES, type VerdictClass } from '../unwind/verdict';
+import { PTREGS_CS, PTREGS_SP, userModeCs } from '../unwind/ptRegs';
+import { runningStackName } from '../unwind/stackInfo';
 import { checkSameStudy, checkShardSet } from './shardSet';
 
 export interface StudyOptions {
@@ -40,6 +42,8 @@ export interface UnwinderCounts {
   byCause: Record<string, number>;
   /** function -> class -> count, for the wrong classes */
   byFunction: Record<string, Partial<Record<VerdictClass, number>>>;
+  /** the running task's verdicts by the stack it was on (TASK, IRQ, ENTRY_TRAMPOLINE, #DF..., user) */
+  runningByStack?: Record<string, Partial<Record<VerdictClass, number>>>;
   /** a few wrong-but-reliable traces, for the report */
   examples: { at: number; task: string; function: string; entries: string[]; truth: string[] }[];
 }
@@ -110,10 +114,14 @@ export function culprit(img: KernelImage, got: ArrayLike<number>, truth: ArrayLi
   return img.kallsyms.functionOf(a) ?? formatAddress(a);
 }
 
-export function accumulate(result: StudyResult, img: KernelImage, at: number, taskName: string, run: UnwinderRun, truth: number[]): void {
+export function accumulate(result: StudyResult, img: KernelImage, at: number, taskName: string, run: UnwinderRun, truth: number[], runningOn: string | null = null): void {
   const c = (result.unwinders[run.unwinder] ??= emptyCounts());
   const v = run.verdict as VerdictClass;
   c[v]++;
+  if (runningOn !== null) {
+    const slot = ((c.runningByStack ??= {})[runningOn] ??= {});
+    slot[v] = (slot[v] ?? 0) + 1;
+  }
   if (!run.reliable) {
     const cause = run.reason === 'unwind-error' ? `unwind-error: ${run.cause}` : (run.reason as string);
     c.byCause[cause] = (c.byCause[cause] ?? 0) + 1;
@@ -172,7 +180,8 @@ export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: St
     for (const t of g.view.tasks()) {
       const tu = insp.unwindTask(t, g.truth);
       result.tasksUnwound++;
-      for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? []);
+      const on = tu.regs === null ? null : runningStackName(g.view, t, tu.regs[PTREGS_SP / 8], userModeCs(tu.regs[PTREGS_CS / 8]));
+      for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? [], on);
     }
     result.stopPoints++;
     progress?.();
@@ -208,6 +217,10 @@ export function addStudyPart(into: StudyResult, part: StudyResult): void {
     for (const [cause, n] of Object.entries(c.byCause)) o.byCause[cause] = (o.byCause[cause] ?? 0) + n;
     for (const [fn, cls] of Object.entries(c.byFunction)) {
       const slot = (o.byFunction[fn] ??= {});
+      for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
+    }
+    for (const [stack, cls] of Object.entries(c.runningByStack ?? {})) {
+      const slot = ((o.runningByStack ??= {})[stack] ??= {});
       for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
     }
     o.examples.push(...c.examples.slice(0, Math.max(0, 5 - o.examples.length)));
@@ -250,6 +263,10 @@ export function formatStudy(r: StudyResult): string {
   for (const [u, c] of Object.entries(r.unwinders) as [string, UnwinderCounts][]) {
     lines.push('');
     lines.push(`${u}: correct_reliable ${c.correct_reliable}, refused ${c.refused}, wrong_reliable ${c.wrong_reliable}, wrong_refused ${c.wrong_refused}`);
+    const stacks = Object.entries(c.runningByStack ?? {});
+    if (stacks.length > 0) {
+      lines.push(`  the running task, by the stack it was on: ${stacks.map(([k, cls]) => `${k} ${VERDICT_CLASSES.filter((v) => cls[v]).map((v) => `${v} ${cls[v]}`).join(' ')}`).join('; ')}`);
+    }
     const causes = Object.entries(c.byCause).sort((a, b) => b[1] - a[1]);
     if (causes.length > 0) lines.push(`  refusals by cause: ${causes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     const fns = Object.entries(c.byFunction).sort((a, b) => (b[1].wrong_reliable ?? 0) - (a[1].wrong_reliable ?? 0));
