@@ -8,9 +8,9 @@ import type { ElfFile } from '../../elf/elfFile';
 import { Btf } from '../../elf/btf';
 import type { Field, KernelLayout } from '../../emulator/kernel/kernelLayout';
 import { btfField } from '../../emulator/kernel/linuxLayout';
-import { ORC_ENTRY_SIZE, unpackOrc } from '../../objtool/orc/orcTypes';
-import type { KernelImage, LoadedModule } from '../unwind/kernelImage';
-import { type OrcRow, OrcTable } from '../unwind/orcTable';
+import { ORC_ENTRY_SIZE } from '../../objtool/orc/orcTypes';
+import type { KernelImage, ImageModule } from '../unwind/kernelImage';
+import { OrcTable } from '../unwind/orcTable';
 import type { KsymInput } from '../unwind/textSymbols';
 import type { MachineGuestView } from './machineGuestView';
 
@@ -84,7 +84,7 @@ export class GuestModules {
   }
 
   /** One module's text, symbols and ORC table, or null when its struct cannot be read. */
-  read(view: MachineGuestView, mod: number, name: string): LoadedModule | null {
+  read(view: MachineGuestView, mod: number, name: string): ImageModule | null {
     const f = this.f;
     const base = view.readWord(mod + f.base.offset);
     const textSize = view.readField(mod, f.textSize);
@@ -128,10 +128,6 @@ export class GuestModules {
     const ips = view.readBytes(ipAt, num * 4);
     const entries = view.readBytes(orcAt, num * ORC_ENTRY_SIZE);
     if (ips === null || entries === null) return null;
-    const dv = new DataView(ips.buffer, ips.byteOffset, ips.byteLength);
-    const rows: OrcRow[] = new Array(num);
-    // orc_ip(): each entry holds its ip relative to its own address
-    for (let i = 0; i < num; i++) rows[i] = { ip: ipAt + i * 4 + dv.getInt32(i * 4, true), ...unpackOrc(entries, i * ORC_ENTRY_SIZE) };
-    return new OrcTable(rows);
+    return OrcTable.fromMemory(ips, ipAt, entries);
   }
 }

@@ -26,7 +26,7 @@ export interface KernelImageParts {
 }
 
 /** A loaded module as the unwinders need it: its core text, its symbols and its ORC table. */
-export interface LoadedModule {
+export interface ImageModule {
   name: string;
   textStart: number;
   /** one past the last byte of its text */
@@ -60,7 +60,7 @@ export class KernelImage {
    * load_module(): the module's text becomes kernel text, its symbols symbolize, and its ORC
    * table serves ips in its text (unwind_module_init). A module of the same name is replaced.
    */
-  addModule(m: LoadedModule): void {
+  addModule(m: ImageModule): void {
     this.removeModule(m.name);
     this.text.add({ start: m.textStart, end: m.textEnd, name: `[${m.name}]` });
     this.kallsyms.addRange(m.textStart, m.textEnd, m.symbols, m.name);

@@ -142,6 +142,20 @@ export class OrcTable {
   }
 
   /**
+   * A loaded module's tables as they lie in memory after relocation (unwind_module_init): entry i
+   * of `ip` (at address `ipAddress`) holds its ip relative to its own address; `orc` holds the
+   * 6-byte entries. A size mismatch gives an uninitialized table, as a bad table does.
+   */
+  static fromMemory(ip: Uint8Array, ipAddress: number, orc: Uint8Array): OrcTable {
+    const n = Math.floor(ip.length / 4);
+    if (ip.length % 4 !== 0 || orc.length !== n * ORC_ENTRY_SIZE) return new OrcTable([], 'Bad or missing .orc_unwind table');
+    const dv = new DataView(ip.buffer, ip.byteOffset, ip.byteLength);
+    const rows: OrcRow[] = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = { ip: ipAddress + i * 4 + dv.getInt32(i * 4, true), ...unpackOrc(orc, i * ORC_ENTRY_SIZE) };
+    return new OrcTable(rows);
+  }
+
+  /**
    * unwind_init(): builds orc_lookup[] for [start, stop); num blocks = ceil(size/256) + 1 as the
    * linker script reserves. Text outside it but listed in `slow` is searched over the whole
    * table (as .init.text is).
