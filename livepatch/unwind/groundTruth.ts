@@ -13,6 +13,8 @@ export interface TruthSource {
 }
 
 export const TRUTH_FRAME_CALL = 0;
+/** the longest x86 instruction: a call's return address lies at most this far after it */
+const MAX_CALL_LENGTH = 15;
 export const TRUTH_FRAME_INTERRUPT = 1;
 
 export interface TruthEntry {
@@ -45,8 +47,7 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
     const stack = stackOf(mem, task, regs !== null, sp);
     if (stack === null || visited.has(stack.begin)) break;
     visited.add(stack.begin);
-    const onThis = framesIn(truth, stack.begin, stack.end, sp);
-    frames.push(...onThis);
+    for (const f of framesIn(truth, stack.begin, stack.end, sp)) if (!staleCall(mem, f)) frames.push(f);
     if (stack.nextSp === 0) break;
     sp = stack.nextSp;
   }
@@ -85,4 +86,16 @@ function framesIn(truth: TruthSource, begin: number, end: number, sp: number): {
     for (const f of chain) if (f.sp >= sp && f.sp >= begin && f.sp < end) out.push(f);
   }
   return out.sort((a, b) => a.sp - b.sp);
+}
+
+/**
+ * A call frame whose slot no longer holds the address after the call: it was returned from through
+ * a copy (Linux's error_entry, PUSH_AND_CLEAR_REGS save_ret=1, moves its return address below the
+ * pt_regs it builds over the slot and RETs from there), or the stack was given to a new task whose
+ * copy_thread() wrote over it (vmalloc'd stacks are reused). Either way it is no active frame.
+ */
+function staleCall(mem: GuestView, f: { kind: number; sp: number; from: number }): boolean {
+  if (f.kind !== TRUTH_FRAME_CALL) return false;
+  const addr = mem.readWord(f.sp);
+  return addr === undefined || !(addr - f.from >= 1 && addr - f.from <= MAX_CALL_LENGTH);
 }
