@@ -16,7 +16,6 @@ import { UserError } from '../userError';
 import { writeOutput } from './livepatch/options';
 import { jobsOf, shardOf, studyFailure } from './studyOptions';
 import { runUnwindStudy } from '../../livepatch/study/parallelStudy';
-import { runStudy } from '../../livepatch/study/unwindStudy';
 import { LINUX_STUDY_INSNS, WorkloadGuests, isLinuxImage, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
 import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 import { PackageError } from '../../livepatch/linux/debianPackages';
@@ -151,9 +150,8 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     }
     let result: StudyResult;
     try {
-      // Real Linux runs in this thread: every stop point restores nothing, the guest only runs forward.
       result = linux !== null
-        ? runStudy(() => linux.restore(), args.image, opts)
+        ? await runUnwindStudy(() => linux.restore(), linux.bytes, args.image, opts, jobs, linux.snapshotFile)
         : await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs);
     } catch (e) {
       throw studyFailure(e);

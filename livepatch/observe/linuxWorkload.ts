@@ -67,7 +67,7 @@ export class WorkloadGuests {
   readonly image: KernelImage;
   readonly instructions: number;
 
-  constructor(readonly vmlinux: string, snapshotFile: string) {
+  constructor(readonly vmlinux: string, readonly snapshotFile: string) {
     this.bytes = new Uint8Array(fs.readFileSync(vmlinux));
     this.snapshot = OpenedSnapshot.open(fs.readFileSync(snapshotFile));
     this.instructions = this.snapshot.info.instructions;
