@@ -54,6 +54,11 @@ export class GuestModules {
     });
   }
 
+  /** A reader with the same offsets and nothing read yet (for another guest of the same image). */
+  fresh(): GuestModules {
+    return new GuestModules(this.modulesHead, this.f);
+  }
+
   /** Brings the image's modules in line with the guest's list; returns the names of those loaded. */
   sync(view: MachineGuestView, image: KernelImage): string[] {
     const found = this.list(view);

@@ -12,7 +12,7 @@ import { OpenedSnapshot } from '../../emulator/snapshot/machineSnapshot';
 import { LINUX_CMDLINE, LINUX_MEMORY, describeStop, linuxMachine } from '../linux/linuxBoot';
 import { LINUX_CACHE } from '../linux/labFiles';
 import { KernelImage } from '../unwind/kernelImage';
-import { GuestSetupError, StoppedGuest } from './stoppedGuest';
+import { GuestSetupError, StoppedGuest, linuxReaders } from './stoppedGuest';
 
 export const WORKLOAD_READY = 'init: workload ready';
 export const WORKLOAD_CMDLINE = `${LINUX_CMDLINE} scenario=workload`;
@@ -66,12 +66,16 @@ export class WorkloadGuests {
   readonly bytes: Uint8Array;
   readonly image: KernelImage;
   readonly instructions: number;
+  private readonly linux: ReturnType<typeof linuxReaders>;
 
   constructor(readonly vmlinux: string, readonly snapshotFile: string) {
     this.bytes = new Uint8Array(fs.readFileSync(vmlinux));
     this.snapshot = OpenedSnapshot.open(fs.readFileSync(snapshotFile));
     this.instructions = this.snapshot.info.instructions;
-    this.image = KernelImage.fromElf(ElfFile.parse(this.bytes, vmlinux));
+    const elf = ElfFile.parse(this.bytes, vmlinux);
+    this.image = KernelImage.fromElf(elf);
+    if (this.image.layout === null) throw new GuestSetupError(`${vmlinux}: not a Linux image with BTF and kallsyms`);
+    this.linux = linuxReaders(elf, this.image.layout);
   }
 
   /** A fresh machine at the snapshot, stopped there, ground truth loaded. */
@@ -79,7 +83,7 @@ export class WorkloadGuests {
     const machine = new Machine({ memory: LINUX_MEMORY, onConsole: () => undefined });
     machine.enableTruth(TRUTH_STACK_SIZE);
     machine.restoreSnapshot(this.snapshot);
-    return new StoppedGuest(this.bytes, this.vmlinux, { machine, image: this.image });
+    return new StoppedGuest(this.bytes, this.vmlinux, { machine, image: this.image, linux: this.linux });
   }
 }
 

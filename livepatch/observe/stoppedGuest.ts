@@ -19,6 +19,8 @@ export class GuestSetupError extends Error {}
 export interface PreparedMachine {
   machine: Machine;
   image: KernelImage;
+  /** real Linux: its other stacks and module reader, read from the image's BTF once by the caller */
+  linux?: { stacks: LinuxStacks | null; modules: GuestModules | null };
 }
 
 export class StoppedGuest {
@@ -46,9 +48,9 @@ export class StoppedGuest {
     this.truth = this.machine.enableTruth(layout.threadSize);
     this.view = new MachineGuestView(this.machine, this.image, layout);
     if (layout.source === 'btf-kallsyms') {
-      const elf = ElfFile.parse(bytes, name);
-      this.view.extraStackSource = LinuxStacks.fromElf(elf, layout);
-      this.modules = GuestModules.fromElf(elf, layout);
+      const linux = prepared?.linux ?? linuxReaders(ElfFile.parse(bytes, name), layout);
+      this.view.extraStackSource = linux.stacks;
+      this.modules = linux.modules?.fresh() ?? null;
       this.modules?.sync(this.view, this.image);
     }
   }
@@ -76,4 +78,9 @@ export class StoppedGuest {
     if (this.last.reason === STOP_EXIT) return `guest exited with status ${this.last.exitStatus} after ${this.machine.instructions} instructions`;
     return `${this.machine.describeStop(this.last)} after ${this.machine.instructions} instructions`;
   }
+}
+
+/** Real Linux's readers of its other stacks and of its loaded modules (each parses the BTF). */
+export function linuxReaders(elf: ElfFile, layout: KernelLayout): { stacks: LinuxStacks | null; modules: GuestModules | null } {
+  return { stacks: LinuxStacks.fromElf(elf, layout), modules: GuestModules.fromElf(elf, layout) };
 }
