@@ -95,7 +95,7 @@ const atCommand: CommandModule<object, AtArgs> = {
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' }),
   handler: (args) => {
     if (!(args.at >= 0) || !Number.isInteger(args.at)) throw new UserError(`--at must be a whole number of instructions, not ${args.at}`);
-    const linux = linuxGuests(args.image, false);
+    const linux = linuxGuests(args.image, process.stderr.isTTY);
     const g = linux !== null ? linux.restore() : boot(args.image);
     if (args.at < g.at) throw new UserError(`${args.image}: the workload's snapshot is at instruction ${g.at}; --at must not be before it`);
     if (!g.runTo(args.at)) throw new UserError(`${args.image}: the guest did not reach instruction ${args.at}: ${g.stopText()}`);
