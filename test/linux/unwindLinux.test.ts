@@ -14,7 +14,7 @@ import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 import { LinuxStacks } from '../../livepatch/observe/linuxStacks';
 import { WorkloadGuests, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
 import type { StoppedGuest } from '../../livepatch/observe/stoppedGuest';
-import { runStudy } from '../../livepatch/study/unwindStudy';
+import { mergeStudies, runStudy } from '../../livepatch/study/unwindStudy';
 import { StackInspector } from '../../livepatch/unwind/stackInspector';
 import { runningStackName } from '../../livepatch/unwind/stackInfo';
 import { PTREGS_SP } from '../../livepatch/unwind/ptRegs';
@@ -124,7 +124,7 @@ test('a page fault from user mode, on the entry trampoline stack: the trace ends
   expect(u.runs[0].verdict).toBe('correct_reliable');
 });
 
-test('a seeded study from the snapshot: stop points after it, verdicts for every task stack', () => {
+test('a seeded study from the snapshot: stop points after it, verdicts for every task stack, shards that merge into it', () => {
   const opts = { samples: 40, seed: 61, unwinders: ['orc' as const], version: '6.1' as const, shard: [0, 1] as [number, number], origin: guests.instructions, maxInsns: 20_000_000, predictions: {} };
   const r = runStudy(() => guests.restore(), vmlinux, opts);
   expect(r.stopPoints).toBe(40);
@@ -136,8 +136,11 @@ test('a seeded study from the snapshot: stop points after it, verdicts for every
   expect(r.tasksUnwound).toBeGreaterThan(40 * 50);
   expect(c.correct_reliable / total).toBeGreaterThan(0.95);
   expect(Object.keys(c.runningByStack ?? {}).length).toBeGreaterThan(0);
-  // The same seed gives the same study.
+  // The same seed gives the same study, and its two shards merge into it (examples aside).
   expect(runStudy(() => guests.restore(), vmlinux, opts)).toEqual(r);
+  const merged = mergeStudies([0, 1].map((i) => runStudy(() => guests.restore(), vmlinux, { ...opts, shard: [i, 2] })));
+  const withoutExamples = (x: typeof r) => ({ ...x, unwinders: { orc: { ...x.unwinders.orc!, examples: [] } } });
+  expect(withoutExamples(merged)).toEqual(withoutExamples(r));
 });
 
 test('monitor unwind and lp-state through the gdb stub\'s monitor commands', () => {
