@@ -1,4 +1,5 @@
-// The gdb stub's livepatch monitor commands for a fixture kernel (`klp-lab run IMAGE --gdb PORT`):
+// The gdb stub's livepatch monitor commands for a guest kernel, the fixture kernel or real Linux
+// (`klp-lab run IMAGE --gdb PORT`), read through the kernel's one layout description (emulator/kernel/):
 //   monitor unwind [PID] [--kernel 4.12]  the frame-pointer (and, with ORC tables, the ORC) unwinders'
 //                                         reliable traces of the gdb-selected task, with their verdicts,
 //                                         as `klp-lab unwind IMAGE --at N` prints one task
@@ -13,8 +14,11 @@ import type { Machine } from '../emulator/machine';
 import type { MonitorCommands, MonitorContext } from '../emulator/gdb/monitorCommands';
 import { KLP_PATCHED, KLP_UNDEFINED, KLP_UNPATCHED } from './patchState';
 import { KernelImage } from './unwind/kernelImage';
-import { formatAddress } from './unwind/kallsyms';
-import { MachineGuestView, type MachineTask, taskLayoutOf } from './unwind/machineGuestView';
+import { formatAddress } from './unwind/textSymbols';
+import type { KernelLayout } from '../emulator/kernel/kernelLayout';
+import { GuestModules } from './observe/guestModules';
+import { LinuxStacks } from './observe/linuxStacks';
+import { MachineGuestView, type MachineTask, taskLayoutOf } from './observe/machineGuestView';
 import type { ReliableVersion } from './unwind/reliableStackTrace';
 import { StackInspector, type UnwinderName } from './unwind/stackInspector';
 import { formatTaskUnwind } from './unwind/traceFormat';
@@ -26,11 +30,11 @@ interface LivepatchLayout {
   klpTargetState: number;
 }
 
-function livepatchLayoutOf(image: KernelImage): LivepatchLayout | null {
-  const patchState = image.symbol('TASK_patch_state'), flags = image.symbol('TASK_flags');
-  const tifPatchPending = image.symbol('TIF_PATCH_PENDING_bit'), klpTargetState = image.symbol('klp_target_state');
-  if (patchState === undefined || flags === undefined || tifPatchPending === undefined || klpTargetState === undefined) return null;
-  return { patchState, flags, tifPatchPending, klpTargetState };
+/** Where the livepatch state is, from the kernel's layout description (fixture exports or BTF). */
+function livepatchLayoutOf(layout: KernelLayout): LivepatchLayout | null {
+  const klpTargetState = layout.symbol('klp_target_state');
+  if (klpTargetState === undefined) return null;
+  return { patchState: layout.task.patchState.offset, flags: layout.task.tifFlags.offset, tifPatchPending: layout.constants.tifPatchPending, klpTargetState };
 }
 
 export function patchStateName(v: number): string {
@@ -56,17 +60,26 @@ export class KernelMonitor {
   readonly view: MachineGuestView;
   private readonly lp: LivepatchLayout | null;
 
+  /** real Linux: the loaded modules, re-read before each unwind (their text, symbols, ORC) */
+  modules: GuestModules | null = null;
+
   constructor(readonly machine: Machine, readonly image: KernelImage, view: MachineGuestView) {
     this.view = view;
-    this.lp = livepatchLayoutOf(image);
+    this.lp = livepatchLayoutOf(view.layout);
   }
 
-  /** The monitor for a fixture kernel, or null when the image does not export the task layout. */
+  /** The monitor for a kernel image that describes its layout (fixture kernel or real Linux), or null. */
   static forImage(m: Machine, elf: ElfFile): KernelMonitor | null {
     const image = KernelImage.fromElf(elf);
     const layout = taskLayoutOf(image);
     if (typeof layout === 'string') return null;
-    return new KernelMonitor(m, image, new MachineGuestView(m, image, layout));
+    const view = new MachineGuestView(m, image, layout);
+    const km = new KernelMonitor(m, image, view);
+    if (layout.source === 'btf-kallsyms') {
+      view.extraStackSource = LinuxStacks.fromElf(elf, layout);
+      km.modules = GuestModules.fromElf(elf, layout);
+    }
+    return km;
   }
 
   get hasLivepatchState(): boolean { return this.lp !== null; }
@@ -83,6 +96,7 @@ export class KernelMonitor {
 
   private tasks(): readonly MachineTask[] {
     this.view.refresh();
+    this.modules?.sync(this.view, this.image);
     return this.view.tasks();
   }
 
@@ -124,7 +138,7 @@ export class KernelMonitor {
 
   lpState(_args: string[], ctx: MonitorContext): string {
     const lp = this.lp;
-    if (lp === null) return 'the image exports no livepatch state (TASK_patch_state, TASK_flags, TIF_PATCH_PENDING_bit, klp_target_state)\n';
+    if (lp === null) return 'the kernel has no livepatch state (no klp_target_state symbol)\n';
     const tasks = this.tasks();
     const selected = ctx.selected ?? ctx.current;
     const target = this.i32(lp.klpTargetState);
@@ -143,7 +157,7 @@ export class KernelMonitor {
 }
 
 /**
- * Register `unwind` and `lp-state` when the image is a fixture kernel (exports the TASK_* layout), and
+ * Register `unwind` and `lp-state` when the image describes its layout (fixture kernel, real Linux), and
  * turn on the emulator's ground truth so the unwind verdicts can be judged (call before the guest runs).
  * Returns false, registering nothing, for other images.
  */

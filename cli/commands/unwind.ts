@@ -1,11 +1,13 @@
 // `klp-lab unwind IMAGE --at N`: boots a fixture kernel with ground truth on, stops it after N
 // instructions and prints, for every task, the ground truth beside each unwinder's reliable trace
 // and verdict. `klp-lab unwind study IMAGE`: the same at many random stop points, counted.
+// A real Linux vmlinux runs the lab initramfs's workload scenario instead, from a booted snapshot
+// (livepatch/observe/linuxWorkload.ts); its stop points lie after the snapshot.
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
-import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/study/unwindStudy';
+import { GuestSetupError, StoppedGuest } from '../../livepatch/observe/stoppedGuest';
 import { StackInspector, type UnwinderName } from '../../livepatch/unwind/stackInspector';
 import { formatTaskUnwind } from '../../livepatch/unwind/traceFormat';
 import type { ReliableVersion } from '../../livepatch/unwind/reliableStackTrace';
@@ -14,6 +16,11 @@ import { UserError } from '../userError';
 import { writeOutput } from './livepatch/options';
 import { jobsOf, shardOf, studyFailure } from './studyOptions';
 import { runUnwindStudy } from '../../livepatch/study/parallelStudy';
+import { LINUX_STUDY_INSNS, WorkloadGuests, isLinuxImage, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
+import { labInitramfs } from '../../livepatch/linux/labInitramfs';
+import { PackageError } from '../../livepatch/linux/debianPackages';
+import { ElfFile } from '../../elf/elfFile';
+import { ElfError } from '../../elf/elfError';
 import { unwindStudyHtml } from '../../livepatch/study/studyHtml';
 
 interface AtArgs {
@@ -40,9 +47,30 @@ interface StudyArgs {
 }
 
 /** 'auto': the unwinder the image was built for (ORC when it has .orc_unwind tables). */
-function unwinders(u: string, g: StoppedGuest): UnwinderName[] {
+function unwinders(u: string, g: { image: { orc: unknown } }): UnwinderName[] {
   if (u === 'auto') return g.image.orc !== null ? ['orc'] : ['fp'];
   return u === 'all' ? ['fp', 'orc'] : [u as UnwinderName];
+}
+
+/** Real Linux: the image's workload snapshot (booted the first time, then cached), or null for another image. */
+function linuxGuests(image: string, progress: boolean): WorkloadGuests | null {
+  let elf: ElfFile;
+  try {
+    elf = ElfFile.read(image);
+  } catch (e) {
+    if (e instanceof ElfError) throw new UserError(e.message);
+    throw new UserError(`${image}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+  }
+  if (!isLinuxImage(elf)) return null;
+  try {
+    const initramfs = labInitramfs(image).path;
+    if (progress) process.stderr.write(`${image}: real Linux; the workload's booted snapshot (the first time a boot of some minutes)\n`);
+    const snap = workloadSnapshot(image, initramfs);
+    return new WorkloadGuests(image, snap.file);
+  } catch (e) {
+    if (e instanceof PackageError || e instanceof GuestSetupError || e instanceof ElfError) throw new UserError(e.message.split('\n')[0]);
+    throw e;
+  }
 }
 
 function boot(image: string): StoppedGuest {
@@ -61,13 +89,15 @@ const atCommand: CommandModule<object, AtArgs> = {
   describe: 'stop the guest after N instructions and unwind every task',
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
+      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH), or a Debian 6.1 vmlinux' })
       .option('at', { type: 'number', demandOption: true, describe: 'retired instructions before the stop' })
       .option('unwinder', { choices: ['auto', 'fp', 'orc', 'all'], default: 'auto', describe: "which unwinders (auto: ORC if the image has ORC tables, else frame pointers)" })
       .option('kernel', { type: 'string', choices: ['6.1', '4.12'], default: '6.1', describe: 'reliable stack trace rules of this kernel' }),
   handler: (args) => {
     if (!(args.at >= 0) || !Number.isInteger(args.at)) throw new UserError(`--at must be a whole number of instructions, not ${args.at}`);
-    const g = boot(args.image);
+    const linux = linuxGuests(args.image, process.stderr.isTTY);
+    const g = linux !== null ? linux.restore() : boot(args.image);
+    if (args.at < g.at) throw new UserError(`${args.image}: the workload's snapshot is at instruction ${g.at}; --at must not be before it`);
     if (!g.runTo(args.at)) throw new UserError(`${args.image}: the guest did not reach instruction ${args.at}: ${g.stopText()}`);
     const names = unwinders(args.unwinder, g);
     const insp = new StackInspector(g.view, g.image, names, args.kernel as ReliableVersion);
@@ -83,7 +113,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
   describe: 'unwind every task at many random stop points and count verdicts against the ground truth',
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH)' })
+      .positional('image', { type: 'string', demandOption: true, describe: 'fixture kernel ELF (PVH), or a Debian 6.1 vmlinux' })
       .option('samples', { type: 'number', default: 1000, describe: 'number of stop points' })
       .option('seed', { type: 'number', describe: 'random seed (printed; default: time-based)' })
       .option('unwinder', { choices: ['auto', 'fp', 'orc', 'all'], default: 'auto', describe: 'which unwinders (auto: the one the image was built for)' })
@@ -95,13 +125,15 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       .option('jobs', { type: 'number', describe: 'worker threads (default: the number of CPUs); the results do not depend on it' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report to this file' })
       .option('progress', { type: 'boolean', default: true, describe: 'show progress on stderr' })
-      .option('max-insns', { type: 'number', describe: 'stop points lie in [0, this) (default: the whole run)' }),
+      .option('max-insns', { type: 'number', describe: 'stop points lie in [1, this) (default: the whole run; real Linux: 1e9 instructions after the workload snapshot)' }),
   handler: async (args) => {
     const shard = shardOf(args.shard, args.shards);
     const jobs = jobsOf(args.jobs);
     if (!(args.samples > 0) || !Number.isInteger(args.samples)) throw new UserError('--samples must be a positive whole number');
     const seed = args.seed ?? (Date.now() % 2147483647);
-    const probe = boot(args.image);
+    const showProgress = args.progress === true && process.stderr.isTTY;
+    const linux = linuxGuests(args.image, showProgress);
+    const probe = linux ?? boot(args.image);
     const opts: StudyOptions = {
       samples: args.samples,
       seed,
@@ -111,9 +143,16 @@ const studyCommand: CommandModule<object, StudyArgs> = {
       maxInsns: args['max-insns'],
       progress: args.progress && process.stderr.isTTY ? (done, total) => process.stderr.write(`\rstudy: ${done}/${total} stop points`) : undefined,
     };
+    if (linux !== null) {
+      opts.origin = linux.instructions;
+      opts.maxInsns = args['max-insns'] ?? LINUX_STUDY_INSNS;
+      opts.predictions = {};
+    }
     let result: StudyResult;
     try {
-      result = await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs);
+      result = linux !== null
+        ? await runUnwindStudy(() => linux.restore(), linux.bytes, args.image, opts, jobs, linux.snapshotFile)
+        : await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs);
     } catch (e) {
       throw studyFailure(e);
     }

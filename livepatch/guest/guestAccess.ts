@@ -4,7 +4,7 @@
 // signed JS numbers: canonical kernel addresses are exact.
 
 import type { Machine } from '../../emulator/machine';
-import type { MachineGuestView } from '../unwind/machineGuestView';
+import type { MachineGuestView } from '../observe/machineGuestView';
 
 /** A guest address that should be mapped and is not: a broken image or a host bug. */
 export class GuestAccessError extends Error {

@@ -12,7 +12,7 @@
 import type { KernelPort, KlpTask, ReliableTrace } from '../kernelPort';
 import { KLP_UNDEFINED, type PatchState } from '../patchState';
 import type { GuestTask } from '../unwind/guestView';
-import type { MachineGuestView, MachineTask } from '../unwind/machineGuestView';
+import type { MachineGuestView, MachineTask } from '../observe/machineGuestView';
 import type { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import type { FixtureHostInterface } from '../../emulator/kernel/fixtureLayout';
 import { currentTaskPointerAt, type Field, type KernelLayout } from '../../emulator/kernel/kernelLayout';

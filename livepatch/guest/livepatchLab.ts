@@ -27,7 +27,7 @@ import { Kallsyms } from '../module/kallsyms';
 import { TimelineRecorder } from '../report/timelineRecorder';
 import { FrameUnwinder } from '../unwind/frameUnwinder';
 import { KernelImage } from '../unwind/kernelImage';
-import { MachineGuestView, type TaskLayout } from '../unwind/machineGuestView';
+import { MachineGuestView } from '../observe/machineGuestView';
 import { OrcUnwinder } from '../unwind/orcUnwinder';
 import { ReliableStackTrace } from '../unwind/reliableStackTrace';
 import { FentryRedirect } from './fentryRedirect';
@@ -84,7 +84,6 @@ export class LivepatchLab {
     if (kernelLayout === null || kernelLayout.taskKind === null || host === null) {
       throw new LabError(`${imageName}: the image does not export the fixture kernel's task layout and host interface (see fixtures/kernel/asm-offsets.c)`);
     }
-    const layout = machineTaskLayout(kernelLayout);
     this.host = host;
     const kernel = options.kernel ?? '6.1';
     const refused = unsupportedCombination(kernel, options.unwinder, options.immediate);
@@ -94,8 +93,8 @@ export class LivepatchLab {
     const unwindVersion = kernel === '4.12' ? '4.12' : '6.1';
     this.machine = new Machine({ onConsole: (b) => this.onConsoleByte(b), timerJitter: options.timerJitter });
     loadPvh(this.machine, imageBytes, imageName, options.cmdline ?? '');
-    this.truth = options.truth ? this.machine.enableTruth(layout.threadSize) : null;
-    this.view = new MachineGuestView(this.machine, this.image, layout);
+    this.truth = options.truth ? this.machine.enableTruth(kernelLayout.threadSize) : null;
+    this.view = new MachineGuestView(this.machine, this.image, kernelLayout);
     this.access = new GuestAccess(this.machine, this.view);
 
     if (host.modules === null) throw new LabError(`${imageName}: the kernel image does not export MODULES_VADDR and MODULES_END`);
@@ -363,15 +362,4 @@ export class LivepatchLab {
   waitForTransition(maxNs = 60_000_000_000): boolean {
     return this.runUntil(this.now + maxNs, () => !this.inTransition);
   }
-}
-
-/** The machine view's task layout, from the kernel's layout description (the fixture's kind field). */
-function machineTaskLayout(k: KernelLayout): TaskLayout {
-  const kind = k.taskKind!;
-  const currentTask = k.currentTask.perCpu ? NaN : k.currentTask.at;
-  return {
-    tasks: k.task.tasks.offset, pid: k.task.pid.offset, kind: kind.field.offset, comm: k.task.comm.offset, commLen: k.task.comm.size,
-    stack: k.task.stack.offset, sp: k.task.sp.offset, state: k.task.state.offset, threadSize: k.threadSize,
-    initTask: k.initTask, currentTask, kindUser: kind.user, kindKthread: kind.kthread, kindIdle: kind.idle,
-  };
 }

@@ -12,7 +12,7 @@ import { findObjectSymbol, type Kallsyms } from '../module/kallsyms';
 import { klpLayoutFromSymbols, readPatchDescription, type PatchDescription } from '../module/patchDescription';
 import { EINVAL } from '../patchState';
 import type { KernelImage } from '../unwind/kernelImage';
-import type { MachineGuestView } from '../unwind/machineGuestView';
+import type { MachineGuestView } from '../observe/machineGuestView';
 import type { GuestAccess } from './guestAccess';
 import type { GuestCaller } from './guestCall';
 import { LabError } from './labError';

@@ -1,7 +1,7 @@
 // kallsyms by name for the guest kernel, built from its ELF symbol table: every named function,
 // object and label, in address order as the kernel's kallsyms table is, for the module loader
 // and klp_find_object_symbol's sympos rules and messages (kernel/livepatch/core.c). Lookup by
-// address (symbolization, %pB) is livepatch/unwind/kallsyms.ts.
+// address (symbolization, %pB) is livepatch/unwind/textSymbols.ts (TextSymbols).
 
 import * as C from '../../elf/constants';
 import type { ElfFile } from '../../elf/elfFile';

@@ -5,8 +5,8 @@ import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
 import { runPool, sharedBytes } from './workerPool';
 import type { UnwindWorkerSettings } from './studyWorker';
-import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from '../unwind/unwindStudy';
-import type { StoppedGuest } from '../unwind/stoppedGuest';
+import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
+import type { StoppedGuest } from '../observe/stoppedGuest';
 
 /** The livepatch study on `jobs` threads (1: in this thread). */
 export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: number): Promise<LivepatchStudyResult> {
@@ -28,17 +28,17 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
  * consecutive ranges, several per worker so that a slow range does not hold the others up; each
  * worker runs its guest forward through the ranges it gets, and the parts add up in order.
  */
-export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array, image: string, opts: StudyOptions, jobs: number): Promise<StudyResult> {
+export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array, image: string, opts: StudyOptions, jobs: number, linuxSnapshot?: string): Promise<StudyResult> {
   if (jobs <= 1) return runUnwindStudyHere(boot, image, opts);
   const maxInsns = studyLength(boot, opts.maxInsns);
-  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
   const rangeCount = Math.min(points.length, jobs * 4);
   const ranges: number[][] = [];
   for (let r = 0; r < rangeCount; r++) {
     ranges.push(points.slice(Math.floor((r * points.length) / rangeCount), Math.floor(((r + 1) * points.length) / rangeCount)));
   }
   const { progress: _, ...options } = opts;
-  const settings: UnwindWorkerSettings = { image, options, maxInsns };
+  const settings: UnwindWorkerSettings = { image, options, maxInsns, ...(linuxSnapshot !== undefined ? { linuxSnapshot } : {}) };
   let taken = 0;
   const parts = await runPool<number[], StudyResult>({
     jobs,
@@ -49,7 +49,7 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
       opts.progress?.(taken, points.length);
     },
   });
-  const result = emptyStudy(image, opts, maxInsns, loadObjtoolWarnings());
+  const result = emptyStudy(image, opts, maxInsns, opts.predictions ?? loadObjtoolWarnings());
   for (const part of parts) addStudyPart(result, part);
   return result;
 }

@@ -7,7 +7,7 @@
 
 import * as path from 'path';
 import { percentile, type LivepatchStudyResult } from './livepatchStudy';
-import { studySvg, type StudyResult, type UnwinderCounts } from '../unwind/unwindStudy';
+import { studySvg, type StudyResult, type UnwinderCounts } from './unwindStudy';
 import { VERDICT_CLASSES } from '../unwind/verdict';
 
 export function escapeHtml(s: string): string {

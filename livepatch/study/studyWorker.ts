@@ -7,9 +7,10 @@
 import { parentPort, workerData } from 'worker_threads';
 import { runOne, type StudySettings } from './livepatchStudy';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './workerPool';
-import { emptyStudy, takeStopPoints, type StudyOptions } from '../unwind/unwindStudy';
+import { emptyStudy, takeStopPoints, type StudyOptions } from './unwindStudy';
 import { StackInspector } from '../unwind/stackInspector';
-import { GuestSetupError, StoppedGuest } from '../unwind/stoppedGuest';
+import { GuestSetupError, StoppedGuest } from '../observe/stoppedGuest';
+import { WorkloadGuests } from '../observe/linuxWorkload';
 import { LabError } from '../guest/livepatchLab';
 import { BootError } from '../../emulator/loader/pvh';
 import { ElfError } from '../../elf/elfFile';
@@ -19,6 +20,8 @@ export interface UnwindWorkerSettings {
   image: string;
   options: Omit<StudyOptions, 'progress'>;
   maxInsns: number;
+  /** real Linux: the workload's booted snapshot, which each worker restores (image = the vmlinux) */
+  linuxSnapshot?: string;
 }
 
 type TaskRunner = (payload: unknown) => unknown;
@@ -35,11 +38,13 @@ function livepatchRunner(settings: StudySettings, bytes: Uint8Array): TaskRunner
 function unwindRunner(settings: UnwindWorkerSettings, bytes: Uint8Array): TaskRunner {
   let guest: StoppedGuest | null = null;
   let inspector: StackInspector | null = null;
+  let linux: WorkloadGuests | null = null;
   return (payload) => {
     const points = payload as number[];
     // A fresh guest when none is running yet or the range starts behind it (never, in order).
     if (guest === null || inspector === null || (points.length > 0 && points[0] < guest.at)) {
-      guest = new StoppedGuest(bytes, settings.image);
+      if (settings.linuxSnapshot !== undefined) linux ??= new WorkloadGuests(settings.image, settings.linuxSnapshot);
+      guest = linux !== null ? linux.restore() : new StoppedGuest(bytes, settings.image);
       inspector = new StackInspector(guest.view, guest.image, settings.options.unwinders, settings.options.version);
     }
     const part = emptyStudy(settings.image, settings.options, settings.maxInsns, {});

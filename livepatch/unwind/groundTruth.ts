@@ -13,6 +13,8 @@ export interface TruthSource {
 }
 
 export const TRUTH_FRAME_CALL = 0;
+/** the longest x86 instruction: a call's return address lies at most this far after it */
+const MAX_CALL_LENGTH = 15;
 export const TRUTH_FRAME_INTERRUPT = 1;
 
 export interface TruthEntry {
@@ -37,18 +39,21 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
   }
   const startSp = regs !== null ? regs[152 / 8] : task.threadSp;
   const frames: { kind: number; sp: number; from: number }[] = [];
-  const size = truth.stackSize;
-  const first = Math.floor(task.stackBegin / size);
-  const last = Math.floor((task.stackEnd - 1) / size);
-  for (let key = first; key <= last; key++) {
-    const chain = truth.stacks.get(key);
-    if (!chain) continue;
-    for (const f of chain) if (f.sp >= startSp && f.sp < task.stackEnd && f.sp >= task.stackBegin) frames.push(f);
+  // The running task may be on another stack (IRQ, exception, entry): its frames come first, then
+  // those of the stack it was entered from above the stack pointer it left there (next_sp).
+  let sp = startSp;
+  const visited = new Set<number>();
+  for (;;) {
+    const stack = stackOf(mem, task, regs !== null, sp);
+    if (stack === null || visited.has(stack.begin)) break;
+    visited.add(stack.begin);
+    for (const f of framesIn(truth, stack.begin, stack.end, sp)) if (!staleCall(mem, f)) frames.push(f);
+    if (stack.nextSp === 0) break;
+    sp = stack.nextSp;
   }
-  frames.sort((a, b) => a.sp - b.sp);
   // A task that never ran sleeps on the frame copy_thread() built: no call pushed its return
   // address (ret_from_fork), but switching to it "returns" there, so it is an active frame.
-  if (regs === null) {
+  if (regs === null && task.hasStack) {
     const slot = task.threadSp + mem.inactiveTaskFrame.retAddr;
     if (!frames.some((f) => f.sp === slot)) frames.unshift({ kind: TRUTH_FRAME_CALL, sp: slot, from: 0 });
   }
@@ -61,4 +66,36 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
     out.push({ addr: addr ?? 0, kind: f.kind === TRUTH_FRAME_INTERRUPT ? 'interrupt' : 'call', slot: f.sp, from: f.from });
   }
   return out;
+}
+
+/** The stack holding `sp`: the task stack, or (running task only) one of the view's other stacks. */
+function stackOf(mem: GuestView, task: GuestTask, running: boolean, sp: number): { begin: number; end: number; nextSp: number } | null {
+  if (sp >= task.stackBegin && sp < task.stackEnd) return { begin: task.stackBegin, end: task.stackEnd, nextSp: 0 };
+  if (!running) return null;
+  for (const s of mem.extraStacks(task)) if (sp >= s.begin && sp < s.end) return s;
+  return null;
+}
+
+/** The truth's frames at or above `sp` in [begin, end), by address (innermost first). */
+function framesIn(truth: TruthSource, begin: number, end: number, sp: number): { kind: number; sp: number; from: number }[] {
+  const out: { kind: number; sp: number; from: number }[] = [];
+  const size = truth.stackSize;
+  for (let key = Math.floor(begin / size); key <= Math.floor((end - 1) / size); key++) {
+    const chain = truth.stacks.get(key);
+    if (!chain) continue;
+    for (const f of chain) if (f.sp >= sp && f.sp >= begin && f.sp < end) out.push(f);
+  }
+  return out.sort((a, b) => a.sp - b.sp);
+}
+
+/**
+ * A call frame whose slot no longer holds the address after the call: it was returned from through
+ * a copy (Linux's error_entry, PUSH_AND_CLEAR_REGS save_ret=1, moves its return address below the
+ * pt_regs it builds over the slot and RETs from there), or the stack was given to a new task whose
+ * copy_thread() wrote over it (vmalloc'd stacks are reused). Either way it is no active frame.
+ */
+function staleCall(mem: GuestView, f: { kind: number; sp: number; from: number }): boolean {
+  if (f.kind !== TRUTH_FRAME_CALL) return false;
+  const addr = mem.readWord(f.sp);
+  return addr === undefined || !(addr - f.from >= 1 && addr - f.from <= MAX_CALL_LENGTH);
 }

@@ -59,6 +59,10 @@ export class OrcTable {
   private lookupStop = 0;
   /** Text outside the lookup range searched over the whole table (the .init.text rule). */
   private slowRanges: OrcLookupRange[] = [];
+  /** Loaded modules' tables (mod->arch.orc_unwind_ip/orc_unwind), by their text range. */
+  private readonly modules: { name: string; start: number; end: number; table: OrcTable }[] = [];
+  /** The table that holds the row find() returned last: this one, or a module's. */
+  hit: OrcTable = this;
 
   /**
    * rows in any order; they are sorted the way sorttable and unwind_module_init sort them
@@ -138,6 +142,20 @@ export class OrcTable {
   }
 
   /**
+   * A loaded module's tables as they lie in memory after relocation (unwind_module_init): entry i
+   * of `ip` (at address `ipAddress`) holds its ip relative to its own address; `orc` holds the
+   * 6-byte entries. A size mismatch gives an uninitialized table, as a bad table does.
+   */
+  static fromMemory(ip: Uint8Array, ipAddress: number, orc: Uint8Array): OrcTable {
+    const n = Math.floor(ip.length / 4);
+    if (ip.length % 4 !== 0 || orc.length !== n * ORC_ENTRY_SIZE) return new OrcTable([], 'Bad or missing .orc_unwind table');
+    const dv = new DataView(ip.buffer, ip.byteOffset, ip.byteLength);
+    const rows: OrcRow[] = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = { ip: ipAddress + i * 4 + dv.getInt32(i * 4, true), ...unpackOrc(orc, i * ORC_ENTRY_SIZE) };
+    return new OrcTable(rows);
+  }
+
+  /**
    * unwind_init(): builds orc_lookup[] for [start, stop); num blocks = ceil(size/256) + 1 as the
    * linker script reserves. Text outside it but listed in `slow` is searched over the whole
    * table (as .init.text is).
@@ -184,8 +202,26 @@ export class OrcTable {
     return found;
   }
 
-  /** orc_find(ip): an entry index, or -1 when the ip has no ORC data. */
+  /**
+   * unwind_module_init(): a loaded module's table joins the lookup for ips in [start, end) (its
+   * core text). A module of the same name is replaced.
+   */
+  addModule(name: string, start: number, end: number, table: OrcTable): void {
+    this.removeModule(name);
+    this.modules.push({ name, start, end, table });
+  }
+
+  removeModule(name: string): void {
+    const i = this.modules.findIndex((m) => m.name === name);
+    if (i >= 0) this.modules.splice(i, 1);
+  }
+
+  /**
+   * orc_find(ip): an entry index, or -1 when the ip has no ORC data. The row is in `hit`: this
+   * table, or the table of the module whose text holds ip (orc_module_find, after the core kernel).
+   */
   find(ip: number): number {
+    this.hit = this;
     if (ip === 0) return this.nullEntry;
     if (!this.init) return -1;
     const lookup = this.lookup;
@@ -197,10 +233,15 @@ export class OrcTable {
       if (start >= this.count || stop > this.count) return -1; // "bad lookup value"
       return this.orcFindRange(start, stop - start, ip);
     }
-    if (lookup === null) return this.orcFindRange(0, this.count, ip);
     for (const r of this.slowRanges) {
       if (ip >= r.start && ip < r.stop) return this.orcFindRange(0, this.count, ip);
     }
+    for (const m of this.modules) {
+      if (ip < m.start || ip >= m.end) continue;
+      this.hit = m.table;
+      return m.table.orcFindRange(0, m.table.count, ip);
+    }
+    if (lookup === null) return this.orcFindRange(0, this.count, ip);
     return -1;
   }
 

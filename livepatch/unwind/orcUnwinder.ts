@@ -174,7 +174,6 @@ export class OrcUnwinder implements Unwinder {
   // unwind_next_frame()
   next(): boolean {
     if (this.done()) return false;
-    const orc = this.orc as OrcTable;
     const prevSp = this.sp;
     const prevType = this.stackInfo.type;
 
@@ -182,8 +181,11 @@ export class OrcUnwinder implements Unwinder {
     if (this.hasRegs() && this.regsUser()) return this.theEnd();
 
     // For a call frame, look up the call instruction itself (ip - 1).
-    let e = orc.find(this.signal ? this.curIp : this.curIp - 1);
+    let e = this.orc!.find(this.signal ? this.curIp : this.curIp - 1);
+    // the row may be a loaded module's (orc_module_find): read it from the table that holds it
+    let orc = this.orc!.hit;
     if (e < 0) {
+      orc = this.orc!;
       // Assume frame pointers (generated code); the rest of the unwind is not reliable.
       e = orc.fpEntry;
       this.err = true;

@@ -85,3 +85,23 @@ function findStack(view: GuestView, task: GuestTask, stack: number, info: StackI
   }
   return false;
 }
+
+const EXCEPTION_STACK_NAMES = ['#DF', 'NMI', '#DB', '#MC', '#VC', '#VC2'];
+
+/** stack_type_name() (dumpstack_64.c), with "TASK" for the task stack. */
+export function stackTypeName(type: number): string {
+  switch (type) {
+    case STACK_TYPE_TASK: return 'TASK';
+    case STACK_TYPE_IRQ: return 'IRQ';
+    case STACK_TYPE_SOFTIRQ: return 'SOFTIRQ';
+    case STACK_TYPE_ENTRY: return 'ENTRY_TRAMPOLINE';
+    default: return EXCEPTION_STACK_NAMES[type - STACK_TYPE_EXCEPTION] ?? 'UNKNOWN';
+  }
+}
+
+/** The stack a running task's stack pointer is on, by stack_type_name(), or "user" in user mode. */
+export function runningStackName(view: GuestView, task: GuestTask, sp: number, userMode: boolean): string {
+  if (userMode) return 'user';
+  const info = new StackInfo();
+  return getStackInfo(view, task, sp, info, null) ? stackTypeName(info.type) : 'UNKNOWN';
+}

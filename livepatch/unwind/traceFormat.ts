@@ -3,8 +3,8 @@
 // CPU's RIP, not a return address, and is printed as %pS (at a function's first instruction
 // %pB would name the function before it).
 
-import type { Kallsyms } from './kallsyms';
-import { formatAddress } from './kallsyms';
+import type { TextSymbols } from './textSymbols';
+import { formatAddress } from './textSymbols';
 import { PTREGS_IP } from './ptRegs';
 import type { TaskUnwind, UnwinderRun } from './stackInspector';
 
@@ -14,16 +14,16 @@ function verdictText(r: UnwinderRun): string {
   return `unreliable: ${why}${r.failIp !== 0 && r.reason !== 'unwind-error' ? ` at ${formatAddress(r.failIp)}` : ''}`;
 }
 
-function sym(ks: Kallsyms, a: number): string {
+function sym(ks: TextSymbols, a: number): string {
   return Number.isNaN(a) ? '?' : ks.backtrace(a);
 }
 
 /** Entry i of a trace: the RIP of a running task (entry 0) as %pS, every other one as %pB. */
-function entrySym(ks: Kallsyms, a: number, i: number, rip: number): string {
+function entrySym(ks: TextSymbols, a: number, i: number, rip: number): string {
   return i === 0 && a === rip ? ks.symbol(a) : sym(ks, a);
 }
 
-export function formatTaskUnwind(t: TaskUnwind, ks: Kallsyms): string {
+export function formatTaskUnwind(t: TaskUnwind, ks: TextSymbols): string {
   const task = t.task;
   const lines: string[] = [];
   const where = task.running ? 'running' : task.hasStack ? `asleep, thread.sp ${formatAddress(task.threadSp)}` : 'no stack';

@@ -4,7 +4,12 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { StoppedGuest } from '../../livepatch/observe/stoppedGuest';
+import { linuxKernel } from '../../livepatch/linux/debianKernel';
+import { labInitramfs } from '../../livepatch/linux/labInitramfs';
+import { WorkloadGuests, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
+import { stopPoints } from '../../livepatch/study/unwindStudy';
+import { StackInspector } from '../../livepatch/unwind/stackInspector';
 import { FrameUnwinder } from '../../livepatch/unwind/frameUnwinder';
 import { OrcUnwinder } from '../../livepatch/unwind/orcUnwinder';
 import { ReliableStackTrace } from '../../livepatch/unwind/reliableStackTrace';
@@ -47,6 +52,7 @@ export function run(): void {
   measure('orc reliable walk, running task from registers', new OrcUnwinder(g2, k.image.text, k.image.orc, k.image.retFromFork), g2, k, () => s.regs);
   fixtureKernel('kernel.elf', 'fp');
   fixtureKernel('kernel-nofp.elf', 'orc');
+  realLinuxStudy();
 }
 
 /** The fixture kernel stopped mid-workload: every task, memory read through the guest's page tables. */
@@ -78,4 +84,31 @@ function fixtureKernel(image: string, which: 'fp' | 'orc'): void {
     elapsed = Number(process.hrtime.bigint() - start);
   }
   console.log(`${`${which.padEnd(3)} fixture ${image}, ${tasks.length} tasks (guest page walk)`.padEnd(46)} ${((frames / elapsed) * 1e3).toFixed(2)} M frames/s  (${((walks / elapsed) * 1e6).toFixed(0)} k walks/s)`);
+}
+
+/**
+ * Real Linux (its workload snapshot, built on first use): stop points per hour of `klp-lab unwind study
+ * VMLINUX` in one thread, and the share of each stop point the guest's own instructions take
+ * (the peer in the same run: the emulator running the same guest between the stop points).
+ */
+export function realLinuxStudy(): void {
+  const vmlinux = linuxKernel().vmlinux;
+  const guests = new WorkloadGuests(vmlinux, workloadSnapshot(vmlinux, labInitramfs(vmlinux).path).file);
+  const t0 = process.hrtime.bigint();
+  const g = guests.restore();
+  const restoreMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const insp = new StackInspector(g.view, g.image, ['orc']);
+  const points = stopPoints(200, 1, 200_000_000, [0, 1], guests.instructions);
+  let runNs = 0, unwindNs = 0, stacks = 0;
+  for (const at of points) {
+    const a = process.hrtime.bigint();
+    if (!g.runTo(at)) break;
+    const b = process.hrtime.bigint();
+    for (const t of g.view.tasks()) { insp.unwindTask(t, g.truth); stacks++; }
+    unwindNs += Number(process.hrtime.bigint() - b);
+    runNs += Number(b - a);
+  }
+  const perHour = (points.length / ((runNs + unwindNs) / 1e9)) * 3600;
+  console.log(`real Linux unwind study (orc, ${points.length} stop points in 2e8 instructions, ${(stacks / points.length).toFixed(0)} tasks each): ` +
+    `${Math.round(perHour)} stop points/hour; unwinding ${(unwindNs / (runNs + unwindNs) * 100).toFixed(0)}% of the time, the guest's own instructions ${(runNs / (runNs + unwindNs) * 100).toFixed(0)}%; restore ${restoreMs.toFixed(0)} ms`);
 }

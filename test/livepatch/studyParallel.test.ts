@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runUnwindStudy } from '../../livepatch/study/parallelStudy';
 import { workerEntryFile } from '../../livepatch/study/workerPool';
-import { runStudy, type StudyOptions } from '../../livepatch/unwind/unwindStudy';
-import { StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
+import { runStudy, type StudyOptions } from '../../livepatch/study/unwindStudy';
+import { StoppedGuest } from '../../livepatch/observe/stoppedGuest';
 import { REPO_ROOT } from '../helpers/fixtures';
 
 const IMAGE = path.join(REPO_ROOT, 'fixtures', 'kernel', 'kernel.elf');

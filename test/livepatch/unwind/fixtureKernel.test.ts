@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { StackInspector } from '../../../livepatch/unwind/stackInspector';
-import { StoppedGuest } from '../../../livepatch/unwind/stoppedGuest';
-import { culprit, loadObjtoolWarnings, stopPoints } from '../../../livepatch/unwind/unwindStudy';
+import { StoppedGuest } from '../../../livepatch/observe/stoppedGuest';
+import { culprit, loadObjtoolWarnings, stopPoints } from '../../../livepatch/study/unwindStudy';
 
 const KERNEL = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'kernel');
 const SEED = 20261125;

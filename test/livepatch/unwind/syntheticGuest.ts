@@ -5,7 +5,7 @@
 // pt_regs and encodes it in rbp, __switch_to_asm leaves an inactive_task_frame).
 
 import type { ExtraStack, GuestTask, GuestView, TaskKind } from '../../../livepatch/unwind/guestView';
-import { Kallsyms } from '../../../livepatch/unwind/kallsyms';
+import { TextSymbols } from '../../../livepatch/unwind/textSymbols';
 import { KernelImage } from '../../../livepatch/unwind/kernelImage';
 import { KernelText } from '../../../livepatch/unwind/kernelText';
 import {
@@ -144,7 +144,7 @@ export class SyntheticKernel {
     this.rows.push({ ip: end, spReg: ORC_REG_UNDEFINED, spOffset: 0, bpReg: ORC_REG_UNDEFINED, bpOffset: 0, type: 0, end: 0 });
     if (opts.extraRows) this.rows.push(...opts.extraRows);
     const text = new KernelText([{ start: KTEXT, end, name: '_stext' }]);
-    const kallsyms = new Kallsyms();
+    const kallsyms = new TextSymbols();
     kallsyms.addRange(KTEXT, end, ksyms);
     let orc: OrcTable | null = null;
     if (!opts.noOrc) {

@@ -3,8 +3,8 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { StoppedGuest } from '../../../livepatch/unwind/stoppedGuest';
-import { mergeStudies, parseStudyJson, runStudy, stopPoints, studySvg, type StudyOptions } from '../../../livepatch/unwind/unwindStudy';
+import { StoppedGuest } from '../../../livepatch/observe/stoppedGuest';
+import { mergeStudies, parseStudyJson, runStudy, stopPoints, studySvg, type StudyOptions } from '../../../livepatch/study/unwindStudy';
 
 const IMAGE = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'kernel', 'kernel.elf');
 const bytes = new Uint8Array(fs.readFileSync(IMAGE));

@@ -1,10 +1,10 @@
 // %pB / %pS as kernel/kallsyms.c prints them.
 
-import { Kallsyms } from '../../../livepatch/unwind/kallsyms';
+import { TextSymbols } from '../../../livepatch/unwind/textSymbols';
 import { KTEXT } from './syntheticGuest';
 
 describe('kallsyms symbolization', () => {
-  const ks = new Kallsyms();
+  const ks = new TextSymbols();
   ks.addRange(KTEXT, KTEXT + 0x300, [
     { name: 'b_func', addr: KTEXT + 0x100 },
     { name: 'a_func', addr: KTEXT },

@@ -28,7 +28,7 @@ function hex(n: number): string {
   return '0x' + (n < 0 ? BigInt.asUintN(64, BigInt(n)) : BigInt(n)).toString(16);
 }
 
-export class Kallsyms {
+export class TextSymbols {
   private readonly ranges: KsymRange[] = [];
 
   /**

@@ -6,14 +6,16 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import type { KernelImage } from './kernelImage';
-import { formatAddress } from './kallsyms';
+import type { KernelImage } from '../unwind/kernelImage';
+import { formatAddress } from '../unwind/textSymbols';
 import { seededRandom } from '../../emulator/seededRandom';
-import type { ReliableVersion } from './reliableStackTrace';
-import { StackInspector, type UnwinderName, type UnwinderRun } from './stackInspector';
-import type { StoppedGuest } from './stoppedGuest';
-import { VERDICT_CLASSES, type VerdictClass } from './verdict';
-import { checkSameStudy, checkShardSet } from '../study/shardSet';
+import type { ReliableVersion } from '../unwind/reliableStackTrace';
+import { StackInspector, type UnwinderName, type UnwinderRun } from '../unwind/stackInspector';
+import type { StoppedGuest } from '../observe/stoppedGuest';
+import { VERDICT_CLASSES, type VerdictClass } from '../unwind/verdict';
+import { PTREGS_CS, PTREGS_SP, userModeCs } from '../unwind/ptRegs';
+import { runningStackName } from '../unwind/stackInfo';
+import { checkSameStudy, checkShardSet } from './shardSet';
 
 export interface StudyOptions {
   samples: number;
@@ -22,8 +24,12 @@ export interface StudyOptions {
   version: ReliableVersion;
   /** [i, n]: this process takes samples i, i+n, i+2n, ... */
   shard: [number, number];
-  /** stop points lie in [1, maxInsns); default: the length of a full run */
+  /** stop points lie in [1, maxInsns) after `origin`; default: the length of a full run */
   maxInsns?: number;
+  /** retired instructions before the first possible stop point: a booted snapshot's count (default 0) */
+  origin?: number;
+  /** function -> the objtool warning that predicts a wrong trace there (default: the fixture kernel's golden warnings) */
+  predictions?: Record<string, string>;
   progress?: (done: number, total: number) => void;
 }
 
@@ -36,6 +42,8 @@ export interface UnwinderCounts {
   byCause: Record<string, number>;
   /** function -> class -> count, for the wrong classes */
   byFunction: Record<string, Partial<Record<VerdictClass, number>>>;
+  /** the running task's verdicts by the stack it was on (TASK, IRQ, ENTRY_TRAMPOLINE, #DF..., user) */
+  runningByStack?: Record<string, Partial<Record<VerdictClass, number>>>;
   /** a few wrong-but-reliable traces, for the report */
   examples: { at: number; task: string; function: string; entries: string[]; truth: string[] }[];
 }
@@ -46,6 +54,8 @@ export interface StudyResult {
   samples: number;
   shard: [number, number];
   maxInsns: number;
+  /** stop points lie in [origin + 1, origin + maxInsns): retired instructions at the start (a snapshot's) */
+  origin?: number;
   /** stop points actually taken by this shard (the guest may exit before the last ones) */
   stopPoints: number;
   tasksUnwound: number;
@@ -56,11 +66,11 @@ export interface StudyResult {
 }
 
 /** The stop points of shard i/n, ascending: sample k is taken by shard k % n. */
-export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number]): number[] {
+export function stopPoints(samples: number, seed: number, maxInsns: number, shard: [number, number], origin = 0): number[] {
   const rnd = seededRandom(seed);
   const out: number[] = [];
   for (let k = 0; k < samples; k++) {
-    const at = 1 + Math.floor(rnd() * (maxInsns - 1));
+    const at = origin + 1 + Math.floor(rnd() * (maxInsns - 1));
     if (k % shard[1] === shard[0]) out.push(at);
   }
   return out.sort((a, b) => a - b);
@@ -104,10 +114,14 @@ export function culprit(img: KernelImage, got: ArrayLike<number>, truth: ArrayLi
   return img.kallsyms.functionOf(a) ?? formatAddress(a);
 }
 
-export function accumulate(result: StudyResult, img: KernelImage, at: number, taskName: string, run: UnwinderRun, truth: number[]): void {
+export function accumulate(result: StudyResult, img: KernelImage, at: number, taskName: string, run: UnwinderRun, truth: number[], runningOn: string | null = null): void {
   const c = (result.unwinders[run.unwinder] ??= emptyCounts());
   const v = run.verdict as VerdictClass;
   c[v]++;
+  if (runningOn !== null) {
+    const slot = ((c.runningByStack ??= {})[runningOn] ??= {});
+    slot[v] = (slot[v] ?? 0) + 1;
+  }
   if (!run.reliable) {
     const cause = run.reason === 'unwind-error' ? `unwind-error: ${run.cause}` : (run.reason as string);
     c.byCause[cause] = (c.byCause[cause] ?? 0) + 1;
@@ -144,6 +158,7 @@ export function emptyStudy(image: string, opts: StudyOptions, maxInsns: number, 
     samples: opts.samples,
     shard: opts.shard,
     maxInsns,
+    ...(opts.origin ? { origin: opts.origin } : {}),
     stopPoints: 0,
     tasksUnwound: 0,
     version: opts.version,
@@ -165,7 +180,8 @@ export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: St
     for (const t of g.view.tasks()) {
       const tu = insp.unwindTask(t, g.truth);
       result.tasksUnwound++;
-      for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? []);
+      const on = tu.regs === null ? null : runningStackName(g.view, t, tu.regs[PTREGS_SP / 8], userModeCs(tu.regs[PTREGS_CS / 8]));
+      for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? [], on);
     }
     result.stopPoints++;
     progress?.();
@@ -177,8 +193,8 @@ export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: St
 export function runStudy(boot: () => StoppedGuest, image: string, opts: StudyOptions): StudyResult {
   const maxInsns = studyLength(boot, opts.maxInsns);
   const g = boot();
-  const result = emptyStudy(image, opts, maxInsns, loadObjtoolWarnings());
-  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard);
+  const result = emptyStudy(image, opts, maxInsns, opts.predictions ?? loadObjtoolWarnings());
+  const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
   const insp = new StackInspector(g.view, g.image, opts.unwinders, opts.version);
   let done = 0;
   takeStopPoints(g, insp, result, points, () => {
@@ -203,6 +219,10 @@ export function addStudyPart(into: StudyResult, part: StudyResult): void {
       const slot = (o.byFunction[fn] ??= {});
       for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
     }
+    for (const [stack, cls] of Object.entries(c.runningByStack ?? {})) {
+      const slot = ((o.runningByStack ??= {})[stack] ??= {});
+      for (const [k, n] of Object.entries(cls) as [VerdictClass, number][]) slot[k] = (slot[k] ?? 0) + n;
+    }
     o.examples.push(...c.examples.slice(0, Math.max(0, 5 - o.examples.length)));
   }
 }
@@ -218,6 +238,7 @@ export function mergeStudies(parts: StudyResult[], names: string[] = parts.map((
     seed: p.seed,
     samples: p.samples,
     'max instructions': p.maxInsns,
+    'first instruction': p.origin ?? 0,
     unwinders: Object.keys(p.unwinders).join(','),
     shards: p.shard[1],
   }));
@@ -236,11 +257,16 @@ export function studyJson(r: StudyResult): object {
 
 export function formatStudy(r: StudyResult): string {
   const lines: string[] = [];
-  lines.push(`unwinder study of ${r.image}: seed ${r.seed}, ${r.samples} samples (shard ${r.shard[0]}/${r.shard[1]}), stop points in [1, ${r.maxInsns}), kernel ${r.version} rules`);
+  const from = r.origin ?? 0;
+  lines.push(`unwinder study of ${r.image}: seed ${r.seed}, ${r.samples} samples (shard ${r.shard[0]}/${r.shard[1]}), stop points in [${from + 1}, ${from + r.maxInsns}), kernel ${r.version} rules`);
   lines.push(`${r.stopPoints} stop points taken, ${r.tasksUnwound} task stacks unwound`);
   for (const [u, c] of Object.entries(r.unwinders) as [string, UnwinderCounts][]) {
     lines.push('');
     lines.push(`${u}: correct_reliable ${c.correct_reliable}, refused ${c.refused}, wrong_reliable ${c.wrong_reliable}, wrong_refused ${c.wrong_refused}`);
+    const stacks = Object.entries(c.runningByStack ?? {});
+    if (stacks.length > 0) {
+      lines.push(`  the running task, by the stack it was on: ${stacks.map(([k, cls]) => `${k} ${VERDICT_CLASSES.filter((v) => cls[v]).map((v) => `${v} ${cls[v]}`).join(' ')}`).join('; ')}`);
+    }
     const causes = Object.entries(c.byCause).sort((a, b) => b[1] - a[1]);
     if (causes.length > 0) lines.push(`  refusals by cause: ${causes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     const fns = Object.entries(c.byFunction).sort((a, b) => (b[1].wrong_reliable ?? 0) - (a[1].wrong_reliable ?? 0));

@@ -1,0 +1,223 @@
+// A GuestView over a stopped klp-lab Machine (emulator/machine.ts) running a guest kernel: guest
+// memory read through a side-effect-free page walk (no accessed bits set, no TLB fill), the task
+// list read from init_task with the kernel's one layout description (emulator/kernel/: the fixture
+// kernel's exported offsets, or real Linux's BTF and kallsyms), the CPU registers, and the stacks
+// besides the task stacks that the running task may be on (real Linux: linuxStacks.ts). Only this
+// folder knows the emulator; the unwinders see the GuestView interface.
+
+import type { Machine } from '../../emulator/machine';
+import { currentTaskPointerAt, type Field, type KernelLayout, taskKindOf } from '../../emulator/kernel/kernelLayout';
+import type { ExtraStack, GuestTask, GuestView } from '../unwind/guestView';
+import type { KernelImage } from '../unwind/kernelImage';
+import { type InactiveTaskFrameLayout, PTREGS_WORDS, type RegsSnapshot } from '../unwind/ptRegs';
+const PTE_P = 1;
+const PTE_PS = 0x80;
+/** emulator/cpu/registers.ts order */
+const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+/** emulator/cpu/modes.ts segment order: es cs ss ds fs gs */
+const SEG_CS = 1, SEG_SS = 2;
+
+export interface MachineTask extends GuestTask {
+  /** address of the task_struct */
+  readonly addr: number;
+  readonly state: number;
+}
+
+/** The stacks other than task stacks the running task may be on (IRQ, exception, entry), read at a stop. */
+export interface ExtraStackSource {
+  stacks(view: MachineGuestView): readonly ExtraStack[];
+}
+
+/** The kernel's layout description of an image, or a one-line reason it has none. */
+export function taskLayoutOf(img: KernelImage): KernelLayout | string {
+  if (img.layout !== null) return img.layout;
+  return 'the image describes no task layout: neither the fixture kernel\'s exported offsets (fixtures/kernel/asm-offsets.c) nor a Linux .BTF with kallsyms';
+}
+
+export class MachineGuestView implements GuestView {
+  readonly inactiveTaskFrame: InactiveTaskFrameLayout;
+  private readonly pageCache = new Map<number, number>();
+  private taskCache: MachineTask[] | null = null;
+  private regsCache: RegsSnapshot | null = null;
+
+  /** where the running task's other stacks are (none for the fixture kernel) */
+  extraStackSource: ExtraStackSource | null = null;
+  private extraCache: readonly ExtraStack[] | null = null;
+
+  constructor(
+    readonly machine: Machine,
+    readonly image: KernelImage,
+    readonly layout: KernelLayout,
+  ) {
+    const f = layout.frame;
+    this.inactiveTaskFrame = { bp: f.bp, retAddr: f.retAddr, size: f.size };
+  }
+
+  /** Forget cached translations, tasks and registers (call after the machine ran again). */
+  refresh(): void {
+    this.pageCache.clear();
+    this.taskCache = null;
+    this.regsCache = null;
+    this.extraCache = null;
+  }
+
+  /** The physical address of a virtual page (-1 if unmapped), walking the tables read-only. */
+  private physPage(vpage: number): number {
+    const hit = this.pageCache.get(vpage);
+    if (hit !== undefined) return hit;
+    const c = this.machine.cpu;
+    const mem = this.machine.mem;
+    let result = -1;
+    if ((c.cr0 & 0x80000000) === 0) {
+      result = vpage >= 0 ? vpage * 4096 : -1;
+    } else if (vpage >= -0x800000000 && vpage < 0x800000000) {
+      let table = (c.cr3 - (c.cr3 % 4096)) % 0x10000000000000;
+      for (let level = 4; level >= 1; level--) {
+        const idx = Math.floor(vpage / 2 ** (9 * (level - 1))) & 511;
+        const ea = table + idx * 8;
+        if (ea + 8 > mem.size) break;
+        const lo = mem.read32(ea);
+        const hi = mem.read32(ea + 4);
+        if ((lo & PTE_P) === 0) break;
+        const addr = (hi & 0x000fffff) * 4294967296 + ((lo & 0xfffff000) >>> 0);
+        const large = (lo & PTE_PS) !== 0 && (level === 2 || level === 3);
+        if (level === 1 || large) {
+          const pages = large ? (level === 3 ? 0x40000 : 0x200) : 1;
+          const base = addr - (addr % (pages * 4096));
+          result = base + (((vpage % pages) + pages) % pages) * 4096;
+          break;
+        }
+        table = addr;
+      }
+    }
+    if (result + 4096 > mem.size) result = -1;
+    this.pageCache.set(vpage, result);
+    return result;
+  }
+
+  readWord(addr: number): number | undefined {
+    const vpage = Math.floor(addr / 4096);
+    const off = addr - vpage * 4096;
+    if (off > 4088) {
+      const b = this.readBytes(addr, 8);
+      if (b === null) return undefined;
+      const dv = new DataView(b.buffer);
+      return dv.getInt32(4, true) * 4294967296 + dv.getUint32(0, true);
+    }
+    const pa = this.physPage(vpage);
+    if (pa < 0) return undefined;
+    const dv = this.machine.mem.dv;
+    return dv.getInt32(pa + off + 4, true) * 4294967296 + dv.getUint32(pa + off, true);
+  }
+
+  readBytes(addr: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const a = addr + i;
+      const vpage = Math.floor(a / 4096);
+      const pa = this.physPage(vpage);
+      if (pa < 0) return null;
+      out[i] = this.machine.mem.u8[pa + (a - vpage * 4096)];
+    }
+    return out;
+  }
+
+
+  cpuRegs(): RegsSnapshot | null {
+    if (this.regsCache !== null) return this.regsCache;
+    const c = this.machine.cpu;
+    const r = c.regs;
+    const s = new Float64Array(PTREGS_WORDS);
+    const set = (off: number, v: number) => {
+      s[off / 8] = v;
+    };
+    set(0, r.addr(15)); set(8, r.addr(14)); set(16, r.addr(13)); set(24, r.addr(12));
+    set(32, r.addr(RBP)); set(40, r.addr(RBX)); set(48, r.addr(11)); set(56, r.addr(10));
+    set(64, r.addr(9)); set(72, r.addr(8)); set(80, r.addr(RAX)); set(88, r.addr(RCX));
+    set(96, r.addr(RDX)); set(104, r.addr(RSI)); set(112, r.addr(RDI)); set(120, -1);
+    set(128, c.rip); set(136, c.sel[SEG_CS] | (c.cpl === 3 ? 3 : 0)); set(144, c.flags.get() >>> 0);
+    set(152, r.addr(RSP)); set(160, c.sel[SEG_SS]);
+    this.regsCache = s;
+    return s;
+  }
+
+  /** A field of `size` 1, 2, 4 or 8 bytes as an unsigned number (8: a signed word). */
+  readField(addr: number, f: Field): number | undefined {
+    if (f.size === 8) return this.readWord(addr + f.offset);
+    const b = this.readBytes(addr + f.offset, Math.min(f.size, 4));
+    if (b === null) return undefined;
+    let v = 0;
+    for (let i = b.length - 1; i >= 0; i--) v = v * 256 + b[i];
+    return v;
+  }
+
+  /** The task_struct of the task the kernel calls current (CPU 0), or 0 when unreadable. */
+  currentTask(): number {
+    const at = currentTaskPointerAt(this.layout, (va) => this.readWord(va) ?? null);
+    return at === null ? 0 : this.readWord(at) ?? 0;
+  }
+
+  /** The address of CPU 0's copy of a per-CPU variable at offset `offset` (Linux's per_cpu_ptr). */
+  perCpuAddress(offset: number): number | null {
+    if (this.layout.perCpuOffsets === null) return null;
+    const base = this.readWord(this.layout.perCpuOffsets);
+    return base === undefined ? null : base + offset;
+  }
+
+  tasks(): readonly MachineTask[] {
+    if (this.taskCache !== null) return this.taskCache;
+    const L = this.layout;
+    const T = L.task;
+    const found: { addr: number; stack: number }[] = [];
+    const seen = new Set<number>();
+    let t = L.initTask;
+    while (!seen.has(t) && found.length < 4096) {
+      seen.add(t);
+      found.push({ addr: t, stack: this.readWord(t + T.stack.offset) ?? 0 });
+      const next = this.readWord(t + T.tasks.offset);
+      if (next === undefined) break;
+      t = next - T.tasks.offset;
+      if (t === L.initTask) break;
+    }
+    // The running task: the one whose stack holds rsp (in kernel mode), else current (user mode,
+    // or rsp on an IRQ, exception or entry stack). Between __switch_to_asm's stack switch and
+    // __switch_to's update of current, the stack decides, as for the kernel's own unwinder.
+    const c = this.machine.cpu;
+    const rsp = c.regs.addr(RSP);
+    const current = this.currentTask();
+    const onStack = (stack: number): boolean => c.cpl === 0 && stack !== 0 && rsp >= stack && rsp < stack + L.threadSize;
+    const anyOnStack = found.some((x) => onStack(x.stack));
+    const out: MachineTask[] = [];
+    for (const { addr, stack } of found) {
+      const pid = this.readField(addr, T.pid);
+      const kindValue = L.taskKind !== null ? this.readField(addr, L.taskKind.field) ?? null : null;
+      const pfFlags = T.pfFlags !== null ? this.readField(addr, T.pfFlags) ?? null : null;
+      const commBytes = this.readBytes(addr + T.comm.offset, T.comm.size);
+      let comm = '';
+      if (commBytes) for (const b of commBytes) {
+        if (b === 0) break;
+        comm += String.fromCharCode(b);
+      }
+      out.push({
+        addr,
+        pid: pid === undefined ? -1 : pid | 0,
+        name: comm,
+        kind: taskKindOf(L, pid ?? -1, kindValue, pfFlags),
+        state: this.readField(addr, T.state) ?? 0,
+        stackBegin: stack,
+        stackEnd: stack + L.threadSize,
+        threadSp: this.readWord(addr + T.sp.offset) ?? 0,
+        running: anyOnStack ? onStack(stack) : addr === current,
+        hasStack: stack !== 0,
+      });
+    }
+    this.taskCache = out;
+    return out;
+  }
+
+  extraStacks(task: GuestTask): readonly ExtraStack[] {
+    if (!task.running || this.extraStackSource === null) return [];
+    this.extraCache ??= this.extraStackSource.stacks(this);
+    return this.extraCache;
+  }
+}
