@@ -10,6 +10,7 @@
 import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
 import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block, compileBlock } from './decode/blockCache';
+import { translateBlock } from './jit/translateBlock';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
@@ -50,6 +51,11 @@ export interface MachineOptions {
   maxBlock?: number;
   /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
   compileThreshold?: number;
+  /**
+   * Translate hot blocks to JS (emulator/jit; default true). false runs every instruction through
+   * the interpreter, the reference the JIT is tested against (`--no-jit`).
+   */
+  jit?: boolean;
   /** Seeded timer-interrupt latency: each PIT interrupt arrives up to `maxNs` late (default none). */
   timerJitter?: { seed: number; maxNs: number };
   /** The CMOS clock at virtual time 0, seconds since 1970 UTC (QEMU `-rtc base=`; default 2024-01-01). */
@@ -105,6 +111,8 @@ export class Machine {
   readonly consoleBytes: number[] = [];
   maxBlock: number;
   compileThreshold: number;
+  /** Hot blocks are translated (MachineOptions.jit). */
+  readonly jit: boolean;
   stopMessage = '';
   /** Set by the trace writer; null costs one check per block entered. */
   blockObserver: BlockObserver | null = null;
@@ -118,6 +126,7 @@ export class Machine {
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
     this.compileThreshold = opts.compileThreshold ?? 1000;
+    this.jit = opts.jit ?? true;
     this.cache = new BlockCache(this.mem);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };
@@ -237,7 +246,7 @@ export class Machine {
     const observer = this.blockObserver;
     let prev: Block | null = null;
     let idleEvents = 0;
-    const compileAt = this.compileThreshold > 0 ? this.compileThreshold : -1;
+    const compileAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -321,7 +330,7 @@ export class Machine {
           if (n === insns.length) {
             const f = blk.compiled;
             if (f !== null) { f(c); n = 0; }
-            else if (++blk.execCount === compileAt) blk.compiled = compileBlock(blk);
+            else if (++blk.execCount === compileAt) blk.compiled = blk.bits === 64 ? translateBlock(blk.insns) : compileBlock(blk);
           }
           for (let i = 0; i < n; i++) {
             const d = insns[i];

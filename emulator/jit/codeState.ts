@@ -1,0 +1,96 @@
+/**
+ * What the translator knows, at translation time, about the machine state inside a block it is
+ * emitting: which general registers live in JS locals (and which of those differ from the register
+ * file), and the pending status-flag record, if the last flag-writing instruction was translated
+ * inline. Emitting a "sync" writes both back, so that the CPU object looks exactly as the interpreter
+ * would leave it; syncs are emitted only where something outside the block can look: at a fault
+ * (memory slow paths, which may throw), before a handler call, and at the block's exits.
+ *
+ * Locals hold int32 readings of the uint32 halves (`x | 0`), the representation FlagState already
+ * takes (see cpu/flags.ts "64-bit values"), so nothing allocates.
+ */
+import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, ZF, SF, PF } from '../cpu/flags';
+
+/** A status-flag record whose kind and size are known at translation time; fields are JS expressions. */
+export interface PendingFlags {
+  kind: number;
+  size: number;
+  aLo: string; aHi: string; bLo: string; bHi: string; rLo: string; rHi: string;
+  /** LAZY_RESULT only: the eager CF|OF|AF bits (an expression). */
+  eager: string;
+}
+
+const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
+
+export class CodeState {
+  /** Per GPR: not in a local, in a local equal to the register file, or in a local that is newer. */
+  private readonly regs = new Uint8Array(16);
+  /** Every GPR that ever had a local (declared at the top of the function). */
+  readonly used = new Set<number>();
+  flags: PendingFlags | null = null;
+  private temp = 0;
+
+  constructor(private readonly out: string[]) {}
+
+  /** A fresh local name. */
+  tmp(prefix = 't'): string { return `${prefix}${this.temp++}`; }
+
+  /** Locals of GPR `r` (loading them first if needed). */
+  reg(r: number): [string, string] {
+    if (this.regs[r] === REG_NONE) {
+      this.used.add(r);
+      this.out.push(`g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0;`);
+      this.regs[r] = REG_CLEAN;
+    }
+    return [`g${r}l`, `g${r}h`];
+  }
+
+  /** Set GPR `r` to the (already int32) expressions lo/hi. */
+  setReg(r: number, lo: string, hi: string): void {
+    this.used.add(r);
+    // Both halves are computed before either is assigned: hi may read the old lo.
+    const l = this.tmp('nl'), h = this.tmp('nh');
+    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h};`);
+    this.regs[r] = REG_DIRTY;
+  }
+
+  /** Write back every dirty register (they stay in locals; state unchanged at translation time). */
+  regWriteBack(): string {
+    let s = '';
+    for (let r = 0; r < 16; r++) if (this.regs[r] === REG_DIRTY) s += `u[${r << 1}] = g${r}l; u[${(r << 1) | 1}] = g${r}h; `;
+    return s;
+  }
+
+  /** Write back one register if dirty, and mark it clean (for helpers that read the register file). */
+  flushReg(r: number): void {
+    if (r < 0 || this.regs[r] !== REG_DIRTY) return;
+    this.out.push(`u[${r << 1}] = g${r}l; u[${(r << 1) | 1}] = g${r}h;`);
+    this.regs[r] = REG_CLEAN;
+  }
+
+  /** Store the pending flag record into the FlagState, as FlagState.recordArith/recordResult would. */
+  flagsWriteBack(): string {
+    const f = this.flags;
+    if (f === null) return '';
+    if (f.kind === LAZY_RESULT) {
+      return `fl.bits = (fl.bits & ${~STATUS_FLAGS}) | ${f.eager}; fl.lazy = ${ZF | SF | PF}; fl.kind = ${LAZY_RESULT}; ` +
+        `fl.size = ${f.size}; fl.aLo = 0; fl.aHi = 0; fl.bLo = 0; fl.bHi = 0; fl.rLo = ${f.rLo}; fl.rHi = ${f.rHi}; fl.cin = 0; `;
+    }
+    return `fl.bits &= ${~STATUS_FLAGS}; fl.lazy = ${STATUS_FLAGS}; fl.kind = ${f.kind}; fl.size = ${f.size}; ` +
+      `fl.aLo = ${f.aLo}; fl.aHi = ${f.aHi}; fl.bLo = ${f.bLo}; fl.bHi = ${f.bHi}; fl.rLo = ${f.rLo}; fl.rHi = ${f.rHi}; fl.cin = 0; `;
+  }
+
+  /** Everything the CPU object needs before instruction `index` (at `start`, next at `next`) may fault. */
+  syncAt(index: number, start: number, next: number): string {
+    return this.regWriteBack() + this.flagsWriteBack() +
+      `c.insnStart = rip0 + ${start}; c.rip = rip0 + ${next}; c.icount = ic0 + ${index}; `;
+  }
+
+  /** After a call into interpreter code: every register and the flags are in the CPU object again. */
+  forgetAll(): void {
+    this.regs.fill(REG_NONE);
+    this.flags = null;
+  }
+}
+
+export { LAZY_ADD, LAZY_SUB, LAZY_RESULT };
