@@ -11,6 +11,7 @@ import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HAL
 import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block, compileBlock } from './decode/blockCache';
 import { translateBlock } from './jit/translateBlock';
+import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
@@ -52,8 +53,9 @@ export interface MachineOptions {
   /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
   compileThreshold?: number;
   /**
-   * Translate hot blocks to JS (emulator/jit; default true). false runs every instruction through
-   * the interpreter, the reference the JIT is tested against (`--no-jit`).
+   * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
+   * by `--no-jit`, jit/jitDefault.ts). false runs every instruction through the interpreter, the
+   * reference the JIT is tested against.
    */
   jit?: boolean;
   /** Seeded timer-interrupt latency: each PIT interrupt arrives up to `maxNs` late (default none). */
@@ -126,7 +128,7 @@ export class Machine {
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
     this.compileThreshold = opts.compileThreshold ?? 1000;
-    this.jit = opts.jit ?? true;
+    this.jit = opts.jit ?? jitDefault();
     this.cache = new BlockCache(this.mem);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };

@@ -3,6 +3,7 @@
 // and verdict. `klp-lab unwind study IMAGE`: the same at many random stop points, counted.
 
 import * as fs from 'fs';
+import { JIT_OPTION, applyJitOption } from '../../emulator/jit/jitDefault';
 import type { CommandModule } from 'yargs';
 import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/unwind/unwindStudy';
 import { GuestSetupError, StoppedGuest } from '../../livepatch/unwind/stoppedGuest';
@@ -173,6 +174,6 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
 export const unwindCommand: CommandModule<object, object> = {
   command: 'unwind',
   describe: 'unwind the tasks of a stopped fixture kernel with the frame-pointer and ORC unwinders',
-  builder: (y) => y.command(studyCommand).command(mergeCommand).command(atCommand),
+  builder: (y) => y.option('jit', JIT_OPTION).middleware(applyJitOption).command(studyCommand).command(mergeCommand).command(atCommand),
   handler: () => undefined,
 };
