@@ -74,8 +74,8 @@ describe('observers see the same run', () => {
   test('memory hooks see the same accesses with the same registers', () => {
     const [a, b] = runBoth(path.join(FIXTURES, 'emu', 'cpubench.elf'), 300_000, (m, log) => {
       const c = m.cpu;
-      m.hookAdd(HOOK_MEM_WRITE, (va: number, size: number, _w: boolean, lo: number, hi: number) => {
-        log.push([c.icount, c.insnStart, c.rip, va, size, lo, hi, c.regs.u32.join(), c.flags.get()]);
+      m.hookAdd(HOOK_MEM_WRITE, (va: number, size: number, _w: boolean, value: bigint) => {
+        log.push([c.icount, c.insnStart, c.rip, va, size, value, c.regs.u32.join(), c.flags.get()]);
       });
       m.hookAdd(HOOK_MEM_READ, (va: number, size: number) => { log.push([c.icount, c.insnStart, va, size]); });
     });
