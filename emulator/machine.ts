@@ -332,7 +332,7 @@ export class Machine {
           if (n === insns.length) {
             const f = blk.compiled;
             if (f !== null) { f(c); n = 0; }
-            else if (++blk.execCount === compileAt) blk.compiled = blk.bits === 64 ? translateBlock(blk.insns) : compileBlock(blk);
+            else if (++blk.execCount === compileAt) blk.compiled = this.compile(blk);
           }
           for (let i = 0; i < n; i++) {
             const d = insns[i];
@@ -413,6 +413,15 @@ export class Machine {
     }
   }
 
+  /** The compiled form of a hot block: translated (64-bit) or call-threaded, shared across machines. */
+  private compile(b: Block): (c: Cpu) => void {
+    const s = b.shared;
+    if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+    const f = b.bits === 64 ? translateBlock(b.insns) : compileBlock(b);
+    if (s !== null) s.compiled = f;
+    return f;
+  }
+
   private buildBlock(phys: number): Block {
     const c = this.cpu;
     const va = c.rip;
@@ -429,6 +438,8 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
+    // Code another machine of this process compiled runs compiled at once (nothing to compile again).
+    if (this.jit && this.compileThreshold > 0 && b.shared !== null && b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
     // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
     // block must not stay cached (it would decode differently once the page is mapped).
     if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {
