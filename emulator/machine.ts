@@ -322,6 +322,7 @@ export class Machine {
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
+        c.jitLoop = chain && observer === null;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive

@@ -27,8 +27,18 @@ export class CodeState {
   private readonly regs = new Uint8Array(16);
   /** Every GPR that ever had a local (declared at the top of the function). */
   readonly used = new Set<number>();
-  flags: PendingFlags | null = null;
+  private pending: PendingFlags | null = null;
+  /** Whether code emitted so far relied on the FlagState before any record was made (loop heads). */
+  flagsReadAtEntry = false;
+  private recorded = false;
   private temp = 0;
+
+  /** The pending flag record, null when the FlagState holds the flags. */
+  get flags(): PendingFlags | null { return this.pending; }
+  set flags(f: PendingFlags | null) {
+    if (f !== null) this.recorded = true;
+    this.pending = f;
+  }
 
   constructor(private readonly out: string[]) {}
 
@@ -71,7 +81,10 @@ export class CodeState {
   /** Store the pending flag record into the FlagState, as FlagState.recordArith/recordResult would. */
   flagsWriteBack(): string {
     const f = this.flags;
-    if (f === null) return '';
+    if (f === null) {
+      if (!this.recorded) this.flagsReadAtEntry = true;
+      return '';
+    }
     if (f.kind === LAZY_RESULT) {
       return `fl.bits = (fl.bits & ${~STATUS_FLAGS}) | ${f.eager}; fl.lazy = ${ZF | SF | PF}; fl.kind = ${LAZY_RESULT}; ` +
         `fl.size = ${f.size}; fl.aLo = 0; fl.aHi = 0; fl.bLo = 0; fl.bHi = 0; fl.rLo = ${f.rLo}; fl.rHi = ${f.rHi}; fl.cin = 0; `;
@@ -86,9 +99,24 @@ export class CodeState {
       `c.insnStart = rip0 + ${start}; c.rip = rip0 + ${next}; c.icount = ic0 + ${index}; `;
   }
 
+  /**
+   * Loop-carried registers: load them before the loop, and treat them as dirty everywhere in it
+   * (after the first iteration the locals are newer than the register file).
+   */
+  preload(regs: Iterable<number>): string {
+    let s = '';
+    for (const r of regs) {
+      this.used.add(r);
+      s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
+      this.regs[r] = REG_DIRTY;
+    }
+    return s;
+  }
+
   /** After a call into interpreter code: every register and the flags are in the CPU object again. */
   forgetAll(): void {
     this.regs.fill(REG_NONE);
+    if (!this.recorded) this.flagsReadAtEntry = true; // the handler may read the entry flags
     this.flags = null;
   }
 }

@@ -25,6 +25,7 @@ import { ea } from '../exec/operands';
 import { CodeState } from './codeState';
 import { emitInline } from './forms';
 import { eaNoFault, InsnSite } from './memoryAccess';
+import * as ctl from '../exec/control';
 
 export type CompiledBlock = (c: Cpu) => void;
 
@@ -32,9 +33,27 @@ export type CompiledBlock = (c: Cpu) => void;
 export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0 };
 
 /** JS source of the block's function body and the handler/Insn arguments it takes. */
-export function blockSource(insns: Insn[]): { params: string[]; args: unknown[]; body: string } {
+export function blockSource(insns: Insn[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
+  const first = emitBody(insns, null);
+  // A block that is all inline and branches back to its own start runs its next iterations itself,
+  // with registers staying in locals (see loopTail).
+  if (!first.allInline || !endsInSelfBranch(insns)) return first;
+  return emitBody(insns, first.used);
+}
+
+function endsInSelfBranch(insns: Insn[]): boolean {
+  let len = 0;
+  for (const d of insns) len += d.len;
+  const last = insns[insns.length - 1];
+  return last !== undefined && (last.fn === ctl.jcc || last.fn === ctl.jmpRel) && last.target === -len;
+}
+
+function emitBody(insns: Insn[], loopRegs: Set<number> | null):
+  { params: string[]; args: unknown[]; body: string; allInline: boolean; used: Set<number>; inline: number; handlers: number } {
   const out: string[] = [];
   const st = new CodeState(out);
+  const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
+  let allInline = true, inline = 0;
   const params: string[] = ['GuestFault', 'ea', 'eaNoFault'];
   const args: unknown[] = [GuestFault, ea, eaNoFault];
   const n = insns.length;
@@ -47,7 +66,7 @@ export function blockSource(insns: Insn[]): { params: string[]; args: unknown[];
     const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next };
     const mark = out.length;
     if (emitInline(site)) {
-      jitStats.inlineInsns++;
+      inline++;
       lastInline = true;
       if (i < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
         out.push(`if (sp !== 0) { sp = 0; if (c.exit) { ${st.regWriteBack()}${st.flagsWriteBack()}` +
@@ -57,31 +76,42 @@ export function blockSource(insns: Insn[]): { params: string[]; args: unknown[];
     }
     // Emitters decide before emitting anything, so the translation-time state is still valid here.
     if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
-    jitStats.handlerInsns++;
     lastInline = false;
+    allInline = false;
     params.push(`h${i}`); args.push(d.fn);
     out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` + (i < n - 1 ? ` if (c.exit) return; ic0 = c.icount - ${i + 1};` : ''));
     st.forgetAll();
+  }
+  if (loopRegs !== null) {
+    // loopTail: run the next iteration here when the run loop would chain this block to itself and
+    // the whole block fits in the budget (machine.ts: endIcount - icount >= length). The flags go
+    // to the FlagState only if the body reads them there before making its own record.
+    const carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
+    out.push(`if (nrip === rip0 && c.jitLoop && ic0 + ${2 * n} <= c.repUntil) { ${carry}ic0 += ${n}; continue; }`);
   }
   if (lastInline) {
     out.push(`${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${n};`);
   }
   const locals: string[] = [];
   for (const r of [...st.used].sort((a, b) => a - b)) locals.push(`g${r}l = 0, g${r}h = 0`);
+  const loop = loopRegs !== null;
   const body = [
     'const u = c.regs.u32, fl = c.flags, mmu = c.mmu, dv = mmu.dv, m8 = mmu.u8, tp = mmu.phys;',
     `const rip0 = c.rip; let ic0 = c.icount;`,
     `let nrip = rip0 + ${off}, sp = 0;`,
     locals.length > 0 ? `let ${locals.join(', ')};` : '',
+    preheader,
+    loop ? `for (;;) { nrip = rip0 + ${off};` : '',
     ...out,
+    loop ? 'return; }' : '',
   ].join('\n');
-  return { params, args, body };
+  return { params, args, body, allInline, used: new Set(st.used), inline, handlers: n - inline };
 }
 
 /** Translate a block into a function that runs all of it (see the file comment). */
 export function translateBlock(insns: Insn[]): CompiledBlock {
-  const { params, args, body } = blockSource(insns);
-  jitStats.blocks++;
+  const { params, args, body, inline, handlers } = blockSource(insns);
+  jitStats.blocks++; jitStats.inlineInsns += inline; jitStats.handlerInsns += handlers;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...params, `"use strict"; return function jitBlock(c) {\n${body}\n};`);
   return factory(...args) as CompiledBlock;
