@@ -120,3 +120,26 @@ test('a translated block that patches its own next instruction ends there, as th
   expect(b.state).toEqual(a.state);
   expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
 });
+
+test('a self-looping translated block stops exactly at the instruction budget', () => {
+  const code = [
+    0x48, 0x83, 0xc0, 0x01, // loop: add rax, 1
+    0x48, 0x39, 0xd8,       // cmp rax, rbx
+    0x75, 0xf7,             // jne loop
+    0xf4,                   // hlt
+  ];
+  const states = JIT_MODES.map(([, opts]) => {
+    const { m } = machine(opts, code, { rax: 0n, rbx: 5000n });
+    const seen: unknown[] = [];
+    // Budgets that end mid-iteration and mid-block, again and again, then the end.
+    for (let i = 0; i < 40; i++) {
+      const r = m.run(97 + (i % 5));
+      seen.push([r.instructions, m.cpu.icount, m.cpu.rip, m.regRead('rax'), m.cpu.flags.get()]);
+    }
+    const r = m.run(1_000_000);
+    expect(r.reason).toBe(STOP_HALTED);
+    seen.push(machineState(m, r));
+    return seen;
+  });
+  expect(states[1]).toEqual(states[0]);
+});
