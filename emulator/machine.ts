@@ -318,7 +318,8 @@ export class Machine {
         // instruction limit is reached, or the successor is not linked yet.
         const limitIcount = runLimit + c.idleNs;
         const endIcount = this.eventAt < limitIcount ? this.eventAt : limitIcount;
-        const chain = !shadow && codeHooks.length === 0;
+        // With code hooks installed, chaining continues into blocks no hook covers (checked below).
+        const chain = !shadow;
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
@@ -366,6 +367,7 @@ export class Machine {
           if (blk.linkVa0 === next && blk.linkEpoch0 === mmu.epoch && blk.linkCpl0 === c.cpl) nb = blk.linkBlock0;
           else if (blk.linkVa1 === next && blk.linkEpoch1 === mmu.epoch && blk.linkCpl1 === c.cpl) nb = blk.linkBlock1;
           if (nb === null || !nb.valid || nb.bits !== c.bits) break;
+          if (codeHooks.length > 0 && this.blockHooked(nb)) break;
           blk = nb;
           if (observer !== null) observer.enterBlock(blk);
         }
