@@ -64,6 +64,9 @@ export interface MachineOptions {
   rtcBase?: number;
 }
 
+/** Longest block the JIT translates; longer hot blocks get the call-threaded form (decode/blockCache.ts). */
+const MAX_TRANSLATED_INSNS = 64;
+
 /** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
 export const DEFAULT_RTC_BASE = Date.UTC(2024, 0, 1) / 1000;
 
@@ -420,7 +423,8 @@ export class Machine {
   private compile(b: Block): (c: Cpu) => void {
     const s = b.shared;
     if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
-    const f = b.bits === 64 ? translateBlock(b.insns) : compileBlock(b);
+    // Long straight-line blocks (init code, unrolled loops) cost more to translate than they win.
+    const f = b.bits === 64 && b.insns.length <= MAX_TRANSLATED_INSNS ? translateBlock(b.insns) : compileBlock(b);
     if (s !== null) s.compiled = f;
     return f;
   }

@@ -9,7 +9,8 @@
  * Locals hold int32 readings of the uint32 halves (`x | 0`), the representation FlagState already
  * takes (see cpu/flags.ts "64-bit values"), so nothing allocates.
  */
-import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, ZF, SF, PF } from '../cpu/flags';
+import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, ZF, SF, PF, type FlagState } from '../cpu/flags';
+import type { Cpu } from '../cpu/cpu';
 
 /** A status-flag record whose kind and size are known at translation time; fields are JS expressions. */
 export interface PendingFlags {
@@ -60,8 +61,10 @@ export class CodeState {
     this.used.add(r);
     // Both halves are computed before either is assigned: hi may read the old lo.
     const l = this.tmp('nl'), h = this.tmp('nh');
-    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h};`);
-    this.regs[r] = REG_DIRTY;
+    // Written through to the register file at once: a sync then has no registers to write back,
+    // which keeps every slow path (and the translation) short; reads still come from the locals.
+    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h}; u[${r << 1}] = ${l}; u[${(r << 1) | 1}] = ${h};`);
+    this.regs[r] = REG_CLEAN;
   }
 
   /** Write back every dirty register (they stay in locals; state unchanged at translation time). */
@@ -85,30 +88,26 @@ export class CodeState {
       if (!this.recorded) this.flagsReadAtEntry = true;
       return '';
     }
-    if (f.kind === LAZY_RESULT) {
-      return `fl.bits = (fl.bits & ${~STATUS_FLAGS}) | ${f.eager}; fl.lazy = ${ZF | SF | PF}; fl.kind = ${LAZY_RESULT}; ` +
-        `fl.size = ${f.size}; fl.aLo = 0; fl.aHi = 0; fl.bLo = 0; fl.bHi = 0; fl.rLo = ${f.rLo}; fl.rHi = ${f.rHi}; fl.cin = 0; `;
-    }
-    return `fl.bits &= ${~STATUS_FLAGS}; fl.lazy = ${STATUS_FLAGS}; fl.kind = ${f.kind}; fl.size = ${f.size}; ` +
-      `fl.aLo = ${f.aLo}; fl.aHi = ${f.aHi}; fl.bLo = ${f.bLo}; fl.bHi = ${f.bHi}; fl.rLo = ${f.rLo}; fl.rHi = ${f.rHi}; fl.cin = 0; `;
+    // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
+    // most of what a translation costs.
+    if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
+    return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
   }
 
   /** Everything the CPU object needs before instruction `index` (at `start`, next at `next`) may fault. */
   syncAt(index: number, start: number, next: number): string {
-    return this.regWriteBack() + this.flagsWriteBack() +
-      `c.insnStart = rip0 + ${start}; c.rip = rip0 + ${next}; c.icount = ic0 + ${index}; `;
+    return this.regWriteBack() + this.flagsWriteBack() + `at(c, rip0 + ${start}, rip0 + ${next}, ic0 + ${index}); `;
   }
 
   /**
-   * Loop-carried registers: load them before the loop, and treat them as dirty everywhere in it
-   * (after the first iteration the locals are newer than the register file).
+   * Loop-carried registers: load them before the loop; the locals stay valid across iterations.
    */
   preload(regs: Iterable<number>): string {
     let s = '';
     for (const r of regs) {
       this.used.add(r);
       s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
-      this.regs[r] = REG_DIRTY;
+      this.regs[r] = REG_CLEAN; // written through (see setReg)
     }
     return s;
   }
@@ -122,3 +121,21 @@ export class CodeState {
 }
 
 export { LAZY_ADD, LAZY_SUB, LAZY_RESULT };
+
+/** FlagState.recordArith with all six status flags (a full record: nothing of the old one is kept). */
+export function recA(fl: FlagState, kind: number, size: number, aLo: number, aHi: number, bLo: number, bHi: number,
+  rLo: number, rHi: number): void {
+  fl.bits &= ~STATUS_FLAGS; fl.lazy = STATUS_FLAGS; fl.kind = kind; fl.size = size;
+  fl.aLo = aLo; fl.aHi = aHi; fl.bLo = bLo; fl.bHi = bHi; fl.rLo = rLo; fl.rHi = rHi; fl.cin = 0;
+}
+
+/** FlagState.recordResult with eager CF, OF and AF (`eager`) and ZF, SF, PF from the result. */
+export function recR(fl: FlagState, size: number, rLo: number, rHi: number, eager: number): void {
+  fl.bits = (fl.bits & ~STATUS_FLAGS) | eager; fl.lazy = ZF | SF | PF; fl.kind = LAZY_RESULT; fl.size = size;
+  fl.aLo = 0; fl.aHi = 0; fl.bLo = 0; fl.bHi = 0; fl.rLo = rLo; fl.rHi = rHi; fl.cin = 0;
+}
+
+/** The position of the instruction that may fault: its start, the next instruction, icount before it. */
+export function at(c: Cpu, insnStart: number, rip: number, icount: number): void {
+  c.insnStart = insnStart; c.rip = rip; c.icount = icount;
+}

@@ -21,6 +21,8 @@ export interface InsnSite {
   index: number;
   start: number;
   next: number;
+  /** Code for the slow path of the next access: the exact address when the fast sum was not canonical. */
+  eaFix?: string;
 }
 
 /** Mark that a slow path ran (the block must look at c.exit after this instruction). */
@@ -35,7 +37,8 @@ export function effectiveAddress(s: InsnSite): string {
     if (d.base >= 0) { const [l, h] = st.reg(d.base); e = `${e} + (${h} * 4294967296 + (${l} >>> 0))`; }
     if (d.index >= 0) { const [l, h] = st.reg(d.index); e = `${e} + (${h} * 4294967296 + (${l} >>> 0)) * ${d.scale}`; }
     out.push(`let ${va} = ${e};`);
-    out.push(`if (!(${va} >= -0x800000000000 && ${va} < 0x800000000000)) { ${st.syncAt(s.index, s.start, s.next)}${va} = ea(c, ${s.dName}); }`);
+    // A non-canonical address never hits the TLB, so the check waits for the access's slow path.
+    s.eaFix = `if (!(${va} >= -0x800000000000 && ${va} < 0x800000000000)) ${va} = ea(c, ${s.dName}); `;
     return va;
   }
   // FS/GS or 32-bit addressing: the interpreter's exact path reads the register file.
@@ -58,7 +61,9 @@ export function load(s: InsnSite, size: number, va: string): [string, string] {
       : size === 4 ? `${lo} = dv.getUint32(tp[${ti}] + (${va} & 0xfff), true) | 0;`
         : `{ const p = tp[${ti}] + (${va} & 0xfff); ${lo} = dv.getUint32(p, true) | 0; ${hi} = dv.getUint32(p + 4, true) | 0; }`;
   const inPage = size === 1 ? '' : ` && (${va} & 0xfff) <= ${4096 - size}`;
-  const slow = `${sync}${lo} = mmu.slowRead(${va}, ${size}, mmu.user) | 0;${size === 8 ? ` ${hi} = mmu.hi | 0;` : ''} ${SLOW}`;
+  const fix = s.eaFix ?? '';
+  s.eaFix = undefined;
+  const slow = `${sync}${fix}${lo} = mmu.slowRead(${va}, ${size}, mmu.user) | 0;${size === 8 ? ` ${hi} = mmu.hi | 0;` : ''} ${SLOW}`;
   out.push(`if (mmu.tagR[${ti}] === ${vp}${inPage}) ${fast} else { ${slow} }`);
   return [lo, hi];
 }
@@ -74,7 +79,9 @@ export function store(s: InsnSite, size: number, va: string, lo: string, hi: str
       : size === 4 ? `dv.setUint32(tp[${ti}] + (${va} & 0xfff), ${lo}, true);`
         : `{ const p = tp[${ti}] + (${va} & 0xfff); dv.setUint32(p, ${lo}, true); dv.setUint32(p + 4, ${hi}, true); }`;
   const inPage = size === 1 ? '' : ` && (${va} & 0xfff) <= ${4096 - size}`;
-  out.push(`if (mmu.tagW[${ti}] === ${vp}${inPage}) ${fast} else { ${sync}mmu.slowWrite(${va}, ${size}, ${lo}, ${size === 8 ? hi : '0'}, mmu.user); ${SLOW} }`);
+  const fix = s.eaFix ?? '';
+  s.eaFix = undefined;
+  out.push(`if (mmu.tagW[${ti}] === ${vp}${inPage}) ${fast} else { ${sync}${fix}mmu.slowWrite(${va}, ${size}, ${lo}, ${size === 8 ? hi : '0'}, mmu.user); ${SLOW} }`);
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { GuestFault } from '../interrupts/guestFault';
 import { ea } from '../exec/operands';
-import { CodeState } from './codeState';
+import { CodeState, recA, recR, at } from './codeState';
 import { emitInline } from './forms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import * as ctl from '../exec/control';
@@ -54,8 +54,8 @@ function emitBody(insns: Insn[], loopRegs: Set<number> | null):
   const st = new CodeState(out);
   const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault];
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at];
   const n = insns.length;
   let off = 0, lastStart = 0, lastInline = true;
   for (let i = 0; i < n; i++) {
@@ -70,7 +70,7 @@ function emitBody(insns: Insn[], loopRegs: Set<number> | null):
       lastInline = true;
       if (i < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
         out.push(`if (sp !== 0) { sp = 0; if (c.exit) { ${st.regWriteBack()}${st.flagsWriteBack()}` +
-          `c.insnStart = rip0 + ${start}; c.rip = rip0 + ${next}; c.icount = ic0 + ${i + 1}; return; } }`);
+          `at(c, rip0 + ${start}, rip0 + ${next}, ic0 + ${i + 1}); return; } }`);
       }
       continue;
     }
