@@ -50,7 +50,10 @@ export interface MachineOptions {
   onConsole?: (byte: number) => void;
   /** Longest block in instructions (1 = one instruction per block, for the configuration matrix). */
   maxBlock?: number;
-  /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
+  /**
+   * Executions after which a block is compiled to one JS function (0 = never; default 20000: on real
+   * Linux's boot, translating blocks that are only warm costs more than it saves; see emulator/jit/README.md).
+   */
   compileThreshold?: number;
   /**
    * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
@@ -66,6 +69,8 @@ export interface MachineOptions {
 
 /** Longest block the JIT translates; longer hot blocks get the call-threaded form (decode/blockCache.ts). */
 const MAX_TRANSLATED_INSNS = 64;
+/** Code writes to a page after which its blocks are no longer compiled. */
+const REWRITTEN_PAGE = 2;
 
 /** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
 export const DEFAULT_RTC_BASE = Date.UTC(2024, 0, 1) / 1000;
@@ -130,7 +135,7 @@ export class Machine {
     const cpu = new Cpu(this.mem);
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
-    this.compileThreshold = opts.compileThreshold ?? 1000;
+    this.compileThreshold = opts.compileThreshold ?? 20000;
     this.jit = opts.jit ?? jitDefault();
     this.cache = new BlockCache(this.mem);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
@@ -420,9 +425,12 @@ export class Machine {
   }
 
   /** The compiled form of a hot block: translated (64-bit) or call-threaded, shared across machines. */
-  private compile(b: Block): (c: Cpu) => void {
+  private compile(b: Block): ((c: Cpu) => void) | null {
     const s = b.shared;
     if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+    // Code on pages that keep being written (data beside code, boot-time patching) would be
+    // translated again and again: it stays interpreted.
+    for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
     // Long straight-line blocks (init code, unrolled loops) cost more to translate than they win.
     const f = b.bits === 64 && b.insns.length <= MAX_TRANSLATED_INSNS ? translateBlock(b.insns) : compileBlock(b);
     if (s !== null) s.compiled = f;

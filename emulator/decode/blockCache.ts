@@ -58,6 +58,7 @@ export class BlockCache {
 
   constructor(private readonly mem: PhysicalMemory) {
     this.pages = new Array(mem.size >>> 12);
+    this.invalidations = new Uint8Array(mem.size >>> 12);
     mem.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
@@ -102,10 +103,14 @@ export class BlockCache {
     return b;
   }
 
+  /** Times each physical page lost its blocks to a code write (the JIT leaves such pages alone). */
+  readonly invalidations: Uint8Array;
+
   invalidatePage(page: number): void {
     const p = this.pages[page];
     this.mem.hasCode[page] = 0;
     if (p === undefined) return;
+    if (this.invalidations[page] < 255) this.invalidations[page]++;
     this.pages[page] = undefined;
     this.stats.invalidatedPages++;
     for (const b of p.blocks) {
