@@ -10,6 +10,8 @@
 import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
 import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block, compileBlock } from './decode/blockCache';
+import { translateBlock } from './jit/translateBlock';
+import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
@@ -48,13 +50,27 @@ export interface MachineOptions {
   onConsole?: (byte: number) => void;
   /** Longest block in instructions (1 = one instruction per block, for the configuration matrix). */
   maxBlock?: number;
-  /** Executions after which a block is compiled to one JS function (0 = never; default 1000). */
+  /**
+   * Executions after which a block is compiled to one JS function (0 = never; default 20000: on real
+   * Linux's boot, translating blocks that are only warm costs more than it saves; see emulator/jit/README.md).
+   */
   compileThreshold?: number;
+  /**
+   * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
+   * by `--no-jit`, jit/jitDefault.ts). false runs every instruction through the interpreter, the
+   * reference the JIT is tested against.
+   */
+  jit?: boolean;
   /** Seeded timer-interrupt latency: each PIT interrupt arrives up to `maxNs` late (default none). */
   timerJitter?: { seed: number; maxNs: number };
   /** The CMOS clock at virtual time 0, seconds since 1970 UTC (QEMU `-rtc base=`; default 2024-01-01). */
   rtcBase?: number;
 }
+
+/** Longest block the JIT translates; longer hot blocks get the call-threaded form (decode/blockCache.ts). */
+const MAX_TRANSLATED_INSNS = 64;
+/** Code writes to a page after which its blocks are no longer compiled. */
+const REWRITTEN_PAGE = 2;
 
 /** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
 export const DEFAULT_RTC_BASE = Date.UTC(2024, 0, 1) / 1000;
@@ -105,6 +121,8 @@ export class Machine {
   readonly consoleBytes: number[] = [];
   maxBlock: number;
   compileThreshold: number;
+  /** Hot blocks are translated (MachineOptions.jit). */
+  readonly jit: boolean;
   stopMessage = '';
   /** Set by the trace writer; null costs one check per block entered. */
   blockObserver: BlockObserver | null = null;
@@ -117,7 +135,8 @@ export class Machine {
     const cpu = new Cpu(this.mem);
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
-    this.compileThreshold = opts.compileThreshold ?? 1000;
+    this.compileThreshold = opts.compileThreshold ?? 20000;
+    this.jit = opts.jit ?? jitDefault();
     this.cache = new BlockCache(this.mem);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };
@@ -237,7 +256,7 @@ export class Machine {
     const observer = this.blockObserver;
     let prev: Block | null = null;
     let idleEvents = 0;
-    const compileAt = this.compileThreshold > 0 ? this.compileThreshold : -1;
+    const compileAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -307,10 +326,12 @@ export class Machine {
         // instruction limit is reached, or the successor is not linked yet.
         const limitIcount = runLimit + c.idleNs;
         const endIcount = this.eventAt < limitIcount ? this.eventAt : limitIcount;
-        const chain = !shadow && codeHooks.length === 0;
+        // With code hooks installed, chaining continues into blocks no hook covers (checked below).
+        const chain = !shadow;
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
+        c.jitLoop = chain && observer === null;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
@@ -321,7 +342,7 @@ export class Machine {
           if (n === insns.length) {
             const f = blk.compiled;
             if (f !== null) { f(c); n = 0; }
-            else if (++blk.execCount === compileAt) blk.compiled = compileBlock(blk);
+            else if (++blk.execCount === compileAt) blk.compiled = this.compile(blk);
           }
           for (let i = 0; i < n; i++) {
             const d = insns[i];
@@ -354,6 +375,7 @@ export class Machine {
           if (blk.linkVa0 === next && blk.linkEpoch0 === mmu.epoch && blk.linkCpl0 === c.cpl) nb = blk.linkBlock0;
           else if (blk.linkVa1 === next && blk.linkEpoch1 === mmu.epoch && blk.linkCpl1 === c.cpl) nb = blk.linkBlock1;
           if (nb === null || !nb.valid || nb.bits !== c.bits) break;
+          if (codeHooks.length > 0 && this.blockHooked(nb)) break;
           blk = nb;
           if (observer !== null) observer.enterBlock(blk);
         }
@@ -402,6 +424,19 @@ export class Machine {
     }
   }
 
+  /** The compiled form of a hot block: translated (64-bit) or call-threaded, shared across machines. */
+  private compile(b: Block): ((c: Cpu) => void) | null {
+    const s = b.shared;
+    if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+    // Code on pages that keep being written (data beside code, boot-time patching) would be
+    // translated again and again: it stays interpreted.
+    for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
+    // Long straight-line blocks (init code, unrolled loops) cost more to translate than they win.
+    const f = b.bits === 64 && b.insns.length <= MAX_TRANSLATED_INSNS ? translateBlock(b.insns) : compileBlock(b);
+    if (s !== null) s.compiled = f;
+    return f;
+  }
+
   private buildBlock(phys: number): Block {
     const c = this.cpu;
     const va = c.rip;
@@ -418,6 +453,8 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
+    // Code another machine of this process compiled runs compiled at once (nothing to compile again).
+    if (this.jit && this.compileThreshold > 0 && b.shared !== null && b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
     // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
     // block must not stay cached (it would decode differently once the page is mapped).
     if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {

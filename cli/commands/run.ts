@@ -22,6 +22,7 @@ import { Machine, STOP_EXIT, STOP_LIMIT, STOP_TRIPLE, STOP_HALTED, STOP_RESET, S
 import { loadPvh, BootError, MAX_LOW_RAM, type PvhImage, type BootOptions } from '../../emulator/loader/pvh';
 import { PipeSource, EscapeDecoder, ESCAPE_HELP } from '../consoleInput';
 import { UserError } from '../userError';
+import { JIT_OPTION, applyJitOption } from '../../emulator/jit/jitDefault';
 import { ElfFile } from '../../elf/elfFile';
 import type { TraceWriter } from '../../emulator/trace/traceWriter';
 
@@ -43,7 +44,7 @@ export const MIN_MEMORY = 2 << 20;
 interface RunArgs {
   image?: string; 'max-insns': number; trace?: string | boolean; seed: number; gdb?: number; wait?: boolean;
   append?: string; initrd?: string; memory?: string | number; 'rtc-base'?: string;
-  'snapshot-save'?: string[]; 'snapshot-restore'?: string;
+  'snapshot-save'?: string[]; 'snapshot-restore'?: string; jit?: boolean;
 }
 
 /** `-m` as QEMU reads it: a bare number is MiB; suffixes M and G (also K, T); the result in bytes. */
@@ -123,8 +124,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('rtc-base', { type: 'string', describe: 'CMOS clock at boot, YYYY-MM-DD[THH:MM:SS] UTC or "utc" (QEMU -rtc base=...,clock=vm); default 2024-01-01' })
 
       .option('snapshot-save', { type: 'string', array: true, nargs: 2, describe: 'T FILE: save the whole machine to FILE at virtual time T (instructions, or 12ms, 1.5s) and run on' })
-      .option('snapshot-restore', { type: 'string', describe: 'start from a snapshot FILE instead of booting IMAGE' }),
+      .option('snapshot-restore', { type: 'string', describe: 'start from a snapshot FILE instead of booting IMAGE' })
+      .option('jit', JIT_OPTION),
   handler: (args) => {
+    applyJitOption(args);
     const restoreFile = args['snapshot-restore'];
     const snapshot = restoreFile !== undefined || args['snapshot-save'] !== undefined ? snapshots() : null;
     const snapshotSave = snapshot !== null ? snapshot.parseSnapshotSave(args['snapshot-save']) : null;

@@ -5,6 +5,7 @@
 // (livepatch/observe/linuxWorkload.ts); its stop points lie after the snapshot.
 
 import * as fs from 'fs';
+import { JIT_OPTION, applyJitOption } from '../../emulator/jit/jitDefault';
 import type { CommandModule } from 'yargs';
 import { formatStudy, mergeStudies, parseStudyJson, studyJson, studySvg, type StudyOptions, type StudyResult } from '../../livepatch/study/unwindStudy';
 import { GuestSetupError, StoppedGuest } from '../../livepatch/observe/stoppedGuest';
@@ -212,6 +213,6 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
 export const unwindCommand: CommandModule<object, object> = {
   command: 'unwind',
   describe: 'unwind the tasks of a stopped fixture kernel with the frame-pointer and ORC unwinders',
-  builder: (y) => y.command(studyCommand).command(mergeCommand).command(atCommand),
+  builder: (y) => y.option('jit', JIT_OPTION).middleware(applyJitOption).command(studyCommand).command(mergeCommand).command(atCommand),
   handler: () => undefined,
 };

@@ -99,6 +99,12 @@ export class Cpu implements PagingRegs {
   repUntil = Infinity;
   /** Set by handlers and devices to leave the current block after this instruction. */
   exit = false;
+  /**
+   * Set by the run loop while it would chain a block to itself with nothing to observe in between
+   * (no trace writer, no code hooks, no interrupt shadow): a translated loop block may then run its
+   * next iteration itself, within the budget in repUntil (emulator/jit/translateBlock.ts).
+   */
+  jitLoop = false;
   stopReason = STOP_NONE;
   exitStatus = 0;
 

@@ -262,6 +262,9 @@ export class FlagState {
       // Keep the status bits outside mask: evaluate them from the old record before overwriting it.
       if ((this.lazy & ~mask) !== 0) this.bits = this.get();
     }
+    // Pending bits are dropped from `bits`, so that the record alone decides the state: a translated
+    // block that skips a record later overwritten (emulator/jit) leaves exactly the interpreter's state.
+    this.bits &= ~mask;
     this.lazy = mask;
     this.kind = kind;
     this.size = size;
@@ -282,7 +285,7 @@ export class FlagState {
   recordResult(size: number, rLo: number, rHi: number, eagerMask: number, eagerBits: number): void {
     const keep = STATUS_FLAGS & ~(ZF | SF | PF | eagerMask);
     if ((this.lazy & keep) !== 0) this.bits = this.get();
-    this.bits = (this.bits & ~eagerMask) | (eagerBits & eagerMask);
+    this.bits = (this.bits & ~(eagerMask | ZF | SF | PF)) | (eagerBits & eagerMask);
     this.lazy = ZF | SF | PF;
     this.kind = LAZY_RESULT;
     this.size = size;

@@ -10,6 +10,7 @@ import { InsnDecoder } from './decoder';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import type { Cpu } from '../cpu/cpu';
 import { FLAG_FREE, WRITES_ALL_FLAGS } from '../exec/aluFast';
+import { findShared, addShared, type SharedBlock } from '../jit/sharedCode';
 
 export class Block {
   valid = true;
@@ -27,6 +28,8 @@ export class Block {
   /** Executions so far (until compiled) and the compiled form of the whole block (see compileBlock). */
   execCount = 0;
   compiled: ((c: Cpu) => void) | null = null;
+  /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
+  shared: SharedBlock | null = null;
   /** The trace writer that described this block (emulator/trace), its id there and the VA it was described at. */
   traceWriter = -1;
   traceId = 0;
@@ -55,6 +58,7 @@ export class BlockCache {
 
   constructor(private readonly mem: PhysicalMemory) {
     this.pages = new Array(mem.size >>> 12);
+    this.invalidations = new Uint8Array(mem.size >>> 12);
     mem.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
@@ -71,12 +75,21 @@ export class BlockCache {
    */
   build(va: number, phys: number, bits: number, bytes: Uint8Array, nextPhys: number, maxInsns: number): Block {
     const limit = 4096 - (phys & 0xfff);
-    const insns = this.decoder.decodeBlock(bytes, va, bits, limit, maxInsns);
+    // The same bytes decoded in the same mode by any machine of this process (jit/sharedCode.ts).
+    const truth = this.decoder.truth;
+    let shared = findShared(bits, truth, maxInsns, bytes, limit);
+    let insns: Insn[];
+    if (shared !== null) insns = shared.insns;
+    else {
+      insns = this.decoder.decodeBlock(bytes, va, bits, limit, maxInsns);
+      shared = addShared(bits, truth, maxInsns, bytes, limit, insns);
+    }
     let end = 0;
     for (const d of insns) end += d.len;
     const pages = [phys >>> 12];
     if (end > limit && nextPhys >= 0) pages.push(nextPhys >>> 12);
     const b = new Block(insns, phys, bits, pages);
+    b.shared = shared;
     for (const pg of pages) {
       let p = this.pages[pg];
       if (p === undefined) { p = new CodePage(); this.pages[pg] = p; }
@@ -90,10 +103,14 @@ export class BlockCache {
     return b;
   }
 
+  /** Times each physical page lost its blocks to a code write (the JIT leaves such pages alone). */
+  readonly invalidations: Uint8Array;
+
   invalidatePage(page: number): void {
     const p = this.pages[page];
     this.mem.hasCode[page] = 0;
     if (p === undefined) return;
+    if (this.invalidations[page] < 255) this.invalidations[page]++;
     this.pages[page] = undefined;
     this.stats.invalidatedPages++;
     for (const b of p.blocks) {

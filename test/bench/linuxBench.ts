@@ -7,6 +7,8 @@ import * as os from 'os';
 import { linuxFixture } from '../helpers/linux/linuxFixture';
 import { qemuLinuxConsole } from '../helpers/linux/qemuLinux';
 import { bootLinux, describeStop } from '../../livepatch/linux/linuxBoot';
+import { setJitDefault } from '../../emulator/jit/jitDefault';
+import type { Machine } from '../../emulator/machine';
 
 export function run(): void {
   const f = linuxFixture();
@@ -30,6 +32,29 @@ export function run(): void {
   console.log(`to end:    klp-lab ${k.seconds.toFixed(1)} s for ${(k.instructions / 1e6).toFixed(0)} M instructions = ${(k.instructions / k.seconds / 1e6).toFixed(1)} MIPS (${describeStop(k.result)})`);
   console.log(`QEMU (TCG, icount, whole process): ${q.seconds.toFixed(1)} s to the end; klp-lab/QEMU ratio ${(k.seconds / q.seconds).toFixed(1)}x` +
     (init !== null ? ` (to /init alone klp-lab takes ${(init.seconds / q.seconds).toFixed(1)}x QEMU's whole run)` : ''));
+  // The interpreter (--no-jit) to /init only: the JIT's gain on the real-Linux boot.
+  setJitDefault(false);
+  try {
+    let m: Machine | null = null;
+    let at: { instructions: number; seconds: number } | null = null;
+    const t1 = process.hrtime.bigint();
+    bootLinux(f.kernel.vmlinux, f.initramfs, {
+      onMachine: (x) => { m = x; },
+      onLine: (line) => {
+        if (at === null && m !== null && line.includes('Run /init as init process')) {
+          at = { instructions: m.cpu.icount, seconds: Number(process.hrtime.bigint() - t1) / 1e9 };
+          m.stop('reached /init');
+        }
+      },
+    });
+    const ai = at as { instructions: number; seconds: number } | null;
+    if (ai !== null) {
+      console.log(`to /init, interpreter (--no-jit): ${ai.seconds.toFixed(1)} s for ${(ai.instructions / 1e6).toFixed(0)} M instructions = ` +
+        `${(ai.instructions / ai.seconds / 1e6).toFixed(1)} MIPS` + (init !== null ? `; JIT/interpreter speed ratio ${(ai.seconds / init.seconds).toFixed(2)}x` : ''));
+    } else console.log('to /init, interpreter: not reached');
+  } finally {
+    setJitDefault(true);
+  }
 }
 
 if (require.main === module) run();

@@ -19,7 +19,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
-import { Machine, STOP_HALTED } from '../../../emulator/machine';
+import { Machine, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
+import { JIT_MODES } from '../jit/jitModes';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { OPS, Golden, defined } from './aluCases';
@@ -120,12 +121,13 @@ function insnFor(op: string, size: number, mem: boolean, imm: number, high = fal
 
 /** Machine with every encoding placed once (no self-modifying code between cases). */
 class Bench {
-  readonly m = new Machine({ memory: 4 * 1024 * 1024 });
+  readonly m: Machine;
   private readonly at = new Map<string, number>();
   private next = CODE;
   private readonly enc = new Encoder(64);
 
-  constructor() {
+  constructor(opts: MachineOptions) {
+    this.m = new Machine({ memory: 4 * 1024 * 1024, ...opts });
     startDirect64(this.m, { entry: CODE });
     const c = this.m.cpu;
     c.idtBase = IDT; c.idtLimit = 256 * 16 - 1;
@@ -294,8 +296,9 @@ function runCase(op: string, row: Golden['cases'][number], form: Form, immIndex:
   return null;
 }
 
-describe('ALU instructions through the whole emulator against host goldens', () => {
-  beforeAll(() => { bench = new Bench(); });
+// Both execution modes: the interpreter, and the JIT translating every block from its second run.
+describe.each(JIT_MODES)('ALU instructions through the whole emulator against host goldens (%s)', (_mode, opts) => {
+  beforeAll(() => { bench = new Bench(opts); });
 
   test('setcc, cmovcc and jcc under every status-flag combination', () => {
     const g = JSON.parse(fs.readFileSync(path.join(DIR, 'setcc.json'), 'utf8')) as Golden;

@@ -9,7 +9,7 @@
 // survived. RCP/RSQRT are approximations: the host's and the emulator's results must both be within
 // the SDM's bound (|relative error| <= 1.5 * 2^-12) of the exact value and agree on specials.
 import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
-import { Machine, STOP_HALTED } from '../../../emulator/machine';
+import { Machine, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { CR4_OSXMMEXCPT } from '../../../emulator/cpu/modes';
@@ -114,12 +114,13 @@ function approxAgree(op: string, host: bigint, emu: bigint, src: bigint, scalar:
 }
 
 export class SseBench {
-  readonly m = new Machine({ memory: 4 * 1024 * 1024 });
+  readonly m: Machine;
   private readonly at = new Map<string, number>();
   private next = CODE;
   private readonly enc = new Encoder(64);
 
-  constructor() {
+  constructor(opts: MachineOptions = {}) {
+    this.m = new Machine({ memory: 4 * 1024 * 1024, ...opts });
     startDirect64(this.m, { entry: CODE });
     const c = this.m.cpu;
     c.writeCr4(c.cr4 | CR4_OSXMMEXCPT);

@@ -9,7 +9,7 @@
 // is pending (ES = 1), so those are compared only then (the emulator, like QEMU, always keeps them).
 import { spawnSync } from 'child_process';
 import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
-import { Machine, STOP_HALTED } from '../../../emulator/machine';
+import { Machine, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { seededRandom } from '../../../emulator/seededRandom';
 
@@ -270,8 +270,9 @@ const CODE_AT = 0x100000, IMAGE_IN = 0x200000, IMAGE_OUT = 0x201000, MEM_AT = 0x
 
 /** The emulator side: one Machine reused for every case. */
 export class EmulatorRunner {
-  readonly m = new Machine({ memory: 4 * 1024 * 1024 });
-  constructor() {
+  readonly m: Machine;
+  constructor(opts: MachineOptions = {}) {
+    this.m = new Machine({ memory: 4 * 1024 * 1024, ...opts });
     startDirect64(this.m, { entry: CODE_AT });
     const c = this.m.cpu;
     c.idtBase = IDT; c.idtLimit = 256 * 16 - 1;

@@ -6,11 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { GROUPS, EmulatorRunner, GoldenRow, diff, fromRow, ULP_BOUND, codesOf } from './x87Cases';
+import { JIT_MODES } from '../jit/jitModes';
 
 const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu');
 
-describe('x87/MMX goldens from the host CPU', () => {
-  const runner = new EmulatorRunner();
+// Both execution modes: the interpreter, and the JIT translating every block from its second run.
+describe.each(JIT_MODES)('x87/MMX goldens from the host CPU (%s)', (_mode, opts) => {
+  const runner = new EmulatorRunner(opts);
   for (const group of Object.keys(GROUPS)) {
     test(group, () => {
       const doc = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(DIR, `x87-${group}.json.gz`))).toString()) as

@@ -1,0 +1,69 @@
+/**
+ * Decoded blocks and their compiled code, shared by every Machine in the process (or worker thread).
+ * A study builds a new Machine per run; without sharing, each run decodes and compiles the same hot
+ * blocks again, and V8 optimizes each new function again on its background thread. Insn records and
+ * translated functions are position-independent (branch targets and RIP-relative displacements are
+ * relative to the next instruction; a translated block takes RIP from the CPU at entry), so a block
+ * can be reused wherever the same bytes are decoded in the same mode.
+ *
+ * The key is the decode mode (bits, ground-truth handlers, block length limit) and the block's own
+ * bytes, compared in full on every hit. Only blocks that end at least 15 bytes before the end of their
+ * page are shared: their decoding depends on nothing but those bytes.
+ */
+import type { Insn } from '../decode/insn';
+
+export interface SharedBlock {
+  readonly bytes: Uint8Array;
+  readonly insns: Insn[];
+  /** Compiled form, set by the first machine that compiles the block (see Machine.run). */
+  compiled: ((c: never) => void) | null;
+}
+
+const PREFIX = 16;
+/** Beyond this many blocks the table is dropped and refilled (memory stays bounded in long processes). */
+const MAX_BLOCKS = 200_000;
+
+const table = new Map<string, SharedBlock[]>();
+let count = 0;
+export const sharedCodeStats = { hits: 0, misses: 0, added: 0 };
+
+function keyOf(bits: number, truth: boolean, maxInsns: number, bytes: Uint8Array): string {
+  let k = `${bits}${truth ? 't' : 'n'}${maxInsns}:`;
+  const n = Math.min(PREFIX, bytes.length);
+  for (let i = 0; i < n; i++) k += String.fromCharCode(bytes[i]);
+  return k;
+}
+
+/** The shared block for code starting at bytes[0] in this mode, or null. */
+export function findShared(bits: number, truth: boolean, maxInsns: number, bytes: Uint8Array, limit: number): SharedBlock | null {
+  const list = table.get(keyOf(bits, truth, maxInsns, bytes));
+  if (list !== undefined) {
+    outer: for (const s of list) {
+      const b = s.bytes;
+      if (b.length + 15 > limit || b.length > bytes.length) continue;
+      for (let i = 0; i < b.length; i++) if (b[i] !== bytes[i]) continue outer;
+      sharedCodeStats.hits++;
+      return s;
+    }
+  }
+  sharedCodeStats.misses++;
+  return null;
+}
+
+/** Offer a freshly decoded block; returns its shared entry, or null when it may not be shared. */
+export function addShared(bits: number, truth: boolean, maxInsns: number, bytes: Uint8Array, limit: number, insns: Insn[]): SharedBlock | null {
+  let end = 0;
+  for (const d of insns) end += d.len;
+  if (insns.length === 0 || end + 15 > limit) return null;
+  if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
+  const key = keyOf(bits, truth, maxInsns, bytes);
+  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null };
+  const list = table.get(key);
+  if (list === undefined) table.set(key, [s]); else list.push(s);
+  count++;
+  sharedCodeStats.added++;
+  return s;
+}
+
+/** Forget everything (tests that measure compilation). */
+export function clearShared(): void { table.clear(); count = 0; }

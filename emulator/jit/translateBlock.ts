@@ -1,0 +1,118 @@
+/**
+ * The translating JIT: a decoded block becomes one JS function with the instructions' semantics
+ * inline (jit/forms.ts), registers in locals, the status-flag record in locals, and the MMU's TLB hit
+ * path inline (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's
+ * handler, as the call-threaded compiler does (decode/blockCache.ts compileBlock), so every block
+ * translates.
+ *
+ * A handler may retire more than one count (each REP iteration counts), so icount is re-based after it.
+ *
+ * Precise state: the CPU object (registers, flags, RIP, instruction start, icount) is written back
+ * only where something can look at it: before a handler call, in every slow path (which may fault,
+ * run memory hooks or invalidate code), and at the exit. There it is exactly what the interpreter
+ * would hold, so a fault, a hook or a code write sees the same machine. After a slow path the block
+ * ends if c.exit was set (a code write invalidated blocks, a hook stopped the run), as the run loop
+ * does after each instruction. The run loop only calls a translated block when the whole block fits
+ * in the instruction budget (next timer event, limit); a partial block is interpreted.
+ *
+ * A translated function depends only on the instructions (positions are relative to RIP at entry),
+ * never on the machine, so machines can share it (jit/sharedCode.ts).
+ */
+import type { Cpu } from '../cpu/cpu';
+import type { Insn } from '../decode/insn';
+import { GuestFault } from '../interrupts/guestFault';
+import { ea } from '../exec/operands';
+import { CodeState, recA, recR, at } from './codeState';
+import { emitInline } from './forms';
+import { eaNoFault, InsnSite } from './memoryAccess';
+import * as ctl from '../exec/control';
+
+export type CompiledBlock = (c: Cpu) => void;
+
+/** Counts for the run report and the benchmarks. */
+export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0 };
+
+/** JS source of the block's function body and the handler/Insn arguments it takes. */
+export function blockSource(insns: Insn[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
+  const first = emitBody(insns, null);
+  // A block that is all inline and branches back to its own start runs its next iterations itself,
+  // with registers staying in locals (see loopTail).
+  if (!first.allInline || !endsInSelfBranch(insns)) return first;
+  return emitBody(insns, first.used);
+}
+
+function endsInSelfBranch(insns: Insn[]): boolean {
+  let len = 0;
+  for (const d of insns) len += d.len;
+  const last = insns[insns.length - 1];
+  return last !== undefined && (last.fn === ctl.jcc || last.fn === ctl.jmpRel) && last.target === -len;
+}
+
+function emitBody(insns: Insn[], loopRegs: Set<number> | null):
+  { params: string[]; args: unknown[]; body: string; allInline: boolean; used: Set<number>; inline: number; handlers: number } {
+  const out: string[] = [];
+  const st = new CodeState(out);
+  const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
+  let allInline = true, inline = 0;
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at];
+  const n = insns.length;
+  let off = 0, lastStart = 0, lastInline = true;
+  for (let i = 0; i < n; i++) {
+    const d = insns[i];
+    const start = off, next = off + d.len;
+    off = next; lastStart = start;
+    params.push(`d${i}`); args.push(d);
+    const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next };
+    const mark = out.length;
+    if (emitInline(site)) {
+      inline++;
+      lastInline = true;
+      if (i < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
+        out.push(`if (sp !== 0) { sp = 0; if (c.exit) { ${st.regWriteBack()}${st.flagsWriteBack()}` +
+          `at(c, rip0 + ${start}, rip0 + ${next}, ic0 + ${i + 1}); return; } }`);
+      }
+      continue;
+    }
+    // Emitters decide before emitting anything, so the translation-time state is still valid here.
+    if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
+    lastInline = false;
+    allInline = false;
+    params.push(`h${i}`); args.push(d.fn);
+    out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` + (i < n - 1 ? ` if (c.exit) return; ic0 = c.icount - ${i + 1};` : ''));
+    st.forgetAll();
+  }
+  if (loopRegs !== null) {
+    // loopTail: run the next iteration here when the run loop would chain this block to itself and
+    // the whole block fits in the budget (machine.ts: endIcount - icount >= length). The flags go
+    // to the FlagState only if the body reads them there before making its own record.
+    const carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
+    out.push(`if (nrip === rip0 && c.jitLoop && ic0 + ${2 * n} <= c.repUntil) { ${carry}ic0 += ${n}; continue; }`);
+  }
+  if (lastInline) {
+    out.push(`${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${n};`);
+  }
+  const locals: string[] = [];
+  for (const r of [...st.used].sort((a, b) => a - b)) locals.push(`g${r}l = 0, g${r}h = 0`);
+  const loop = loopRegs !== null;
+  const body = [
+    'const u = c.regs.u32, fl = c.flags, mmu = c.mmu, dv = mmu.dv, m8 = mmu.u8, tp = mmu.phys;',
+    `const rip0 = c.rip; let ic0 = c.icount;`,
+    `let nrip = rip0 + ${off}, sp = 0;`,
+    locals.length > 0 ? `let ${locals.join(', ')};` : '',
+    preheader,
+    loop ? `for (;;) { nrip = rip0 + ${off};` : '',
+    ...out,
+    loop ? 'return; }' : '',
+  ].join('\n');
+  return { params, args, body, allInline, used: new Set(st.used), inline, handlers: n - inline };
+}
+
+/** Translate a block into a function that runs all of it (see the file comment). */
+export function translateBlock(insns: Insn[]): CompiledBlock {
+  const { params, args, body, inline, handlers } = blockSource(insns);
+  jitStats.blocks++; jitStats.inlineInsns += inline; jitStats.handlerInsns += handlers;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function(...params, `"use strict"; return function jitBlock(c) {\n${body}\n};`);
+  return factory(...args) as CompiledBlock;
+}

@@ -1,0 +1,31 @@
+// --no-jit through the command line: the same console and exit status as with the JIT, and the
+// process default it sets (the environment variable study workers inherit) turns the JIT off in
+// machines built without an explicit option.
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { Machine } from '../../../emulator/machine';
+import { setJitDefault, jitDefault, NO_JIT_ENV } from '../../../emulator/jit/jitDefault';
+import { REPO_ROOT, FIXTURES } from '../../helpers/fixtures';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+test('klp-lab run --no-jit prints the same console and exits the same way', () => {
+  const image = path.join(FIXTURES, 'boot', 'timer.elf');
+  const runs = [[], ['--no-jit']].map((extra) => spawnSync(process.execPath, [CLI, 'run', image, ...extra], { encoding: 'utf8' }));
+  expect(runs[0].stdout.length).toBeGreaterThan(20);
+  expect(runs[1].stdout).toBe(runs[0].stdout);
+  expect(runs[1].status).toBe(runs[0].status);
+});
+
+test('the process default follows --no-jit through the environment', () => {
+  expect(jitDefault()).toBe(true);
+  setJitDefault(false);
+  try {
+    expect(process.env[NO_JIT_ENV]).toBe('1');
+    expect(new Machine({ memory: 2 << 20 }).jit).toBe(false);
+    expect(new Machine({ memory: 2 << 20, jit: true }).jit).toBe(true);
+  } finally {
+    setJitDefault(true);
+  }
+  expect(new Machine({ memory: 2 << 20 }).jit).toBe(true);
+});

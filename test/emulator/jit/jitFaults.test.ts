@@ -1,0 +1,145 @@
+// Precise state in translated code: a fault in the middle of a hot (translated) block is delivered
+// with the interpreter's RIP, icount, registers and RFLAGS (the pending flag record included), and a
+// store into the block's own code ends it where the interpreter ends it. Each program loops until
+// its block is translated, then faults or patches itself; both modes must agree on everything, and
+// the known answer is checked too.
+import { Machine, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
+import { startDirect64, PD_PADDR } from '../../../emulator/loader/direct64';
+import { JIT_MODES, machineState } from './jitModes';
+
+const CODE = 0x100000, IDT = 0x8000, HANDLER = 0x100f00, PT = 0x4000;
+const ABSENT_PAGE = 0x440000, READ_ONLY_PAGE = 0x420000;
+
+interface Delivery { vector: number; errorCode: number; rip: number; insnStart: number; icount: number; regs: string; rflags: number; cr2: number }
+
+function machine(opts: MachineOptions, code: number[], regs: Record<string, bigint>): { m: Machine; deliveries: Delivery[] } {
+  const m = new Machine({ memory: 16 << 20, ...opts });
+  startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
+  const c = m.cpu, dv = m.mem.dv;
+  c.idtBase = IDT; c.idtLimit = 256 * 16 - 1;
+  for (let v = 0; v < 32; v++) {
+    dv.setUint32(IDT + v * 16, (HANDLER & 0xffff) | (0x10 << 16), true);
+    dv.setUint32(IDT + v * 16 + 4, ((HANDLER & 0xffff0000) | 0x8e00) >>> 0, true);
+  }
+  m.physWrite(HANDLER, Uint8Array.of(0xf4));
+  // 0x400000-0x5fffff as 4 KiB pages: one absent, one read-only.
+  for (let i = 0; i < 512; i++) {
+    const pa = 0x400000 + i * 4096;
+    dv.setUint32(PT + 8 * i, pa === ABSENT_PAGE ? 0 : pa | (pa === READ_ONLY_PAGE ? 5 : 7), true);
+    dv.setUint32(PT + 8 * i + 4, 0, true);
+  }
+  dv.setUint32(PD_PADDR + 16, PT | 7, true);
+  c.mmu.flush();
+  for (const [r, v] of Object.entries(regs)) m.regWrite(r as never, v);
+  const deliveries: Delivery[] = [];
+  m.hookAdd(HOOK_INTR, (vector: number, errorCode: number) => {
+    deliveries.push({ vector, errorCode, rip: c.rip, insnStart: c.insnStart, icount: c.icount, regs: c.regs.u32.join(), rflags: c.flags.get(), cr2: c.cr2 });
+  });
+  return { m, deliveries };
+}
+
+function runBoth(code: number[], regs: Record<string, bigint>) {
+  return JIT_MODES.map(([, opts]) => {
+    const { m, deliveries } = machine(opts, code, regs);
+    const r = m.run(1_000_000);
+    expect(r.reason).toBe(STOP_HALTED);
+    // In JIT mode the loop's block ran translated (it is still cached unless it patched itself).
+    if (m.jit && deliveries.length > 0) expect(m.cache.lookup(CODE, 64)?.compiled).toBeTruthy();
+    return { m, deliveries, state: machineState(m, r) };
+  });
+}
+
+test('#PF on a load in the middle of a translated block', () => {
+  const code = [
+    0x48, 0x01, 0xd8,                         // loop: add rax, rbx
+    0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+    0x48, 0x8b, 0x17,                         // mov rdx, [rdi]
+    0x48, 0xd1, 0xe2,                         // shl rdx, 1
+    0x83, 0xe9, 0x01,                         // sub ecx, 1
+    0x75, 0xeb,                               // jnz loop
+    0xf4,                                     // hlt
+  ];
+  const [a, b] = runBoth(code, { rax: 1n, rbx: 0x7fffffffffffffffn, rcx: 1000n, rdi: 0x3ff000n });
+  expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2])).toEqual([[14, 0, CODE + 10, ABSENT_PAGE]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('#PF on a store to a read-only page, after a pending XOR record', () => {
+  const code = [
+    0x48, 0x01, 0xd8,                         // loop: add rax, rbx
+    0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+    0x48, 0x89, 0x07,                         // mov [rdi], rax
+    0x31, 0xc2,                               // xor edx, eax
+    0x83, 0xe9, 0x01,                         // sub ecx, 1
+    0x75, 0xec,                               // jnz loop
+    0xf4,                                     // hlt
+  ];
+  const [a, b] = runBoth(code, { rax: 5n, rbx: 0xfffffffffffffff0n, rcx: 1000n, rdi: 0x3ff000n, rdx: 0x1234n });
+  expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2])).toEqual([[14, 3, CODE + 10, READ_ONLY_PAGE]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+});
+
+test('#GP on a non-canonical address after a pending CMP record', () => {
+  const code = [
+    0x81, 0xf9, 0xde, 0x03, 0x00, 0x00, // loop: cmp ecx, 990
+    0x48, 0x0f, 0x44, 0xf5,             // cmove rsi, rbp
+    0x48, 0x39, 0xd8,                   // cmp rax, rbx
+    0x48, 0x8b, 0x14, 0xf7,             // mov rdx, [rdi+rsi*8]
+    0x83, 0xe9, 0x01,                   // sub ecx, 1
+    0x75, 0xea,                         // jnz loop
+    0xf4,                               // hlt
+  ];
+  // From the 11th iteration on, rsi*8 = 2^47 puts the address out of the canonical range.
+  const [a, b] = runBoth(code, { rax: 3n, rbx: 9n, rcx: 1000n, rdi: 0x400000n, rsi: 0n, rbp: 1n << 44n });
+  expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip])).toEqual([[13, 0, CODE + 13]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('a translated block that patches its own next instruction ends there, as the interpreter does', () => {
+  const code = [
+    0x83, 0xf9, 0x07,       // loop: cmp ecx, 7
+    0x48, 0x0f, 0x44, 0xfd, // cmove rdi, rbp
+    0x88, 0x07,             // mov [rdi], al
+    0x83, 0xc3, 0x11,       // add ebx, 0x11   (its immediate at CODE + 11)
+    0x04, 0x01,             // add al, 1
+    0x83, 0xe9, 0x01,       // sub ecx, 1
+    0x75, 0xed,             // jnz loop
+    0xf4,                   // hlt
+  ];
+  const n = 100;
+  const [a, b] = runBoth(code, { rcx: BigInt(n), rdi: 0x300000n, rbp: BigInt(CODE + 11), rax: 0n, rbx: 0n });
+  // Iterations i = 0..n-1 (al = i): until ecx reaches 7 the immediate is 0x11, then al patches it.
+  let want = 0;
+  for (let i = 0; i < n; i++) want += n - i > 7 ? 0x11 : i;
+  expect(Number(a.m.regRead('rbx'))).toBe(want);
+  expect(a.deliveries).toEqual([]);
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+});
+
+test('a self-looping translated block stops exactly at the instruction budget', () => {
+  const code = [
+    0x48, 0x83, 0xc0, 0x01, // loop: add rax, 1
+    0x48, 0x39, 0xd8,       // cmp rax, rbx
+    0x75, 0xf7,             // jne loop
+    0xf4,                   // hlt
+  ];
+  const states = JIT_MODES.map(([, opts]) => {
+    const { m } = machine(opts, code, { rax: 0n, rbx: 5000n });
+    const seen: unknown[] = [];
+    // Budgets that end mid-iteration and mid-block, again and again, then the end.
+    for (let i = 0; i < 40; i++) {
+      const r = m.run(97 + (i % 5));
+      seen.push([r.instructions, m.cpu.icount, m.cpu.rip, m.regRead('rax'), m.cpu.flags.get()]);
+    }
+    const r = m.run(1_000_000);
+    expect(r.reason).toBe(STOP_HALTED);
+    seen.push(machineState(m, r));
+    return seen;
+  });
+  expect(states[1]).toEqual(states[0]);
+});
