@@ -22,7 +22,8 @@ interface KlpFields {
   patchMod: Field; patchObjList: Field;
   objNode: Field; objFuncList: Field; objName: Field;
   funcNode: Field; funcOldName: Field; funcNewFunc: Field; funcOldFunc: Field; funcOldSize: Field; funcNewSize: Field; funcNop: Field;
-  moduleName: Field;
+  moduleName: Field; moduleList: Field; moduleBase: Field; moduleTextSize: Field; moduleKallsyms: Field;
+  kallsymsSymtab: Field; kallsymsCount: Field; kallsymsStrtab: Field;
 }
 
 /** A Linux image read once (layout, BTF, kallsyms), shared by every run on it. */
@@ -44,7 +45,9 @@ export class LinuxImage {
       objNode: f('klp_object', 'node'), objFuncList: f('klp_object', 'func_list'), objName: f('klp_object', 'name'),
       funcNode: f('klp_func', 'node'), funcOldName: f('klp_func', 'old_name'), funcNewFunc: f('klp_func', 'new_func'),
       funcOldFunc: f('klp_func', 'old_func'), funcOldSize: f('klp_func', 'old_size'), funcNewSize: f('klp_func', 'new_size'),
-      funcNop: f('klp_func', 'nop'), moduleName: f('module', 'name'),
+      funcNop: f('klp_func', 'nop'), moduleName: f('module', 'name'), moduleList: f('module', 'list'),
+      moduleBase: f('module', 'core_layout.base'), moduleTextSize: f('module', 'core_layout.text_size'), moduleKallsyms: f('module', 'kallsyms'),
+      kallsymsSymtab: f('mod_kallsyms', 'symtab'), kallsymsCount: f('mod_kallsyms', 'num_symtab'), kallsymsStrtab: f('mod_kallsyms', 'strtab'),
     };
   }
 
@@ -77,9 +80,65 @@ export interface LinuxTask {
 
 export interface KlpFuncInfo { oldName: string; oldFunc: number; oldSize: number; newFunc: number; newSize: number; nop: boolean }
 
+/** A loaded module's functions, sorted by address. */
+interface ModuleText { name: string; base: number; end: number; funcs: { address: number; name: string }[] }
+
+/** Elf64_Sym: st_name (4), st_info (1), st_other (1), st_shndx (2), st_value (8), st_size (8). */
+const ELF64_SYM_SIZE = 24;
+const STT_FUNC = 2;
+
 /** Reads of one running machine. */
 export class LinuxGuest {
+  private readonly moduleTexts = new Map<number, ModuleText>();
+
   constructor(readonly image: LinuxImage, readonly machine: Machine) {}
+
+  /**
+   * "name+0xoff [module]" for an address in a loaded module's text, from the module's own kallsyms
+   * (the `modules` list, each module's core text and its symtab/strtab), or null.
+   */
+  moduleSymbol(address: number): string | null {
+    const k = this.image.klp;
+    const head = this.image.symbols.get('modules')?.address;
+    if (head === undefined) return null;
+    let node = this.ptr(head);
+    for (let n = 0; n < 1024 && node !== null && node !== head; n++, node = this.ptr(node)) {
+      const mod = node - k.moduleList.offset;
+      const base = this.ptr(mod + k.moduleBase.offset);
+      const size = this.uint(mod + k.moduleTextSize.offset, 4);
+      if (base === null || size === null || address < base || address >= base + size) continue;
+      let text = this.moduleTexts.get(mod);
+      if (text === undefined || text.base !== base) {
+        text = { name: this.string(mod + k.moduleName.offset, k.moduleName.size) ?? '?', base, end: base + size, funcs: this.moduleFuncs(mod) };
+        this.moduleTexts.set(mod, text);
+      }
+      let best: { address: number; name: string } | undefined;
+      for (const f of text.funcs) if (f.address <= address && (best === undefined || f.address > best.address)) best = f;
+      const off = best ? address - best.address : address - base;
+      return `${best?.name ?? ''}+0x${off.toString(16)} [${text.name}]`;
+    }
+    return null;
+  }
+
+  private moduleFuncs(mod: number): { address: number; name: string }[] {
+    const k = this.image.klp;
+    const ks = this.ptr(mod + k.moduleKallsyms.offset);
+    if (ks === null) return [];
+    const symtab = this.ptr(ks + k.kallsymsSymtab.offset);
+    const count = this.uint(ks + k.kallsymsCount.offset, 4);
+    const strtab = this.ptr(ks + k.kallsymsStrtab.offset);
+    if (symtab === null || count === null || strtab === null) return [];
+    const out: { address: number; name: string }[] = [];
+    for (let i = 0; i < Math.min(count, 4096); i++) {
+      const at = symtab + i * ELF64_SYM_SIZE;
+      const info = this.uint(at + 4, 1);
+      const nameOff = this.uint(at, 4);
+      const value = this.ptr(at + 8);
+      if (info === null || nameOff === null || value === null || (info & 0xf) !== STT_FUNC) continue;
+      out.push({ address: value, name: this.string(strtab + nameOff, 128) ?? '?' });
+    }
+    return out;
+  }
 
   private bytes(va: number, n: number): Uint8Array | null { return this.machine.virtRead(va, n); }
 

@@ -223,7 +223,8 @@ export class TransitionWatch {
     const names: string[] = [];
     for (const a of stack) {
       const range = this.codeNames.find((r) => a >= r.start && a < r.end);
-      const name = range ? `${range.name}+0x${(a - range.start).toString(16)}` : this.guest.image.symbolize(a) ?? `0x${(a < 0 ? a + 2 ** 64 : a).toString(16)}`;
+      const name = range ? `${range.name}+0x${(a - range.start).toString(16)}`
+        : this.guest.image.symbolize(a) ?? this.guest.moduleSymbol(a) ?? `0x${BigInt.asUintN(64, BigInt(a)).toString(16)}`;
       if (/^(__schedule|schedule|__switch_to|klp_|__traceiter|_raw_spin|queued_)/.test(name) && names.length === 0) continue;
       names.push(name);
       if (names.length === 3) break;
