@@ -172,7 +172,8 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
   while (running) {
     const answered = answers.size >= typedCommands;
     const loadFailed = answers.has('modprobe') && answers.get('modprobe') !== '0';
-    const done = answered && !watch.inTransition && (loadFailed || ((disableAt === undefined || disabled) && watch.timelines.length > 0));
+    // modprobe answers after the module's init returned, so its transition (if any) has started.
+    const done = answered && !watch.inTransition && (loadFailed || disableAt === undefined || disabled);
     if (done || m.cpu.icount >= deadline) break;
     const now = m.cpu.icount;
     if (disableAt !== undefined && !disabled && now >= disableAt) { type('D'); disabled = true; }

@@ -70,6 +70,7 @@ export function runRealLinux(a: RealRunArgs): void {
     `snapshot at ${ms(lab.snapshotTime)}, seed ${a.seed}, jitter ${a.jitter} ns`);
   say(`modprobe ${lab.moduleName} typed at ${ms(r.loadedAt)} after the snapshot: ` +
     (r.loadResult === null ? 'no answer' : `exit status ${r.loadResult}`));
+  if (r.loadResult === 0 && r.timelines.length === 0) say(`no livepatch transition started: is ${path.basename(a.patch)} a live patch module?`);
   say();
   say('kernel log:');
   for (const l of r.kernelLog) say(`  ${l.text}`);
@@ -79,8 +80,11 @@ export function runRealLinux(a: RealRunArgs): void {
     say();
   }
   if (r.switches.length > 0) {
-    say('where each task was when it switched:');
-    for (const s of r.switches) say(`  ${ms(s.time)}  ${`${s.comm}:${s.pid}`.padEnd(22)} ${s.by.padEnd(13)} ${s.where}`);
+    say('where each task was when it switched (time after its transition started):');
+    for (const s of r.switches) {
+      const t = r.timelines.find((x) => x.patch === s.patch && x.startedAt <= s.time && (x.completedAt ?? Infinity) >= s.time);
+      say(`  ${ms(s.time - (t?.startedAt ?? 0)).padStart(12)}  ${`${s.comm}:${s.pid}`.padEnd(22)} ${s.by.padEnd(13)} ${s.where}`);
+    }
     say();
   }
   if (r.violations.length === 0) {
