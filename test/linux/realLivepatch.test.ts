@@ -78,6 +78,20 @@ describe('the force control on real Linux', () => {
   }, SLOW);
 });
 
+describe('bad arguments on real Linux are one-line errors', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, 'livepatch', kernel.vmlinux, ...args], { encoding: 'utf8', timeout: SLOW });
+  test.each([
+    [['no-such.ko'], /^klp-lab: no-such\.ko: No such file\n$/],
+    [[path.join(modules, 'klp_lab_cmdline.c')], /a kernel module's file name ends in \.ko\n$/],
+    [[path.join(modules, 'klp_lab_cmdline.ko'), '--kernel', '4.12'], /--kernel: real Linux runs its own livepatch core \(6\.1\)\n$/],
+  ])('%j', (args, message) => {
+    const r = cli(...args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  }, SLOW);
+});
+
 describe('the real-kernel study', () => {
   test('shards merge into the one-process study; no violation', () => {
     const l = lab('klp_lab_cmdline');
