@@ -136,7 +136,9 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
   });
   if (opts.jitter) m.timerJitter.reseed(opts.jitter.seed, opts.jitter.maxNs);
   const guest = new LinuxGuest(lab.image, m);
-  const watch = new TransitionWatch(guest);
+  // The watch's code hooks are installed at the patch time: while any code hook exists the
+  // emulator does not chain blocks, and nothing transitions before modprobe.
+  let watch: TransitionWatch | undefined;
   const start = m.cpu.icount;
   const retiredAtStart = m.cpu.icount - m.cpu.idleNs;
   const name = lab.moduleName;
@@ -151,8 +153,8 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
       if (a && a[2] === name) { answers.set(a[1], a[3]); continue; }
       if (text.includes('livepatch') || text.includes(name)) kernelLog.push({ time: now, text });
       const b = BLOCKED.exec(text);
-      if (b) watch.blocked(b[1], Number(b[2]), b[4] !== undefined ? `sleeping on ${b[4]}` : b[3] === 'is running' ? 'running' : 'unreliable stack');
-      if (text.includes('livepatch: signaling remaining tasks')) watch.signalled();
+      if (b) watch?.blocked(b[1], Number(b[2]), b[4] !== undefined ? `sleeping on ${b[4]}` : b[3] === 'is running' ? 'running' : 'unreliable stack');
+      if (text.includes('livepatch: signaling remaining tasks')) watch?.signalled();
     }
   };
   let stop: string | undefined;
@@ -168,16 +170,18 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
   const disableAt = opts.disableAt !== undefined ? start + opts.disableAt : undefined;
   let forced = false, disabled = false, loaded = false;
   let running = runTo(patchAt);
+  const w = new TransitionWatch(guest);
+  watch = w;
   if (running) { type('L'); loaded = true; }
   while (running) {
     const answered = answers.size >= typedCommands;
     const loadFailed = answers.has('modprobe') && answers.get('modprobe') !== '0';
     // modprobe answers after the module's init returned, so its transition (if any) has started.
-    const done = answered && !watch.inTransition && (loadFailed || disableAt === undefined || disabled);
+    const done = answered && !w.inTransition && (loadFailed || disableAt === undefined || disabled);
     if (done || m.cpu.icount >= deadline) break;
     const now = m.cpu.icount;
     if (disableAt !== undefined && !disabled && now >= disableAt) { type('D'); disabled = true; }
-    const t = watch.current;
+    const t = w.current;
     if (opts.forceAfter !== undefined && !forced && t !== undefined && t.direction === 'patching' && now >= t.startedAt + opts.forceAfter) { type('F'); forced = true; }
     running = runTo(Math.min(now + SLICE, deadline));
   }
@@ -189,29 +193,29 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
   }
   readLines();
 
-  const patching = watch.timelines.find((x) => x.direction === 'patching');
+  const patching = w.timelines.find((x) => x.direction === 'patching');
   const loadAnswer = answers.get('modprobe');
   const callsAnswer = answers.get('calls');
   const rows = patching ? [...patching.tasks.values()] : [];
   return {
     loadResult: loadAnswer !== undefined ? Number(loadAnswer) : null,
     loadedAt: loaded ? opts.patchAt : -1,
-    completed: patching !== undefined && patching.completedAt !== undefined && !watch.inTransition,
+    completed: patching !== undefined && patching.completedAt !== undefined && !w.inTransition,
     timeToComplete: patching?.completedAt !== undefined ? patching.completedAt - patching.startedAt : undefined,
     attempts: patching?.attempts.length ?? 0,
-    signalled: watch.timelines.some((x) => [...x.tasks.values()].some((y) => y.signalledAt.length > 0)),
+    signalled: w.timelines.some((x) => [...x.tasks.values()].some((y) => y.signalledAt.length > 0)),
     tasksFlagged: rows.filter((x) => x.flaggedAt !== undefined).length,
     tasksSignalled: rows.filter((x) => x.signalledAt.length > 0).length,
     forced,
     disabled,
-    violations: [...watch.violations],
-    checks: watch.checker.checks,
+    violations: [...w.violations],
+    checks: w.checker.checks,
     guestEnded: stop !== undefined,
     calls: callsAnswer !== undefined && /^\d+$/.test(callsAnswer) ? Number(callsAnswer) : null,
     kernelLog,
     console: Buffer.from(consoleBytes).toString('latin1'),
-    timelines: watch.timelines,
-    switches: watch.switches,
+    timelines: w.timelines,
+    switches: w.switches,
     virtualTime: m.cpu.icount - start,
     instructions: m.cpu.icount - m.cpu.idleNs - retiredAtStart,
     hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
