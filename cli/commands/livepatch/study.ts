@@ -16,6 +16,7 @@ import { UserError } from '../../userError';
 import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 import { isRealLinuxImage, refuseFixtureOptions, studyRealLinux } from './realLinux';
+import { formatRealCost } from '../../../livepatch/linux/realStudy';
 
 interface StudyArgs extends CommonLivepatchArgs {
   runs: number;
@@ -150,7 +151,7 @@ export const livepatchMergeCommand: CommandModule<object, { files: string[]; jso
     });
     let merged: LivepatchStudyResult;
     try { merged = mergeStudies(parts, args.files); } catch (e) { throw new UserError((e as Error).message); }
-    process.stdout.write(formatStudy(merged));
+    process.stdout.write(formatStudy(merged) + formatRealCost(merged));
     if (args.json) writeOutput(args.json, studyJson(merged));
     if (args.html) writeOutput(args.html, livepatchStudyHtml(merged, replayBase(merged)));
     if (merged.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
