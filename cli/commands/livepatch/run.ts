@@ -7,6 +7,9 @@
 // Exit status: 0 when every transition completed with no violation; 3 when the checker found
 // a violation; 5 when a transition did not complete (the guest ended first, or --max-wait);
 // 1 for bad arguments or files.
+//
+// When IMAGE is real Linux (a Debian 6.1 cloud vmlinux), PATCH.ko is a module built for it and the
+// run goes through realLinux.ts: same report, same exit statuses, times after the booted snapshot.
 
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
@@ -16,18 +19,24 @@ import { timelineSvg } from '../../../livepatch/report/timelineSvg';
 import { formatViolation } from '../../../livepatch/consistency/consistencyChecker';
 import { BootError } from '../../../emulator/loader/pvh';
 import { UserError } from '../../userError';
+import { isRealLinuxImage, refuseFixtureOptions, runRealLinux } from './realLinux';
 import { checkCommon, experimentsLabel, experimentsOf, writeOutput, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, type CommonLivepatchArgs } from './options';
 
 export const LIVEPATCH_STATUS_VIOLATION = 3;
 export const LIVEPATCH_STATUS_INCOMPLETE = 5;
+/** Real Linux: virtual seconds to wait (its CPU-bound kthread makes every virtual second cost a billion instructions). */
+const REAL_MAX_WAIT = 5;
+/** Real Linux: run on after the transitions long enough for every workload task to call the patched function again. */
+const REAL_SETTLE = 300e6;
 
 interface RunArgs extends CommonLivepatchArgs {
   at: string;
   'force-after'?: number;
   'disable-at'?: string;
-  'max-wait': number;
+  'max-wait'?: number;
   seed: number;
   chart?: string;
+  json?: string;
   console?: boolean;
   'debug-switch': boolean;
   snapshot?: string;
@@ -42,9 +51,10 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
       .option('at', { type: 'string', default: '12ms', describe: 'virtual time of the modprobe: instructions (ns), or with a unit (40ms, 1.5s)' })
       .option('force-after', { type: 'number', describe: 'write 1 to the patch\'s force file this many virtual seconds after the transition starts' })
       .option('disable-at', { type: 'string', describe: 'write 0 to the patch\'s enabled file at this virtual time (reverses a transition in progress)' })
-      .option('max-wait', { type: 'number', default: 60, describe: 'virtual seconds to wait for the transitions' })
+      .option('max-wait', { type: 'number', describe: 'virtual seconds to wait for the transitions (default 60; real Linux: 5)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the timer-interrupt jitter (printed)' })
       .option('chart', { type: 'string', describe: 'write the transition timeline as an SVG chart to this file' })
+      .option('json', { type: 'string', describe: 'real Linux: write the run (log, timelines, switches, violations, cost) as JSON to this file' })
       .option('console', { type: 'boolean', describe: 'also print the guest\'s serial console' })
       .option('debug-switch', { type: 'boolean', default: true, describe: 'show the klp_try_switch_task debug lines (--no-debug-switch hides them, as the selftests do)' })
       .option('snapshot', { type: 'string', describe: 'start from this lab snapshot instead of booting (same image and --cmdline; its timer jitter goes on as saved)' })
@@ -54,7 +64,20 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
     const patchAt = parseVirtualTime(args.at, '--at');
     const disableAt = args['disable-at'] !== undefined ? parseVirtualTime(args['disable-at'], '--disable-at') : undefined;
     if (args['force-after'] !== undefined && !(args['force-after'] >= 0)) throw new UserError('--force-after takes a number of virtual seconds');
-    if (!(args['max-wait'] > 0)) throw new UserError('--max-wait takes a positive number of virtual seconds');
+    const real = isRealLinuxImage(args.image);
+    const maxWait = args['max-wait'] ?? (real ? REAL_MAX_WAIT : 60);
+    if (!(maxWait > 0)) throw new UserError('--max-wait takes a positive number of virtual seconds');
+    if (real) {
+      refuseFixtureOptions(args);
+      if (args.snapshot !== undefined || args['snapshot-save'] !== undefined) throw new UserError('--snapshot: real Linux runs start from the booted scenario\'s own cached snapshot');
+      runRealLinux({
+        image: args.image, patch: args.patch, at: patchAt, disableAt, maxWait: maxWait * 1e9, settle: REAL_SETTLE,
+        forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
+        seed: args.seed, jitter: args.jitter, chart: args.chart, json: args.json, console: args.console,
+      });
+      return;
+    }
+    if (args.json !== undefined) throw new UserError('--json: for real Linux runs (the fixture kernel\'s study writes JSON)');
     const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const snapshotFile = args['snapshot-save'];
     let r: PatchRunResult;
@@ -70,7 +93,7 @@ export const livepatchRunCommand: CommandModule<object, RunArgs> = {
         patchAt,
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
         disableAt,
-        maxWait: args['max-wait'] * 1e9,
+        maxWait: maxWait * 1e9,
         settle: 10e6,
         timerJitter: args.jitter > 0 ? { seed: args.seed, maxNs: args.jitter } : undefined,
         log: { debug: true, debugTrySwitch: args['debug-switch'] },

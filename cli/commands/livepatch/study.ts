@@ -2,6 +2,8 @@
 // [--immediate] [--json FILE] [--html FILE] [--shard i/n|auto] [--jobs N]`: the same patch in N
 // runs, each at a seeded random instant with seeded interrupt timing, every run watched by the
 // consistency checker; and `klp-lab livepatch merge FILE...` for the shards of one study.
+// When IMAGE is real Linux, PATCH.ko is a module built for it: every run is restored from the
+// booted scenario's snapshot and patched at a time of the window after it (realLinux.ts).
 
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
@@ -13,14 +15,16 @@ import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
 import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
+import { isRealLinuxImage, refuseFixtureOptions, studyRealLinux } from './realLinux';
+import { formatRealCost } from '../../../livepatch/linux/realStudy';
 
 interface StudyArgs extends CommonLivepatchArgs {
   runs: number;
   seed?: number;
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
   'force-after'?: number;
-  'max-wait': number;
+  'max-wait'?: number;
   json?: string;
   shard?: string;
   shards?: number;
@@ -42,10 +46,10 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       .option('cmdline', { type: 'string', default: STUDY_CMDLINE, describe: 'the kernel command line' })
       .option('runs', { type: 'number', default: 100, describe: 'runs in the whole study (all shards)' })
       .option('seed', { type: 'number', describe: 'study seed (default: from the clock, printed)' })
-      .option('from', { type: 'string', default: '8ms', describe: 'patch times are drawn from [--from, --to) of virtual time' })
-      .option('to', { type: 'string', default: '20ms', describe: 'end of the patch-time window' })
+      .option('from', { type: 'string', describe: 'patch times are drawn from [--from, --to) of virtual time (default 8ms; real Linux: 0, after the snapshot)' })
+      .option('to', { type: 'string', describe: 'end of the patch-time window (default 20ms; real Linux: 200ms after the snapshot)' })
       .option('force-after', { type: 'number', describe: 'force transitions still running this many virtual seconds after they start' })
-      .option('max-wait', { type: 'number', default: 30, describe: 'virtual seconds to wait for each transition' })
+      .option('max-wait', { type: 'number', describe: 'virtual seconds to wait for each transition (default 30; real Linux: 3)' })
       .option('json', { type: 'string', describe: 'write the result as JSON (runs, completed, violations, seed, per-run outcomes)' })
       .option('shard', { type: 'string', describe: 'i/n: run only the runs k with k % n == i (merge the JSON files with klp-lab livepatch merge); auto: i and n from a Slurm job array or a Kubernetes Indexed Job' })
       .option('shards', { type: 'number', describe: 'with --shard auto in a Kubernetes Indexed Job: the number of shards (the Job\'s completions)' })
@@ -59,9 +63,30 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     if (!Number.isInteger(args.runs) || args.runs < 1) throw new UserError('--runs takes a positive integer');
     const shard = shardOf(args.shard, args.shards);
     const jobs = jobsOf(args.jobs);
-    const from = parseVirtualTime(args.from, '--from');
-    const to = parseVirtualTime(args.to, '--to');
+    const real = isRealLinuxImage(args.image);
+    const from = parseVirtualTime(args.from ?? (real ? '0' : '8ms'), '--from');
+    const to = parseVirtualTime(args.to ?? (real ? '200ms' : '20ms'), '--to');
     if (!(to > from)) throw new UserError('--to must be later than --from');
+    const maxWait = args['max-wait'] ?? (real ? 3 : 30);
+    if (!(maxWait > 0)) throw new UserError('--max-wait takes a positive number of virtual seconds');
+    if (real) {
+      refuseFixtureOptions(args);
+      if (args.snapshot !== undefined || args['boot-once']) throw new UserError('--snapshot, --boot-once: real Linux runs always start from the booted scenario\'s own cached snapshot');
+      const seed = args.seed ?? Date.now() % 1_000_000;
+      process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
+      const forceAfter = args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined;
+      const replay = ['klp-lab', 'livepatch', args.image, args.patch, '--jitter', String(args.jitter), '--max-wait', String(maxWait)];
+      if (args['force-after'] !== undefined) replay.push('--force-after', String(args['force-after']));
+      try {
+        studyRealLinux({
+          image: args.image, patch: args.patch, runs: args.runs, seed, window: [from, to], jitter: args.jitter, forceAfter, maxWait: maxWait * 1e9,
+          shard, json: args.json, html: args.html, progress: args.progress === true && process.stderr.isTTY, replay,
+        });
+      } catch (e) {
+        throw studyFailure(e);
+      }
+      return;
+    }
     if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
     const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
     const seed = args.seed ?? Date.now() % 1_000_000;
@@ -81,7 +106,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         window: [from, to],
         jitterNs: args.jitter,
         forceAfter: args['force-after'] !== undefined ? args['force-after'] * 1e9 : undefined,
-        maxWait: args['max-wait'] * 1e9,
+        maxWait: maxWait * 1e9,
         shard,
         snapshot,
         bootOnce: args['boot-once'] === true,
@@ -126,7 +151,7 @@ export const livepatchMergeCommand: CommandModule<object, { files: string[]; jso
     });
     let merged: LivepatchStudyResult;
     try { merged = mergeStudies(parts, args.files); } catch (e) { throw new UserError((e as Error).message); }
-    process.stdout.write(formatStudy(merged));
+    process.stdout.write(formatStudy(merged) + formatRealCost(merged));
     if (args.json) writeOutput(args.json, studyJson(merged));
     if (args.html) writeOutput(args.html, livepatchStudyHtml(merged, replayBase(merged)));
     if (merged.violations > 0) process.exitCode = LIVEPATCH_STATUS_VIOLATION;
