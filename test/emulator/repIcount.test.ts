@@ -3,45 +3,27 @@
 // plus the execution that finds RCX = 0; a REPE/REPNE stopping on ZF goes straight on). The console
 // must equal the one recorded from QEMU (fixtures/scripts/record-qemu-icount.sh) and, where QEMU is
 // installed (CI installs it), QEMU run again now. Also: an interrupt arrives between iterations.
-import { spawnSync } from 'child_process';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Machine } from '../../emulator/machine';
-import { loadPvh } from '../../emulator/loader/pvh';
 import { startDirect64 } from '../../emulator/loader/direct64';
+import { icountImage } from '../helpers/qemuIcountGolden';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const IMAGE = path.join(ROOT, 'fixtures', 'boot', 'repcount.elf');
-const GOLDEN = path.join(ROOT, 'test', 'golden', 'qemu-icount');
-
-function klpConsole(): { text: string; status: number } {
-  const m = new Machine();
-  loadPvh(m, fs.readFileSync(IMAGE), IMAGE);
-  const r = m.run(1e8);
-  return { text: m.consoleText, status: r.exitStatus };
-}
+const img = icountImage('repcount', 1e8);
 
 test('the golden was recorded from the committed image', () => {
-  const [name, sum] = fs.readFileSync(path.join(GOLDEN, 'repcount.manifest'), 'utf8').split(' ');
-  expect(name).toBe('repcount');
-  expect(crypto.createHash('sha256').update(fs.readFileSync(IMAGE)).digest('hex')).toBe(sum);
+  expect(img.golden.name).toBe('repcount');
+  expect(img.imageSha256).toBe(img.golden.sha256);
 });
 
 test('TSC deltas across REP string instructions equal QEMU -icount\'s', () => {
-  const got = klpConsole();
-  expect(got.text).toBe(fs.readFileSync(path.join(GOLDEN, 'repcount.txt'), 'latin1'));
-  expect(got.status).toBe(Number(fs.readFileSync(path.join(GOLDEN, 'repcount.status'), 'utf8')));
+  const got = img.klpConsole();
+  expect(got.text).toBe(img.golden.text);
+  expect(got.status).toBe(img.golden.status);
   expect(got.text).toMatch(/rep stosb {2}rcx=4096: 4101\n/);
 });
 
-const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).stdout.trim();
-(qemu !== '' || process.env.CI ? test : test.skip)('QEMU -icount, run now, prints the same', () => {
-  expect(qemu).not.toBe(''); // CI installs QEMU (.ci/run): missing there is a failure
-  const r = spawnSync(qemu, ['-machine', 'pc', '-accel', 'tcg', '-cpu', 'qemu64', '-m', '128', '-smp', '1', '-display', 'none',
-    '-no-reboot', '-monitor', 'none', '-serial', 'stdio', '-icount', 'shift=0,sleep=off',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', IMAGE], { timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] });
-  expect(r.stdout.toString('latin1')).toBe(klpConsole().text);
+(img.qemu !== '' || process.env.CI ? test : test.skip)('QEMU -icount, run now, prints the same', () => {
+  expect(img.qemu).not.toBe(''); // CI installs QEMU (.ci/run): missing there is a failure
+  expect(img.qemuConsole()).toBe(img.klpConsole().text);
 }, 70000);
 
 test('a long REP STOSQ hands back to the run loop between iterations and resumes where it stopped', () => {
