@@ -6,7 +6,7 @@
 module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', {}] },
+  transform: { '^.+\\.ts$': ['<rootDir>/test/helpers/sandboxGlobalsTransform.js', {}] },
   testEnvironment: 'node',
   maxWorkers: 2,
   testSequencer: '<rootDir>/test/helpers/testSequencer.js',
