@@ -3,8 +3,7 @@
 // random instant of the window after the snapshot with its own seeded timer jitter, and watched
 // by the consistency checker. Its result is the fixture study's (livepatch/study/livepatchStudy.ts:
 // same run plan, shards, merge, JSON and HTML), with each run's instruction count and host time.
-import { formatViolation } from '../consistency/consistencyChecker';
-import { runPlan, shardRuns, studyResult, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
+import { outcomeOf, runPlan, shardRuns, studyResult, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
 import { runRealPatch, type RealLab } from './realPatchRun';
 
 export interface RealStudyOptions {
@@ -37,24 +36,7 @@ export function runRealOne(lab: RealLab, opts: RealStudyOptions, k: number): Rea
     patchAt, forceAfter: opts.forceAfter, maxWait: opts.maxWait, settle: STUDY_SETTLE,
     jitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
   });
-  const outcome: RealRunOutcome = {
-    run: k, seed, patchAt,
-    loadResult: r.loadResult ?? -1,
-    completed: r.completed,
-    timeToComplete: r.timeToComplete ?? null,
-    attempts: r.attempts,
-    signalled: r.signalled,
-    tasksFlagged: r.tasksFlagged,
-    tasksSignalled: r.tasksSignalled,
-    forced: r.forced,
-    violations: r.violations.length,
-    guestEnded: r.guestEnded,
-    instructions: r.instructions,
-    hostSeconds: Math.round(r.hostSeconds * 1000) / 1000,
-    calls: r.calls,
-  };
-  if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
-  return outcome;
+  return outcomeOf(k, { seed, patchAt }, r, { instructions: r.instructions, hostSeconds: Math.round(r.hostSeconds * 1000) / 1000, calls: r.calls });
 }
 
 /** This shard's runs, one after the other, from the lab's snapshot. */
