@@ -39,7 +39,7 @@ export function runRealOne(lab: RealLab, opts: RealStudyOptions, k: number): Rea
   return outcomeOf(k, { seed, patchAt }, r, { instructions: r.instructions, hostSeconds: Math.round(r.hostSeconds * 1000) / 1000, calls: r.calls });
 }
 
-/** This shard's runs, one after the other, from the lab's snapshot. */
+/** This shard's runs, one after the other, from the lab's snapshot (on worker threads: parallelStudy.ts). */
 export function runRealStudy(lab: RealLab, opts: RealStudyOptions): LivepatchStudyResult {
   const started = Date.now();
   const mine = shardRuns(opts);
@@ -49,10 +49,15 @@ export function runRealStudy(lab: RealLab, opts: RealStudyOptions): LivepatchStu
     perRun.push(outcome);
     opts.onProgress?.(perRun.length, mine.length, outcome);
   }
+  return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);
+}
+
+/** The study's result from its runs' outcomes (in run order): the fixture study's, real Linux's settings. */
+export function realStudyResult(lab: RealLab, opts: RealStudyOptions, perRun: RunOutcome[], hostSeconds: number): LivepatchStudyResult {
   return studyResult({
     image: lab.vmlinux, patch: lab.patch, runs: opts.runs, seed: opts.seed, kernel: '6.1', unwinder: 'orc', immediate: false,
     cmdline: lab.cmdline, window: opts.window, jitterNs: opts.jitterNs, forceAfter: opts.forceAfter, maxWait: opts.maxWait, shard: opts.shard,
-  }, perRun, (Date.now() - started) / 1000);
+  }, perRun, hostSeconds);
 }
 
 /** The cost lines of a real-kernel study (runs that carry their instruction counts). */

@@ -3,8 +3,10 @@
 
 import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
-import { runPool, sharedBytes } from './workerPool';
-import type { UnwindWorkerSettings } from './studyWorker';
+import { runPool, sharedBytes, sharedCopy } from './workerPool';
+import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyWorker';
+import type { RealLab } from '../linux/realPatchRun';
+import { realStudyResult, runRealStudy, type RealStudyOptions } from '../linux/realStudy';
 import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
 import type { StoppedGuest } from '../observe/stoppedGuest';
 
@@ -21,6 +23,26 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return studyResult(opts, perRun, (Date.now() - started) / 1000);
+}
+
+/**
+ * Real Linux's livepatch study on `jobs` threads (1: in this thread). The main thread has the lab
+ * ready (initramfs, booted snapshot); its snapshot, unpacked once, goes to the workers in shared
+ * memory, so a worker neither reads nor unpacks it again, and N workers hold one copy of its bytes.
+ */
+export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions, jobs: number): Promise<LivepatchStudyResult> {
+  if (jobs <= 1) return runRealStudy(lab, opts);
+  const started = Date.now();
+  const { image: _image, snapshot, ...labSettings } = lab;
+  const { onProgress: _progress, ...options } = opts;
+  const settings: RealLivepatchWorkerSettings = { lab: labSettings, options };
+  const perRun = await runPool<number, RunOutcome>({
+    jobs,
+    init: { kind: 'real-livepatch', settings, snapshot: sharedCopy(snapshot.decoded) },
+    payloads: shardRuns(opts),
+    onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
+  });
+  return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);
 }
 
 /**

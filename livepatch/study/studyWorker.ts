@@ -3,6 +3,8 @@
 // - 'livepatch': a task is one run k of the livepatch study; the reply is its RunOutcome.
 // - 'unwind': a task is a range of ascending stop points; the reply is their verdicts. The
 //   worker keeps one guest and runs it only forward, since the pool hands out ranges in order.
+// - 'real-livepatch': a task is one run k of a real-kernel livepatch study, restored from the
+//   booted snapshot that the main thread unpacked into shared memory; the reply is its outcome.
 
 import { parentPort, workerData } from 'worker_threads';
 import { runOne, type StudySettings } from './livepatchStudy';
@@ -14,6 +16,12 @@ import { WorkloadGuests } from '../observe/linuxWorkload';
 import { LabError } from '../guest/livepatchLab';
 import { BootError } from '../../emulator/loader/pvh';
 import { ElfError } from '../../elf/elfFile';
+import { OpenedSnapshot } from '../../emulator/snapshot/machineSnapshot';
+import { SnapshotError } from '../../emulator/snapshot/snapshotError';
+import type { DecodedSnapshot } from '../../emulator/snapshot/snapshotFormat';
+import { LinuxImage } from '../linux/linuxGuest';
+import { RealLabError, type RealLab } from '../linux/realPatchRun';
+import { runRealOne, type RealStudyOptions } from '../linux/realStudy';
 
 /** What an unwind-study worker is started with (besides the image bytes). */
 export interface UnwindWorkerSettings {
@@ -24,11 +32,19 @@ export interface UnwindWorkerSettings {
   linuxSnapshot?: string;
 }
 
+/** What a real-kernel livepatch worker is started with (besides the unpacked snapshot). */
+export interface RealLivepatchWorkerSettings {
+  /** The lab without its parsed image and opened snapshot, which each worker makes for itself. */
+  lab: Omit<RealLab, 'image' | 'snapshot'>;
+  options: Omit<RealStudyOptions, 'onProgress'>;
+}
+
 type TaskRunner = (payload: unknown) => unknown;
 
 /** Errors that come from the study's inputs (files, images, modules), not from klp-lab itself. */
 function isInputError(e: unknown): boolean {
-  return e instanceof LabError || e instanceof GuestSetupError || e instanceof BootError || e instanceof ElfError;
+  return e instanceof LabError || e instanceof GuestSetupError || e instanceof BootError || e instanceof ElfError ||
+    e instanceof RealLabError || e instanceof SnapshotError;
 }
 
 function livepatchRunner(settings: StudySettings, bytes: Uint8Array): TaskRunner {
@@ -53,15 +69,29 @@ function unwindRunner(settings: UnwindWorkerSettings, bytes: Uint8Array): TaskRu
   };
 }
 
+function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: DecodedSnapshot): TaskRunner {
+  // The image is parsed here (its BTF and symbols are objects of this thread); the snapshot's bytes
+  // are the shared ones, which restoring only reads.
+  const lab: RealLab = { ...settings.lab, image: new LinuxImage(settings.lab.vmlinux), snapshot: OpenedSnapshot.ofDecoded(snapshot) };
+  return (payload) => runRealOne(lab, settings.options, payload as number);
+}
+
+function runnerFor(init: WorkerInit): TaskRunner {
+  switch (init.kind) {
+    case 'livepatch':
+      // A view, not a copy: every worker reads the same shared bytes (the machines copy what they load).
+      return livepatchRunner(init.settings as StudySettings, new Uint8Array(init.image!));
+    case 'unwind':
+      return unwindRunner(init.settings as UnwindWorkerSettings, new Uint8Array(init.image!));
+    case 'real-livepatch':
+      return realLivepatchRunner(init.settings as RealLivepatchWorkerSettings, init.snapshot!);
+  }
+}
+
 function start(): void {
   const port = parentPort;
   if (port === null) throw new Error('studyWorker runs only as a worker thread');
-  const init = workerData as WorkerInit;
-  // A view, not a copy: every worker reads the same shared bytes (the machines copy what they load).
-  const bytes = new Uint8Array(init.image);
-  const run = init.kind === 'livepatch'
-    ? livepatchRunner(init.settings as StudySettings, bytes)
-    : unwindRunner(init.settings as UnwindWorkerSettings, bytes);
+  const run = runnerFor(workerData as WorkerInit);
   port.on('message', (m: WorkerRequest) => {
     if ('done' in m) {
       port.close();

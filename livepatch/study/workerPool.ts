@@ -15,12 +15,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import type { DecodedSnapshot } from '../../emulator/snapshot/snapshotFormat';
 
 /** What the worker entry receives as workerData. */
 export interface WorkerInit {
-  kind: string;
+  kind: 'livepatch' | 'unwind' | 'real-livepatch';
   settings: unknown;
-  image: SharedArrayBuffer;
+  /** The image's bytes (the fixture kernel's studies, real Linux's unwind study). */
+  image?: SharedArrayBuffer;
+  /** Real Linux's livepatch study: the booted snapshot, unpacked once, its bytes in shared memory. */
+  snapshot?: DecodedSnapshot;
 }
 
 /** Worker to pool: a task's result, or why it failed. */
@@ -62,6 +66,25 @@ export function sharedBytes(bytes: Uint8Array): SharedArrayBuffer {
   const shared = new SharedArrayBuffer(bytes.length);
   new Uint8Array(shared).set(bytes);
   return shared;
+}
+
+/**
+ * A deep copy of plain data whose byte arrays are moved into shared memory: posted to workers, the
+ * objects are cloned (they are small) but the bytes are not, so N workers cost one copy of them.
+ */
+export function sharedCopy<T>(value: T): T {
+  if (value instanceof Uint8Array) {
+    const copy = new Uint8Array(new SharedArrayBuffer(value.length));
+    copy.set(value);
+    return copy as T;
+  }
+  if (Array.isArray(value)) return value.map((x: unknown) => sharedCopy(x)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) copy[k] = sharedCopy(v);
+    return copy as T;
+  }
+  return value;
 }
 
 export interface PoolOptions<P, R> {

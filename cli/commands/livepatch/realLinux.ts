@@ -10,7 +10,8 @@ import { formatViolation } from '../../../livepatch/consistency/consistencyCheck
 import { NotDebianKernelError } from '../../../livepatch/linux/debianKernel';
 import { LivepatchBootError } from '../../../livepatch/linux/livepatchSnapshot';
 import { prepareRealLab, runRealPatch, RealLabError, type RealLab } from '../../../livepatch/linux/realPatchRun';
-import { formatRealCost, runRealStudy } from '../../../livepatch/linux/realStudy';
+import { formatRealCost } from '../../../livepatch/linux/realStudy';
+import { runRealLivepatchStudy } from '../../../livepatch/study/parallelStudy';
 import { timelineSvg } from '../../../livepatch/report/timelineSvg';
 import { formatStudy, studyJson } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
@@ -131,14 +132,16 @@ export interface RealStudyArgs {
   html?: string;
   progress: boolean;
   replay: string[];
+  /** Runs at a time, each on its own worker thread restoring the same snapshot. */
+  jobs: number;
 }
 
-export function studyRealLinux(a: RealStudyArgs): void {
+export async function studyRealLinux(a: RealStudyArgs): Promise<void> {
   const lab = labOf(a.image, a.patch);
-  const result = runRealStudy(lab, {
+  const result = await runRealLivepatchStudy(lab, {
     runs: a.runs, seed: a.seed, window: a.window, jitterNs: a.jitter, forceAfter: a.forceAfter, maxWait: a.maxWait, shard: a.shard,
     onProgress: a.progress ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `) : undefined,
-  });
+  }, a.jobs);
   if (a.progress) process.stderr.write('\n');
   process.stdout.write(formatStudy(result) + formatRealCost(result));
   if (a.json) writeOutput(a.json, studyJson(result));

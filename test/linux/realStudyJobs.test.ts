@@ -1,0 +1,55 @@
+// `klp-lab livepatch study VMLINUX PATCH.ko --jobs 2` on real Linux 6.1: two worker threads restore
+// the same booted snapshot (unpacked once by the main thread, shared) and give the study of
+// `--jobs 1`, every printed figure and the JSON, apart from the host-time fields. Through the built
+// command line (npm test builds dist/ first). Needs Debian's packages (fetched by name; a failed
+// download fails the test).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { debianRelease, linuxKernel } from '../../livepatch/linux/debianKernel';
+import { labPatchModules } from '../../livepatch/linux/linuxModules';
+
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+const SLOW = 30 * 60_000;
+
+let work: string;
+beforeAll(() => { work = fs.mkdtempSync(path.join(os.tmpdir(), 'klp-real-jobs-')); });
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/** The printed study without host time: the `host time` line, and the per-run host seconds and runs per hour. */
+const withoutHostTime = (text: string) =>
+  text.split('\n').filter((l) => !l.includes('host time')).map((l) => l.replace(/; [\d.]+ host s per run, \d+ runs\/hour$/, '')).join('\n');
+
+/** The JSON study without its host-time fields (the study's and each run's). */
+function readStudy(file: string) {
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  expect(typeof r.hostSeconds).toBe('number');
+  delete r.hostSeconds;
+  for (const run of r.perRun) {
+    expect(typeof run.hostSeconds).toBe('number');
+    delete run.hostSeconds;
+  }
+  return r;
+}
+
+test('real Linux: livepatch study --jobs 2 gives the study of --jobs 1 (klp_lab_hog, 3 runs)', () => {
+  const kernel = linuxKernel();
+  const hog = path.join(labPatchModules(debianRelease(kernel.vmlinux).abi), 'klp_lab_hog.ko');
+  const study = (jobs: string) => {
+    const json = path.join(work, `hog-jobs${jobs}.json`);
+    const r = spawnSync(process.execPath, [CLI, 'livepatch', 'study', kernel.vmlinux, hog, '--runs', '3', '--seed', '7', '--to', '50ms', '--jitter', '200000', '--no-progress', '--jobs', jobs, '--json', json],
+      { encoding: 'utf8', timeout: SLOW });
+    expect(r.stderr).not.toContain('klp-lab:');
+    expect(r.status).toBe(0);
+    return { out: r.stdout, json: readStudy(json) };
+  };
+  const one = study('1');
+  const two = study('2');
+  expect(one.out).toContain('transitions completed: 3/3');
+  expect(one.json.perRun.map((x: { run: number }) => x.run)).toEqual([0, 1, 2]);
+  // The runs differ from each other (patch times, instructions), so a worker answering for the wrong run shows.
+  expect(new Set(one.json.perRun.map((x: { instructions: number }) => x.instructions)).size).toBe(3);
+  expect(withoutHostTime(two.out)).toBe(withoutHostTime(one.out));
+  expect(two.json).toEqual(one.json);
+}, SLOW);
