@@ -4,7 +4,7 @@
 import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
 import { runPool, sharedBytes, sharedCopy } from './workerPool';
-import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyWorker';
+import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyTasks';
 import type { RealLab } from '../linux/realPatchRun';
 import { realStudyResult, runRealStudy, type RealStudyOptions } from '../linux/realStudy';
 import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
@@ -20,6 +20,8 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
     jobs,
     init: { kind: 'livepatch', settings: studySettings(opts, bytes), image: sharedBytes(bytes) },
     payloads: runs,
+    // A run takes a fraction of a second: this thread takes runs too, and starts at once.
+    runHere: true,
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return studyResult(opts, perRun, (Date.now() - started) / 1000);

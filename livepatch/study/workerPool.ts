@@ -15,20 +15,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import type { DecodedSnapshot } from '../../emulator/snapshot/snapshotFormat';
+import { taskRunner, type WorkerInit, type WorkerReply } from './studyTasks';
 
-/** What the worker entry receives as workerData. */
-export interface WorkerInit {
-  kind: 'livepatch' | 'unwind' | 'real-livepatch';
-  settings: unknown;
-  /** The image's bytes (the fixture kernel's studies, real Linux's unwind study). */
-  image?: SharedArrayBuffer;
-  /** Real Linux's livepatch study: the booted snapshot, unpacked once, its bytes in shared memory. */
-  snapshot?: DecodedSnapshot;
-}
-
-/** Worker to pool: a task's result, or why it failed. */
-export type WorkerReply = { task: number; result: unknown } | { task: number; error: string; userError: boolean };
+export type { WorkerInit, WorkerReply } from './studyTasks';
 
 /** Pool to worker: the next task, or the end. */
 export type WorkerRequest = { task: number; payload: unknown } | { done: true };
@@ -92,17 +81,29 @@ export interface PoolOptions<P, R> {
   init: WorkerInit;
   /** The tasks' payloads, handed out in this order. */
   payloads: P[];
+  /**
+   * This thread runs tasks too, as one of the `jobs` (between them it answers the workers): a study
+   * of short tasks then starts one worker fewer, and this thread, whose modules are loaded already,
+   * starts on the first task at once. Only for short tasks: Ctrl-C waits for the task in hand.
+   */
+  runHere?: boolean;
   /** Called as each task finishes (in finishing order). */
   onResult?: (finished: number, total: number, result: R) => void;
 }
 
-/** Runs every payload on `jobs` workers; the results come back in payload order. */
+/** Tasks a worker holds when this thread runs tasks too: the next is there when it finishes one. */
+const QUEUED_WHILE_BUSY = 2;
+
+/** Runs every payload on `jobs` threads; the results come back in payload order. */
 export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
   const total = opts.payloads.length;
   const results: R[] = new Array(total);
   if (total === 0) return Promise.resolve(results);
-  const entry = workerEntryFile();
-  const workerCount = Math.max(1, Math.min(opts.jobs, total));
+  const threads = Math.max(1, Math.min(opts.jobs, total));
+  const here = opts.runHere === true;
+  const workerCount = here ? threads - 1 : threads;
+  const entry = workerCount > 0 ? workerEntryFile() : '';
+  const queued = here ? QUEUED_WHILE_BUSY : 1;
   return new Promise<R[]>((resolve, reject) => {
     const workers: Worker[] = [];
     let next = 0;
@@ -126,26 +127,42 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
         w.postMessage({ done: true } satisfies WorkerRequest);
       }
     };
+    /** A task's reply, from a worker or from this thread; false when the study ended with it. */
+    const take = (m: WorkerReply): boolean => {
+      if (settled) return false;
+      if ('error' in m) {
+        finish(m.userError ? new StudyPoolError(m.error) : new StudyPoolError(`internal error in a study worker: ${m.error}`, INTERNAL_STATUS));
+        return false;
+      }
+      results[m.task] = m.result as R;
+      finished++;
+      opts.onResult?.(finished, total, m.result as R);
+      if (finished === total) finish(null);
+      return !settled;
+    };
     for (let i = 0; i < workerCount; i++) {
       const w = new Worker(entry, { workerData: opts.init });
       workers.push(w);
       w.on('message', (m: WorkerReply) => {
-        if (settled) return;
-        if ('error' in m) {
-          finish(m.userError ? new StudyPoolError(m.error) : new StudyPoolError(`internal error in a study worker: ${m.error}`, INTERNAL_STATUS));
-          return;
-        }
-        results[m.task] = m.result as R;
-        finished++;
-        opts.onResult?.(finished, total, m.result as R);
-        if (finished === total) finish(null);
-        else feed(w);
+        if (take(m)) feed(w);
       });
       w.on('error', (e) => finish(new StudyPoolError(`internal error in a study worker: ${firstLine(e.message)}`, INTERNAL_STATUS)));
       w.on('exit', (code) => {
         if (!settled && code !== 0) finish(new StudyPoolError(`internal error: a study worker exited with status ${code}`, INTERNAL_STATUS));
       });
-      feed(w);
+      for (let q = 0; q < queued; q++) feed(w);
+    }
+    if (here) {
+      // One task at a time, then back to the event loop: the workers' replies and Ctrl-C are
+      // handled between this thread's tasks.
+      let answer: ((task: number, payload: unknown) => WorkerReply) | null = null;
+      const runNext = () => {
+        if (settled || next >= total) return;
+        const task = next++;
+        answer ??= taskRunner(opts.init);
+        if (take(answer(task, opts.payloads[task]))) setImmediate(runNext);
+      };
+      setImmediate(runNext);
     }
   });
 }
