@@ -1,9 +1,10 @@
 // `klp-lab livepatch study VMLINUX PATCH.ko --jobs 2` on real Linux 6.1: two worker threads restore
 // the same booted snapshot (unpacked once by the main thread, shared) and give the study of
-// `--jobs 1`, every printed figure and the JSON, apart from the host-time fields. Through the built
+// `--jobs 1`, every printed figure and the JSON, apart from the host-time fields; Ctrl-C stops the
+// workers and writes nothing, as in the fixture studies. Through the built
 // command line (npm test builds dist/ first). Needs Debian's packages (fetched by name; a failed
 // download fails the test).
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -33,9 +34,10 @@ function readStudy(file: string) {
   return r;
 }
 
+const kernel = linuxKernel();
+const hog = path.join(labPatchModules(debianRelease(kernel.vmlinux).abi), 'klp_lab_hog.ko');
+
 test('real Linux: livepatch study --jobs 2 gives the study of --jobs 1 (klp_lab_hog, 3 runs)', () => {
-  const kernel = linuxKernel();
-  const hog = path.join(labPatchModules(debianRelease(kernel.vmlinux).abi), 'klp_lab_hog.ko');
   const study = (jobs: string) => {
     const json = path.join(work, `hog-jobs${jobs}.json`);
     const r = spawnSync(process.execPath, [CLI, 'livepatch', 'study', kernel.vmlinux, hog, '--runs', '3', '--seed', '7', '--to', '50ms', '--jitter', '200000', '--no-progress', '--jobs', jobs, '--json', json],
@@ -52,4 +54,23 @@ test('real Linux: livepatch study --jobs 2 gives the study of --jobs 1 (klp_lab_
   expect(new Set(one.json.perRun.map((x: { instructions: number }) => x.instructions)).size).toBe(3);
   expect(withoutHostTime(two.out)).toBe(withoutHostTime(one.out));
   expect(two.json).toEqual(one.json);
+}, SLOW);
+
+test('real Linux: Ctrl-C during a --jobs 2 study stops the workers and leaves no output file', async () => {
+  const dir = fs.mkdtempSync(path.join(work, 'sigint-'));
+  const json = path.join(dir, 'study.json');
+  const child = spawn(process.execPath, [CLI, 'livepatch', 'study', kernel.vmlinux, hog, '--runs', '40', '--seed', '1', '--jobs', '2', '--json', json]);
+  let err = '';
+  child.stderr.on('data', (d) => { err += String(d); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The lab is set up (initramfs, snapshot) before this line; then the workers start their runs.
+  while (!err.includes('from the booted snapshot, 2 at a time')) {
+    if (child.exitCode !== null) throw new Error(`the study ended before its runs started: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  child.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(err.trimEnd().split('\n').at(-1)).toBe('klp-lab: interrupted; no output written');
+  expect(fs.readdirSync(dir)).toEqual([]);
 }, SLOW);

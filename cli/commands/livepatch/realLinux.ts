@@ -13,7 +13,7 @@ import { prepareRealLab, runRealPatch, RealLabError, type RealLab } from '../../
 import { formatRealCost } from '../../../livepatch/linux/realStudy';
 import { runRealLivepatchStudy } from '../../../livepatch/study/parallelStudy';
 import { timelineSvg } from '../../../livepatch/report/timelineSvg';
-import { formatStudy, studyJson } from '../../../livepatch/study/livepatchStudy';
+import { formatStudy, shardRuns, studyJson } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
 import { UserError } from '../../userError';
 import { writeOutput } from './options';
@@ -138,6 +138,9 @@ export interface RealStudyArgs {
 
 export async function studyRealLinux(a: RealStudyArgs): Promise<void> {
   const lab = labOf(a.image, a.patch);
+  // The lab's set-up (initramfs, snapshot) takes a while: say when the runs themselves start.
+  const runs = shardRuns({ runs: a.runs, shard: a.shard }).length;
+  process.stderr.write(`livepatch study: ${runs} run(s) from the booted snapshot, ${Math.max(1, Math.min(a.jobs, runs))} at a time\n`);
   const result = await runRealLivepatchStudy(lab, {
     runs: a.runs, seed: a.seed, window: a.window, jitterNs: a.jitter, forceAfter: a.forceAfter, maxWait: a.maxWait, shard: a.shard,
     onProgress: a.progress ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `) : undefined,
