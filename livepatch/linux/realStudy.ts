@@ -60,7 +60,11 @@ export function realStudyResult(lab: RealLab, opts: RealStudyOptions, perRun: Ru
   }, perRun, hostSeconds);
 }
 
-/** The cost lines of a real-kernel study (runs that carry their instruction counts). */
+/**
+ * The cost lines of a real-kernel study (runs that carry their instruction counts): each run's host
+ * seconds on its thread, and the runs per hour of the study's host time (with --jobs N, N runs at a
+ * time; merged shards: the shards' times added).
+ */
 export function formatRealCost(r: LivepatchStudyResult): string {
   const runs = r.perRun as Partial<RealRunOutcome>[];
   const ins = runs.map((x) => x.instructions).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
@@ -70,6 +74,6 @@ export function formatRealCost(r: LivepatchStudyResult): string {
   const hostTotal = host.reduce((a, x) => a + x, 0);
   const withCalls = runs.filter((x) => typeof x.calls === 'number' && x.calls > 0).length;
   return `  per run (from the booted snapshot): median ${(median / 1e6).toFixed(1)} M instructions, max ${(ins[ins.length - 1] / 1e6).toFixed(1)} M; ` +
-    `${(hostTotal / host.length).toFixed(1)} host s per run, ${(3600 * host.length / Math.max(hostTotal, 1e-9)).toFixed(0)} runs/hour\n` +
+    `${(hostTotal / host.length).toFixed(1)} host s per run, ${(3600 * runs.length / Math.max(r.hostSeconds, 1e-9)).toFixed(0)} runs/hour\n` +
     `  runs whose new code ran in the guest (calls > 0): ${withCalls}/${runs.length}\n`;
 }
