@@ -47,6 +47,9 @@ export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions
   return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);
 }
 
+/** Stop points in one range when this thread takes ranges too (about 0.1 s of the fixture kernel's). */
+const MAX_RANGE_HERE = 1000;
+
 /**
  * The unwind study on `jobs` threads (1: in this thread). The shard's stop points are cut into
  * consecutive ranges, several per worker so that a slow range does not hold the others up; each
@@ -56,7 +59,10 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
   if (jobs <= 1) return runUnwindStudyHere(boot, image, opts);
   const maxInsns = studyLength(boot, opts.maxInsns);
   const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
-  const rangeCount = Math.min(points.length, jobs * 4);
+  // The fixture kernel's study runs ranges in this thread too, whose emulator is warm from finding
+  // the study's length: ranges of at most MAX_RANGE_HERE stop points then keep Ctrl-C prompt.
+  const here = linuxSnapshot === undefined;
+  const rangeCount = Math.min(points.length, Math.max(jobs * 4, here ? Math.ceil(points.length / MAX_RANGE_HERE) : 0));
   const ranges: number[][] = [];
   for (let r = 0; r < rangeCount; r++) {
     ranges.push(points.slice(Math.floor((r * points.length) / rangeCount), Math.floor(((r + 1) * points.length) / rangeCount)));
@@ -68,6 +74,7 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
     jobs,
     init: { kind: 'unwind', settings, image: sharedBytes(bytes) },
     payloads: ranges,
+    runHere: here,
     onResult: (_done, _total, part) => {
       taken += part.stopPoints;
       opts.progress?.(taken, points.length);

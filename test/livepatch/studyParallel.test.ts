@@ -27,6 +27,15 @@ test('the unwind study on 2 workers equals the study in this thread', async () =
   expect(JSON.stringify(onWorkers)).toBe(JSON.stringify(here));
 }, 120_000);
 
+test('a larger unwind study, cut into more ranges than 4 per thread (this thread takes ranges too), equals the study in this thread', async () => {
+  // 9,000 stop points: 9 ranges of at most 1,000, shared by this thread and one worker.
+  const opts: StudyOptions = { samples: 9000, seed: 5, unwinders: ['fp'], version: '6.1', shard: [0, 1], maxInsns: 2_000_000 };
+  const here = runStudy(boot, 'kernel.elf', opts);
+  const onTwo = await runUnwindStudy(boot, bytes, 'kernel.elf', opts, 2);
+  expect(here.stopPoints).toBe(9000);
+  expect(JSON.stringify(onTwo)).toBe(JSON.stringify(here));
+}, 120_000);
+
 test('the livepatch study on 2 threads (this one and a worker) equals the study in this thread', async () => {
   const opts: LivepatchStudyOptions = {
     image: IMAGE, patch: path.join(REPO_ROOT, 'fixtures', 'livepatch', 'klp_chain_a2.o'), runs: 5, seed: 9, kernel: '6.1', unwinder: 'fp', immediate: false,
