@@ -159,7 +159,12 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
       const runNext = () => {
         if (settled || next >= total) return;
         const task = next++;
-        answer ??= taskRunner(opts.init);
+        try {
+          answer ??= taskRunner(opts.init);
+        } catch (e) {
+          finish(new StudyPoolError(`internal error in the study: ${firstLine(e instanceof Error ? e.message : String(e))}`, INTERNAL_STATUS));
+          return;
+        }
         if (take(answer(task, opts.payloads[task]))) setImmediate(runNext);
       };
       setImmediate(runNext);
