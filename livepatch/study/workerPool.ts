@@ -1,15 +1,17 @@
 // Runs a study's tasks on worker threads. Each worker is started once with the study's read-only
-// inputs (settings, and the image bytes in a SharedArrayBuffer so that they are not copied per
-// worker), then gets one task at a time, the next each time it finishes one. The pool hands the
-// tasks out in the order given, so a worker sees its tasks in ascending order (the unwind study
-// relies on that to run its guest only forward). Results come back by task index, so the caller
-// assembles them in task order, whatever order the workers finished in: that is what makes
+// inputs (settings, and the image bytes or snapshot in SharedArrayBuffers so that they are not
+// copied per worker), then gets one task at a time, the next each time it finishes one. With
+// `runHere` the main thread is one of the threads: it runs tasks between answering the workers,
+// and each worker holds two tasks so that it never waits for the busy main thread. The pool hands
+// the tasks out in the order given, so every thread sees its tasks in ascending order (the unwind
+// study relies on that to run its guest only forward). Results come back by task index, so the
+// caller assembles them in task order, whatever order the threads finished in: that is what makes
 // `--jobs N` give the same study as `--jobs 1`.
 //
 // Ctrl-C (SIGINT) during the run terminates every worker and rejects with a StudyPoolError
 // (status 130); the callers write their output files only after the pool resolved, so nothing
-// partial is written. A task that throws in a worker rejects with its one-line message (status 1
-// when the study's inputs are at fault, 70 when klp-lab is).
+// partial is written. A task that throws rejects with its one-line message (status 1 when the
+// study's inputs are at fault, 70 when klp-lab is).
 
 import * as fs from 'fs';
 import * as os from 'os';
