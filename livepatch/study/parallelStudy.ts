@@ -3,7 +3,7 @@
 
 import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
-import { runPool, sharedBytes, sharedCopy } from './workerPool';
+import { EarlyWorkers, runPool, sharedBytes, sharedCopy } from './workerPool';
 import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyTasks';
 import type { RealLab } from '../linux/realPatchRun';
 import { realStudyResult, runRealStudy, type RealStudyOptions } from '../linux/realStudy';
@@ -28,12 +28,24 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
 }
 
 /**
+ * The workers of a real-kernel livepatch study of `runs` runs on `jobs` threads, started before
+ * the lab is set up so that they parse the vmlinux meanwhile (none for one thread).
+ */
+export function startRealLivepatchWorkers(vmlinux: string, runs: number, jobs: number): EarlyWorkers | undefined {
+  const threads = Math.min(jobs, runs);
+  return threads > 1 ? new EarlyWorkers(threads, { kind: 'real-livepatch', vmlinux }) : undefined;
+}
+
+/**
  * Real Linux's livepatch study on `jobs` threads (1: in this thread). The main thread has the lab
  * ready (initramfs, booted snapshot); its snapshot, unpacked once, goes to the workers in shared
  * memory, so a worker neither reads nor unpacks it again, and N workers hold one copy of its bytes.
  */
-export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions, jobs: number): Promise<LivepatchStudyResult> {
-  if (jobs <= 1) return runRealStudy(lab, opts);
+export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions, jobs: number, early?: EarlyWorkers): Promise<LivepatchStudyResult> {
+  if (jobs <= 1) {
+    early?.stop();
+    return runRealStudy(lab, opts);
+  }
   const started = Date.now();
   const { image: _image, snapshot, ...labSettings } = lab;
   const { onProgress: _progress, ...options } = opts;
@@ -42,6 +54,7 @@ export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions
     jobs,
     init: { kind: 'real-livepatch', settings, snapshot: sharedCopy(snapshot.decoded) },
     payloads: shardRuns(opts),
+    early,
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);

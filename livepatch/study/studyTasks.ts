@@ -12,6 +12,7 @@
 /* eslint-disable @typescript-eslint/no-var-requires */
 
 import type { DecodedSnapshot } from '../../emulator/snapshot/snapshotFormat';
+import type { LinuxImage } from '../linux/linuxGuest';
 import type { RealLab } from '../linux/realPatchRun';
 import type { RealStudyOptions } from '../linux/realStudy';
 import type { StackInspector } from '../unwind/stackInspector';
@@ -32,6 +33,29 @@ export interface WorkerInit {
   image?: SharedArrayBuffer;
   /** Real Linux's livepatch study: the booted snapshot, unpacked once, its bytes in shared memory. */
   snapshot?: DecodedSnapshot;
+}
+
+/**
+ * What a worker started before the study's inputs are ready can do meanwhile (workerPool.ts
+ * EarlyWorkers): a real-kernel livepatch worker loads its modules and parses the vmlinux while the
+ * main thread sets the lab up.
+ */
+export interface EarlyInit {
+  kind: 'real-livepatch';
+  vmlinux: string;
+}
+
+/** What an early worker made, for its runner. */
+export interface Prepared {
+  vmlinux: string;
+  image: LinuxImage;
+}
+
+/** Does what an early worker can do before its inputs come. */
+export function prepareEarly(early: EarlyInit): Prepared {
+  const { LinuxImage: Image } = require('../linux/linuxGuest') as typeof import('../linux/linuxGuest');
+  require('../linux/realStudy');
+  return { vmlinux: early.vmlinux, image: new Image(early.vmlinux) };
 }
 
 /** A task's result, or why it failed (one line; `userError` when the study's inputs are at fault). */
@@ -97,14 +121,16 @@ function unwindRunner(settings: UnwindWorkerSettings, bytes: Uint8Array): Runner
   return { run, isInputError: (e) => isCommonInputError(e) || e instanceof GuestSetupError };
 }
 
-function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: DecodedSnapshot): Runner {
+function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: DecodedSnapshot, prepared?: Prepared): Runner {
   const { OpenedSnapshot } = require('../../emulator/snapshot/machineSnapshot') as typeof import('../../emulator/snapshot/machineSnapshot');
   const { LinuxImage } = require('../linux/linuxGuest') as typeof import('../linux/linuxGuest');
   const { RealLabError } = require('../linux/realPatchRun') as typeof import('../linux/realPatchRun');
   const { runRealOne } = require('../linux/realStudy') as typeof import('../linux/realStudy');
-  // The image is parsed here (its BTF and symbols are objects of this thread); the snapshot's bytes
-  // are the shared ones, which restoring only reads.
-  const lab: RealLab = { ...settings.lab, image: new LinuxImage(settings.lab.vmlinux), snapshot: OpenedSnapshot.ofDecoded(snapshot) };
+  // The image is parsed in this thread (its BTF and symbols are objects of this thread), early when
+  // the worker started before its inputs came; the snapshot's bytes are the shared ones, which
+  // restoring only reads.
+  const image = prepared?.vmlinux === settings.lab.vmlinux ? prepared.image : new LinuxImage(settings.lab.vmlinux);
+  const lab: RealLab = { ...settings.lab, image, snapshot: OpenedSnapshot.ofDecoded(snapshot) };
   return {
     run: (payload) => runRealOne(lab, settings.options, payload as number),
     isInputError: (e) => isCommonInputError(e) || e instanceof RealLabError,
@@ -115,7 +141,7 @@ function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: De
  * The runner of a study's tasks, made from its inputs. Its answer to a task never throws: a failure
  * is the reply's one-line error.
  */
-export function taskRunner(init: WorkerInit): (task: number, payload: unknown) => WorkerReply {
+export function taskRunner(init: WorkerInit, prepared?: Prepared): (task: number, payload: unknown) => WorkerReply {
   let runner: Runner;
   switch (init.kind) {
     case 'livepatch':
@@ -126,7 +152,7 @@ export function taskRunner(init: WorkerInit): (task: number, payload: unknown) =
       runner = unwindRunner(init.settings as UnwindWorkerSettings, new Uint8Array(init.image!));
       break;
     case 'real-livepatch':
-      runner = realLivepatchRunner(init.settings as RealLivepatchWorkerSettings, init.snapshot!);
+      runner = realLivepatchRunner(init.settings as RealLivepatchWorkerSettings, init.snapshot!, prepared);
       break;
   }
   return (task, payload) => {

@@ -17,12 +17,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { taskRunner, type WorkerInit, type WorkerReply } from './studyTasks';
+import { taskRunner, type EarlyInit, type WorkerInit, type WorkerReply } from './studyTasks';
 
 export type { WorkerInit, WorkerReply } from './studyTasks';
 
-/** Pool to worker: the next task, or the end. */
-export type WorkerRequest = { task: number; payload: unknown } | { done: true };
+/** Pool to worker: the study's inputs (to a worker started early), the next task, or the end. */
+export type WorkerRequest = { init: WorkerInit } | { task: number; payload: unknown } | { done: true };
 
 /** A failure of the study itself (a task threw, a worker died, Ctrl-C): one line for the user. */
 export class StudyPoolError extends Error {
@@ -78,6 +78,32 @@ export function sharedCopy<T>(value: T): T {
   return value;
 }
 
+/**
+ * Workers started before the study's inputs are ready (a real-kernel study sets its lab up for
+ * seconds first): each loads its modules and parses the image meanwhile, and the pool hands them
+ * the inputs when it starts. Until then they do not keep the process alive, so a set-up that fails
+ * ends the process as before; `stop` ends them at once.
+ */
+export class EarlyWorkers {
+  readonly workers: Worker[] = [];
+  /** The first error a worker raised before the pool took them (the pool reports it). */
+  failure: Error | null = null;
+
+  constructor(count: number, early: EarlyInit) {
+    const entry = workerEntryFile();
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(entry, { workerData: { early } });
+      w.unref();
+      w.on('error', (e) => { this.failure ??= e; });
+      this.workers.push(w);
+    }
+  }
+
+  stop(): void {
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
 export interface PoolOptions<P, R> {
   jobs: number;
   init: WorkerInit;
@@ -91,6 +117,8 @@ export interface PoolOptions<P, R> {
   runHere?: boolean;
   /** Called as each task finishes (in finishing order). */
   onResult?: (finished: number, total: number, result: R) => void;
+  /** Workers started early (not with `runHere`): used instead of new ones, the surplus stopped. */
+  early?: EarlyWorkers;
 }
 
 /** Tasks a worker holds when this thread runs tasks too: the next is there when it finishes one. */
@@ -100,11 +128,16 @@ const QUEUED_WHILE_BUSY = 2;
 export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
   const total = opts.payloads.length;
   const results: R[] = new Array(total);
-  if (total === 0) return Promise.resolve(results);
+  if (total === 0) {
+    opts.early?.stop();
+    return Promise.resolve(results);
+  }
   const threads = Math.max(1, Math.min(opts.jobs, total));
   const here = opts.runHere === true;
   const workerCount = here ? threads - 1 : threads;
-  const entry = workerCount > 0 ? workerEntryFile() : '';
+  const early = opts.early?.workers ?? [];
+  for (const w of early.slice(workerCount)) void w.terminate();
+  const entry = workerCount > early.length ? workerEntryFile() : '';
   const queued = here ? QUEUED_WHILE_BUSY : 1;
   return new Promise<R[]>((resolve, reject) => {
     const workers: Worker[] = [];
@@ -143,7 +176,14 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
       return !settled;
     };
     for (let i = 0; i < workerCount; i++) {
-      const w = new Worker(entry, { workerData: opts.init });
+      let w: Worker;
+      if (i < early.length) {
+        w = early[i];
+        w.ref();
+        w.postMessage({ init: opts.init } satisfies WorkerRequest);
+      } else {
+        w = new Worker(entry, { workerData: opts.init });
+      }
       workers.push(w);
       w.on('message', (m: WorkerReply) => {
         if (take(m)) feed(w);
@@ -154,6 +194,8 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
       });
       for (let q = 0; q < queued; q++) feed(w);
     }
+    const earlyFailure = opts.early?.failure;
+    if (earlyFailure) finish(new StudyPoolError(`internal error in a study worker: ${firstLine(earlyFailure.message)}`, INTERNAL_STATUS));
     if (here) {
       // One task at a time, then back to the event loop: the workers' replies and Ctrl-C are
       // handled between this thread's tasks.

@@ -1,8 +1,8 @@
 // `klp-lab livepatch study VMLINUX PATCH.ko --jobs 2` on real Linux 6.1: two worker threads restore
 // the same booted snapshot (unpacked once by the main thread, shared) and give the study of
 // `--jobs 1`, every printed figure and the JSON, apart from the host-time fields; Ctrl-C stops the
-// workers and writes nothing, as in the fixture studies. Through the built
-// command line (npm test builds dist/ first). Needs Debian's packages (fetched by name; a failed
+// workers and writes nothing, as in the fixture studies; a lab that cannot be set up is one line.
+// Through the built command line (npm test builds dist/ first). Needs Debian's packages (fetched by name; a failed
 // download fails the test).
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -73,4 +73,13 @@ test('real Linux: Ctrl-C during a --jobs 2 study stops the workers and leaves no
   expect(await exited).toBe(130);
   expect(err.trimEnd().split('\n').at(-1)).toBe('klp-lab: interrupted; no output written');
   expect(fs.readdirSync(dir)).toEqual([]);
+}, SLOW);
+
+test('real Linux: a study whose lab cannot be set up ends with one line, its early workers stopped', () => {
+  // The workers start (and parse the vmlinux) before the lab is set up; the set-up fails at once.
+  const r = spawnSync(process.execPath, [CLI, 'livepatch', 'study', kernel.vmlinux, path.join(work, 'no-such.ko'), '--runs', '4', '--jobs', '2'],
+    { encoding: 'utf8', timeout: 120_000 });
+  expect(r.error).toBeUndefined();
+  expect(r.status).toBe(1);
+  expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`klp-lab: ${path.join(work, 'no-such.ko')}: No such file`);
 }, SLOW);
