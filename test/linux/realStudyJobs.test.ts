@@ -2,8 +2,8 @@
 // the same booted snapshot (unpacked once by the main thread, shared) and give the study of
 // `--jobs 1`, every printed figure and the JSON, apart from the host-time fields; Ctrl-C stops the
 // workers and writes nothing, as in the fixture studies; a lab that cannot be set up is one line.
-// Through the built command line (npm test builds dist/ first). Needs Debian's packages (fetched by name; a failed
-// download fails the test).
+// Through the built command line (npm test builds dist/ first). Needs Debian's packages (fetched
+// by name; a failed download fails the test).
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
