@@ -69,6 +69,8 @@ export function readSnapshotInfo(bytes: Uint8Array): SnapshotInfo {
 export class OpenedSnapshot {
   private constructor(readonly decoded: DecodedSnapshot) {}
   static open(bytes: Uint8Array): OpenedSnapshot { return new OpenedSnapshot(decodeSnapshot(bytes)); }
+  /** One already unpacked (by another thread: its bytes may be shared memory, which loading only reads). */
+  static ofDecoded(decoded: DecodedSnapshot): OpenedSnapshot { return new OpenedSnapshot(decoded); }
   get info(): SnapshotInfo { return infoOf(this.decoded.header); }
 }
 

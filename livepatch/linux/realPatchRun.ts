@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { STOP_LIMIT, type Machine } from '../../emulator/machine';
 import { OpenedSnapshot } from '../../emulator/snapshot/machineSnapshot';
-import type { Violation } from '../consistency/consistencyChecker';
+import type { PatchRunReport } from '../run/patchRun';
 import type { TransitionTimeline } from '../report/timeline';
 import { PackageError } from './debianPackages';
 import { debianRelease } from './debianKernel';
@@ -86,23 +86,10 @@ export interface RealPatchRunOptions {
 
 export interface KernelLogLine { time: number; text: string }
 
-export interface RealPatchRunResult {
-  /** modprobe's exit status in the guest (null: it never answered). */
-  loadResult: number | null;
-  /** Virtual ns (after the snapshot) when modprobe was typed. */
-  loadedAt: number;
-  completed: boolean;
-  /** Virtual ns from the start of the patching transition to its completion. */
-  timeToComplete?: number;
-  attempts: number;
-  signalled: boolean;
-  tasksFlagged: number;
-  tasksSignalled: number;
-  forced: boolean;
-  disabled: boolean;
-  violations: Violation[];
+/** A real-kernel run: the fixture run's report, with what the real kernel and its console add. */
+export interface RealPatchRunResult extends PatchRunReport {
+  /** Observations the consistency checker made. */
   checks: number;
-  guestEnded: boolean;
   /** The patch's call counter read in the guest at the end (null: no counter, or no answer). */
   calls: number | null;
   kernelLog: KernelLogLine[];

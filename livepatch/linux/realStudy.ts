@@ -3,8 +3,7 @@
 // random instant of the window after the snapshot with its own seeded timer jitter, and watched
 // by the consistency checker. Its result is the fixture study's (livepatch/study/livepatchStudy.ts:
 // same run plan, shards, merge, JSON and HTML), with each run's instruction count and host time.
-import { formatViolation } from '../consistency/consistencyChecker';
-import { runPlan, shardRuns, studyResult, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
+import { outcomeOf, runPlan, shardRuns, studyResult, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
 import { runRealPatch, type RealLab } from './realPatchRun';
 
 export interface RealStudyOptions {
@@ -37,27 +36,10 @@ export function runRealOne(lab: RealLab, opts: RealStudyOptions, k: number): Rea
     patchAt, forceAfter: opts.forceAfter, maxWait: opts.maxWait, settle: STUDY_SETTLE,
     jitter: opts.jitterNs > 0 ? { seed, maxNs: opts.jitterNs } : undefined,
   });
-  const outcome: RealRunOutcome = {
-    run: k, seed, patchAt,
-    loadResult: r.loadResult ?? -1,
-    completed: r.completed,
-    timeToComplete: r.timeToComplete ?? null,
-    attempts: r.attempts,
-    signalled: r.signalled,
-    tasksFlagged: r.tasksFlagged,
-    tasksSignalled: r.tasksSignalled,
-    forced: r.forced,
-    violations: r.violations.length,
-    guestEnded: r.guestEnded,
-    instructions: r.instructions,
-    hostSeconds: Math.round(r.hostSeconds * 1000) / 1000,
-    calls: r.calls,
-  };
-  if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
-  return outcome;
+  return outcomeOf(k, { seed, patchAt }, r, { instructions: r.instructions, hostSeconds: Math.round(r.hostSeconds * 1000) / 1000, calls: r.calls });
 }
 
-/** This shard's runs, one after the other, from the lab's snapshot. */
+/** This shard's runs, one after the other, from the lab's snapshot (on worker threads: parallelStudy.ts). */
 export function runRealStudy(lab: RealLab, opts: RealStudyOptions): LivepatchStudyResult {
   const started = Date.now();
   const mine = shardRuns(opts);
@@ -67,13 +49,22 @@ export function runRealStudy(lab: RealLab, opts: RealStudyOptions): LivepatchStu
     perRun.push(outcome);
     opts.onProgress?.(perRun.length, mine.length, outcome);
   }
+  return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);
+}
+
+/** The study's result from its runs' outcomes (in run order): the fixture study's, real Linux's settings. */
+export function realStudyResult(lab: RealLab, opts: RealStudyOptions, perRun: RunOutcome[], hostSeconds: number): LivepatchStudyResult {
   return studyResult({
     image: lab.vmlinux, patch: lab.patch, runs: opts.runs, seed: opts.seed, kernel: '6.1', unwinder: 'orc', immediate: false,
     cmdline: lab.cmdline, window: opts.window, jitterNs: opts.jitterNs, forceAfter: opts.forceAfter, maxWait: opts.maxWait, shard: opts.shard,
-  }, perRun, (Date.now() - started) / 1000);
+  }, perRun, hostSeconds);
 }
 
-/** The cost lines of a real-kernel study (runs that carry their instruction counts). */
+/**
+ * The cost lines of a real-kernel study (runs that carry their instruction counts): each run's host
+ * seconds on its thread, and the runs per hour of the study's host time (with --jobs N, N runs at a
+ * time; merged shards: the shards' times added).
+ */
 export function formatRealCost(r: LivepatchStudyResult): string {
   const runs = r.perRun as Partial<RealRunOutcome>[];
   const ins = runs.map((x) => x.instructions).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
@@ -83,6 +74,6 @@ export function formatRealCost(r: LivepatchStudyResult): string {
   const hostTotal = host.reduce((a, x) => a + x, 0);
   const withCalls = runs.filter((x) => typeof x.calls === 'number' && x.calls > 0).length;
   return `  per run (from the booted snapshot): median ${(median / 1e6).toFixed(1)} M instructions, max ${(ins[ins.length - 1] / 1e6).toFixed(1)} M; ` +
-    `${(hostTotal / host.length).toFixed(1)} host s per run, ${(3600 * host.length / Math.max(hostTotal, 1e-9)).toFixed(0)} runs/hour\n` +
+    `${(hostTotal / host.length).toFixed(1)} host s per run, ${(3600 * runs.length / Math.max(r.hostSeconds, 1e-9)).toFixed(0)} runs/hour\n` +
     `  runs whose new code ran in the guest (calls > 0): ${withCalls}/${runs.length}\n`;
 }

@@ -45,12 +45,14 @@ export interface PatchRunOptions {
   saveSnapshot?: (bytes: Uint8Array) => void;
 }
 
-export interface PatchRunResult {
-  lab: LivepatchLab;
-  checker: LabConsistencyChecker | null;
-  /** modprobe's result (init_module's return value). */
-  loadResult: number;
-  /** Virtual ns when modprobe ran. */
+/**
+ * What one run reports about its patch, on either kernel: the fixture lab's runs (PatchRunResult)
+ * and real Linux's (livepatch/linux/realPatchRun.ts) extend it, and a study keeps it per run.
+ */
+export interface PatchRunReport {
+  /** modprobe's result: init_module's return value, or on real Linux the guest modprobe's exit status (null: it never answered). */
+  loadResult: number | null;
+  /** Virtual ns when modprobe ran (real Linux: after the snapshot). */
   loadedAt: number;
   /** Whether every transition the run started finished. */
   completed: boolean;
@@ -67,6 +69,14 @@ export interface PatchRunResult {
   violations: Violation[];
   /** Whether the guest exited (or stopped) before the transitions finished. */
   guestEnded: boolean;
+}
+
+/** A fixture-kernel run: its report, with the lab and the checker to look into. */
+export interface PatchRunResult extends PatchRunReport {
+  lab: LivepatchLab;
+  checker: LabConsistencyChecker | null;
+  /** init_module's return value (the host's modprobe always answers). */
+  loadResult: number;
 }
 
 const DEFAULT_MAX_WAIT = 60e9;

@@ -7,7 +7,7 @@
 import { formatViolation } from '../consistency/consistencyChecker';
 import type { LabUnwinder } from '../guest/livepatchLab';
 import type { KernelExperiments, KernelVersion } from '../kernelBehaviour';
-import { bootLabSnapshot, readImage, runPatch } from '../run/patchRun';
+import { bootLabSnapshot, readImage, runPatch, type PatchRunReport } from '../run/patchRun';
 import { seededRandom } from '../../emulator/seededRandom';
 import { checkSameStudy, checkShardSet } from './shardSet';
 
@@ -157,11 +157,20 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     snapshot,
     reseedJitter: snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
   }, bytes);
-  const outcome: RunOutcome = {
+  return outcomeOf(k, { seed, patchAt }, r);
+}
+
+/**
+ * A run's compact outcome from its report (either kernel's run); `extra` (what a real-kernel run
+ * adds: its instructions, host time, call count) follows the common fields, the first violation
+ * comes last.
+ */
+export function outcomeOf<Extra extends object = object>(k: number, plan: { seed: number; patchAt: number }, r: PatchRunReport, extra?: Extra): RunOutcome & Extra {
+  const outcome = {
     run: k,
-    seed,
-    patchAt,
-    loadResult: r.loadResult,
+    seed: plan.seed,
+    patchAt: plan.patchAt,
+    loadResult: r.loadResult ?? -1,
     completed: r.completed,
     timeToComplete: r.timeToComplete ?? null,
     attempts: r.attempts,
@@ -171,7 +180,8 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     forced: r.forced,
     violations: r.violations.length,
     guestEnded: r.guestEnded,
-  };
+    ...extra,
+  } as RunOutcome & Extra;
   if (r.violations.length > 0) outcome.firstViolation = formatViolation(r.violations[0]);
   return outcome;
 }

@@ -3,8 +3,10 @@
 
 import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
-import { runPool, sharedBytes } from './workerPool';
-import type { UnwindWorkerSettings } from './studyWorker';
+import { EarlyWorkers, runPool, sharedBytes, sharedCopy } from './workerPool';
+import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyTasks';
+import type { RealLab } from '../linux/realPatchRun';
+import { realStudyResult, runRealStudy, type RealStudyOptions } from '../linux/realStudy';
 import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
 import type { StoppedGuest } from '../observe/stoppedGuest';
 
@@ -18,10 +20,48 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
     jobs,
     init: { kind: 'livepatch', settings: studySettings(opts, bytes), image: sharedBytes(bytes) },
     payloads: runs,
+    // A run takes a fraction of a second: this thread takes runs too, and starts at once.
+    runHere: true,
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return studyResult(opts, perRun, (Date.now() - started) / 1000);
 }
+
+/**
+ * The workers of a real-kernel livepatch study of `runs` runs on `jobs` threads, started before
+ * the lab is set up so that they parse the vmlinux meanwhile (none for one thread).
+ */
+export function startRealLivepatchWorkers(vmlinux: string, runs: number, jobs: number): EarlyWorkers | undefined {
+  const threads = Math.min(jobs, runs);
+  return threads > 1 ? new EarlyWorkers(threads, { kind: 'real-livepatch', vmlinux }) : undefined;
+}
+
+/**
+ * Real Linux's livepatch study on `jobs` threads (1: in this thread). The main thread has the lab
+ * ready (initramfs, booted snapshot); its snapshot, unpacked once, goes to the workers in shared
+ * memory, so a worker neither reads nor unpacks it again, and N workers hold one copy of its bytes.
+ */
+export async function runRealLivepatchStudy(lab: RealLab, opts: RealStudyOptions, jobs: number, early?: EarlyWorkers): Promise<LivepatchStudyResult> {
+  if (jobs <= 1) {
+    early?.stop();
+    return runRealStudy(lab, opts);
+  }
+  const started = Date.now();
+  const { image: _image, snapshot, ...labSettings } = lab;
+  const { onProgress: _progress, ...options } = opts;
+  const settings: RealLivepatchWorkerSettings = { lab: labSettings, options };
+  const perRun = await runPool<number, RunOutcome>({
+    jobs,
+    init: { kind: 'real-livepatch', settings, snapshot: sharedCopy(snapshot.decoded) },
+    payloads: shardRuns(opts),
+    early,
+    onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
+  });
+  return realStudyResult(lab, opts, perRun, (Date.now() - started) / 1000);
+}
+
+/** Stop points in one range when this thread takes ranges too (about 0.1 s of the fixture kernel's). */
+const MAX_RANGE_HERE = 1000;
 
 /**
  * The unwind study on `jobs` threads (1: in this thread). The shard's stop points are cut into
@@ -32,7 +72,10 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
   if (jobs <= 1) return runUnwindStudyHere(boot, image, opts);
   const maxInsns = studyLength(boot, opts.maxInsns);
   const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
-  const rangeCount = Math.min(points.length, jobs * 4);
+  // The fixture kernel's study runs ranges in this thread too, whose emulator is warm from finding
+  // the study's length: ranges of at most MAX_RANGE_HERE stop points then keep Ctrl-C prompt.
+  const here = linuxSnapshot === undefined;
+  const rangeCount = Math.min(points.length, Math.max(jobs * 4, here ? Math.ceil(points.length / MAX_RANGE_HERE) : 0));
   const ranges: number[][] = [];
   for (let r = 0; r < rangeCount; r++) {
     ranges.push(points.slice(Math.floor((r * points.length) / rangeCount), Math.floor(((r + 1) * points.length) / rangeCount)));
@@ -44,6 +87,7 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
     jobs,
     init: { kind: 'unwind', settings, image: sharedBytes(bytes) },
     payloads: ranges,
+    runHere: here,
     onResult: (_done, _total, part) => {
       taken += part.stopPoints;
       opts.progress?.(taken, points.length);

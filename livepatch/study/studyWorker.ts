@@ -1,80 +1,32 @@
-// The worker thread of a parallel study (see workerPool.ts). It boots its own machines from the
-// image bytes the pool shares, and answers each task it is given with the task's result:
-// - 'livepatch': a task is one run k of the livepatch study; the reply is its RunOutcome.
-// - 'unwind': a task is a range of ascending stop points; the reply is their verdicts. The
-//   worker keeps one guest and runs it only forward, since the pool hands out ranges in order.
+// The worker thread of a parallel study (see workerPool.ts): it makes the study's task runner from
+// the inputs it was started with (studyTasks.ts), answers each task the pool sends with its reply,
+// and closes its port when the pool says it is done. A worker started early (workerData
+// `{ early }`) does what it can before its inputs come (loads its modules, parses the image), then
+// takes them from its first message.
 
 import { parentPort, workerData } from 'worker_threads';
-import { runOne, type StudySettings } from './livepatchStudy';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './workerPool';
-import { emptyStudy, takeStopPoints, type StudyOptions } from './unwindStudy';
-import { StackInspector } from '../unwind/stackInspector';
-import { GuestSetupError, StoppedGuest } from '../observe/stoppedGuest';
-import { WorkloadGuests } from '../observe/linuxWorkload';
-import { LabError } from '../guest/livepatchLab';
-import { BootError } from '../../emulator/loader/pvh';
-import { ElfError } from '../../elf/elfFile';
-
-/** What an unwind-study worker is started with (besides the image bytes). */
-export interface UnwindWorkerSettings {
-  image: string;
-  options: Omit<StudyOptions, 'progress'>;
-  maxInsns: number;
-  /** real Linux: the workload's booted snapshot, which each worker restores (image = the vmlinux) */
-  linuxSnapshot?: string;
-}
-
-type TaskRunner = (payload: unknown) => unknown;
-
-/** Errors that come from the study's inputs (files, images, modules), not from klp-lab itself. */
-function isInputError(e: unknown): boolean {
-  return e instanceof LabError || e instanceof GuestSetupError || e instanceof BootError || e instanceof ElfError;
-}
-
-function livepatchRunner(settings: StudySettings, bytes: Uint8Array): TaskRunner {
-  return (payload) => runOne(settings, payload as number, bytes);
-}
-
-function unwindRunner(settings: UnwindWorkerSettings, bytes: Uint8Array): TaskRunner {
-  let guest: StoppedGuest | null = null;
-  let inspector: StackInspector | null = null;
-  let linux: WorkloadGuests | null = null;
-  return (payload) => {
-    const points = payload as number[];
-    // A fresh guest when none is running yet or the range starts behind it (never, in order).
-    if (guest === null || inspector === null || (points.length > 0 && points[0] < guest.at)) {
-      if (settings.linuxSnapshot !== undefined) linux ??= new WorkloadGuests(settings.image, settings.linuxSnapshot);
-      guest = linux !== null ? linux.restore() : new StoppedGuest(bytes, settings.image);
-      inspector = new StackInspector(guest.view, guest.image, settings.options.unwinders, settings.options.version);
-    }
-    const part = emptyStudy(settings.image, settings.options, settings.maxInsns, {});
-    takeStopPoints(guest, inspector, part, points);
-    return part;
-  };
-}
+import { prepareEarly, taskRunner, type EarlyInit, type Prepared, type WorkerInit, type WorkerReply } from './studyTasks';
+import type { WorkerRequest } from './workerPool';
 
 function start(): void {
   const port = parentPort;
   if (port === null) throw new Error('studyWorker runs only as a worker thread');
-  const init = workerData as WorkerInit;
-  // A view, not a copy: every worker reads the same shared bytes (the machines copy what they load).
-  const bytes = new Uint8Array(init.image);
-  const run = init.kind === 'livepatch'
-    ? livepatchRunner(init.settings as StudySettings, bytes)
-    : unwindRunner(init.settings as UnwindWorkerSettings, bytes);
+  const data = workerData as WorkerInit | { early: EarlyInit };
+  let prepared: Prepared | undefined;
+  let answer: ((task: number, payload: unknown) => WorkerReply) | null = null;
+  if ('early' in data) prepared = prepareEarly(data.early);
+  else answer = taskRunner(data);
   port.on('message', (m: WorkerRequest) => {
     if ('done' in m) {
       port.close();
       return;
     }
-    let reply: WorkerReply;
-    try {
-      reply = { task: m.task, result: run(m.payload) };
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      reply = { task: m.task, error: message.split('\n')[0], userError: isInputError(e) };
+    if ('init' in m) {
+      answer = taskRunner(m.init, prepared);
+      return;
     }
-    port.postMessage(reply);
+    if (answer === null) throw new Error('a study task came before the study\'s inputs');
+    port.postMessage(answer(m.task, m.payload));
   });
 }
 

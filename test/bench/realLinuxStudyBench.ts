@@ -2,15 +2,20 @@
 // patched into Debian's 6.1 kernel, each run restored from the booted scenario's snapshot. The
 // peer is the boot that a run without the snapshot would repeat: the run's instructions are
 // printed against the boot's, measured in the same process (the snapshot records them).
+// Then --jobs 1 against --jobs 2 on a 4-run klp_lab_hog.ko study, through the built command line
+// (wall, CPU, and the study's own time without the lab's set-up; KLP_BENCH_REAL_REPEATS repeats,
+// default 1, each figure their median).
+import * as os from 'os';
 import * as path from 'path';
 import { debianRelease, linuxKernel } from '../../livepatch/linux/debianKernel';
 import { labPatchModules } from '../../livepatch/linux/linuxModules';
 import { prepareRealLab } from '../../livepatch/linux/realPatchRun';
 import { formatRealCost, runRealStudy, type RealRunOutcome } from '../../livepatch/linux/realStudy';
+import { compareVariants, jobsVariants } from './studyBench';
 
 const RUNS = 4;
 
-export function run(): void {
+export async function run(): Promise<void> {
   const kernel = linuxKernel();
   const patch = path.join(labPatchModules(debianRelease(kernel.vmlinux).abi), 'klp_lab_cmdline.ko');
   const lab = prepareRealLab(kernel.vmlinux, patch, () => process.stdout.write('  (booting the livepatch scenario once for its snapshot)\n'));
@@ -23,4 +28,10 @@ export function run(): void {
   process.stdout.write(`  real-kernel study (klp_lab_cmdline, ${RUNS} runs): ${(3600 / host).toFixed(0)} runs/hour; ` +
     `a run retires ${(ins / 1e6).toFixed(1)} M instructions, ${(ins / bootInstructions).toFixed(3)}x the ${(bootInstructions / 1e9).toFixed(2)} G of the boot it skips; ` +
     `${(ins / host / 1e6).toFixed(1)} MIPS\n`);
+  const hog = path.join(labPatchModules(debianRelease(kernel.vmlinux).abi), 'klp_lab_hog.ko');
+  prepareRealLab(kernel.vmlinux, hog);
+  console.log(`  load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  await compareVariants('  real-kernel study (klp_lab_hog, 4 runs)',
+    jobsVariants(['livepatch', 'study', kernel.vmlinux, hog, '--runs', '4', '--seed', '13', '--to', '50ms', '--jitter', '200000']),
+    Number(process.env.KLP_BENCH_REAL_REPEATS ?? 1));
 }

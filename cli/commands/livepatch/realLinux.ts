@@ -10,9 +10,10 @@ import { formatViolation } from '../../../livepatch/consistency/consistencyCheck
 import { NotDebianKernelError } from '../../../livepatch/linux/debianKernel';
 import { LivepatchBootError } from '../../../livepatch/linux/livepatchSnapshot';
 import { prepareRealLab, runRealPatch, RealLabError, type RealLab } from '../../../livepatch/linux/realPatchRun';
-import { formatRealCost, runRealStudy } from '../../../livepatch/linux/realStudy';
+import { formatRealCost } from '../../../livepatch/linux/realStudy';
+import { runRealLivepatchStudy, startRealLivepatchWorkers } from '../../../livepatch/study/parallelStudy';
 import { timelineSvg } from '../../../livepatch/report/timelineSvg';
-import { formatStudy, studyJson } from '../../../livepatch/study/livepatchStudy';
+import { formatStudy, shardRuns, studyJson } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
 import { UserError } from '../../userError';
 import { writeOutput } from './options';
@@ -131,14 +132,27 @@ export interface RealStudyArgs {
   html?: string;
   progress: boolean;
   replay: string[];
+  /** Runs at a time, each on its own worker thread restoring the same snapshot. */
+  jobs: number;
 }
 
-export function studyRealLinux(a: RealStudyArgs): void {
-  const lab = labOf(a.image, a.patch);
-  const result = runRealStudy(lab, {
+export async function studyRealLinux(a: RealStudyArgs): Promise<void> {
+  const runs = shardRuns({ runs: a.runs, shard: a.shard }).length;
+  // The workers parse the vmlinux while this thread sets the lab up; they end if that fails.
+  const early = startRealLivepatchWorkers(a.image, runs, a.jobs);
+  let lab: RealLab;
+  try {
+    lab = labOf(a.image, a.patch);
+  } catch (e) {
+    early?.stop();
+    throw e;
+  }
+  // The lab's set-up (initramfs, snapshot) takes a while: say when the runs themselves start.
+  process.stderr.write(`livepatch study: ${runs} run(s) from the booted snapshot, ${Math.max(1, Math.min(a.jobs, runs))} at a time\n`);
+  const result = await runRealLivepatchStudy(lab, {
     runs: a.runs, seed: a.seed, window: a.window, jitterNs: a.jitter, forceAfter: a.forceAfter, maxWait: a.maxWait, shard: a.shard,
     onProgress: a.progress ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `) : undefined,
-  });
+  }, a.jobs, early);
   if (a.progress) process.stderr.write('\n');
   process.stdout.write(formatStudy(result) + formatRealCost(result));
   if (a.json) writeOutput(a.json, studyJson(result));

@@ -78,9 +78,9 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       const replay = ['klp-lab', 'livepatch', args.image, args.patch, '--jitter', String(args.jitter), '--max-wait', String(maxWait)];
       if (args['force-after'] !== undefined) replay.push('--force-after', String(args['force-after']));
       try {
-        studyRealLinux({
+        await studyRealLinux({
           image: args.image, patch: args.patch, runs: args.runs, seed, window: [from, to], jitter: args.jitter, forceAfter, maxWait: maxWait * 1e9,
-          shard, json: args.json, html: args.html, progress: args.progress === true && process.stderr.isTTY, replay,
+          shard, json: args.json, html: args.html, progress: args.progress === true && process.stderr.isTTY, replay, jobs,
         });
       } catch (e) {
         throw studyFailure(e);
