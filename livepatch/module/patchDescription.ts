@@ -94,7 +94,7 @@ class Reader {
   field(base: number, f: Field, what: string): number {
     switch (f.size) {
       case 1: return this.bytes(base + f.offset, 1, what)[0];
-      case 2: return new DataView(this.bytes(base + f.offset, 2, what).buffer).getUint16(0, true);
+      case 2: { const b = this.bytes(base + f.offset, 2, what); return b[0] | (b[1] << 8); }
       case 4: return this.u32(base + f.offset, what);
       case 8: return this.u64(base + f.offset, what);
       default: throw new PatchDescriptionError(`${what} has a width of ${f.size} bytes`);

@@ -8,7 +8,7 @@ import { Btf } from '../../elf/btf';
 import { ElfFile } from '../../elf/elfFile';
 import type { Field } from '../../emulator/kernel/kernelLayout';
 import { kernelLayoutOf } from '../../emulator/kernel/layoutOf';
-import { klpLayoutOf } from '../../livepatch/module/patchDescription';
+import { type GuestMemoryReader, klpLayoutOf, readPatchDescription } from '../../livepatch/module/patchDescription';
 import { realLinux } from '../helpers/realLinux';
 
 jest.setTimeout(120_000);
@@ -66,4 +66,35 @@ test('klp_* offsets and widths from BTF are those of 6.1\'s livepatch.h under th
   // include/linux/module.h: enum module_state state; struct list_head list; char name[MODULE_NAME_LEN],
   // MODULE_NAME_LEN = 64 - sizeof(unsigned long)
   expect(L.module.name).toEqual({ offset: 4 + 4 + 16, size: 56 });
+});
+
+test('a klp_patch laid out as 6.1 lays it out reads back: bool replace is one byte, padding ignored', () => {
+  const elf = ElfFile.read(realLinux().vmlinux);
+  const L = klpLayoutOf(kernelLayoutOf(elf), new Map());
+  // guest memory at 0x1000..: a module, a klp_patch, two klp_objects (the last all zero), two klp_funcs, strings
+  const base = 0x1000, mem = new Uint8Array(0x1000);
+  const view = new DataView(mem.buffer);
+  const put = (at: number, f: Field, v: number) => {
+    if (f.size === 8) view.setBigUint64(at - base + f.offset, BigInt(v), true);
+    else if (f.size === 4) view.setUint32(at - base + f.offset, v, true);
+    else mem[at - base + f.offset] = v;
+  };
+  const module = 0x1000, patch = 0x1100, objs = 0x1200, funcs = 0x1600, strings = 0x1a00;
+  mem.set(Buffer.from('klp_lab_test\0'), module - base + L.module.name.offset);
+  mem.set(Buffer.from('cmdline_proc_show\0'), strings - base);
+  put(patch, L.patch.mod, module);
+  put(patch, L.patch.objs, objs);
+  put(patch, L.patch.replace, 0);
+  mem[patch - base + L.patch.replace.offset + 1] = 0xff; // padding after the bool
+  put(objs, L.object.funcs, funcs);
+  put(funcs, L.func.oldName, strings);
+  put(funcs, L.func.newFunc, 0xffffffffc0001000);
+  put(funcs, L.func.oldSympos, 0);
+  mem[funcs - base + L.func.size - 1] = 0xff; // klp_func's internal bools, not part of the description
+  const reader: GuestMemoryReader = { read: (a, n) => (a >= base && a + n <= base + mem.length ? mem.slice(a - base, a - base + n) : null) };
+  const d = readPatchDescription(reader, patch, L);
+  expect(d).toMatchObject({ name: 'klp_lab_test', replace: false, immediate: false, states: [] });
+  expect(d.objects.map((o) => [o.name, o.funcs.map((f) => [f.oldName, f.oldSympos, f.immediate])])).toEqual([[null, [['cmdline_proc_show', 0, false]]]]);
+  put(patch, L.patch.replace, 1);
+  expect(readPatchDescription(reader, patch, L).replace).toBe(true);
 });
