@@ -1,8 +1,9 @@
 // The fixture kernel's layout, from the absolute symbols it exports (fixtures/kernel/asm-offsets.c:
-// TASK_*, LIST_*, FRAME_*, the TIF and task-state values, THREAD_SIZE_value). Field widths are
+// TASK_*, LIST_*, FRAME_*, KLP_*, the TIF and task-state values, THREAD_SIZE_value). Field widths are
 // those of the fixture's types in fixtures/include/sched.h.
 import type { ElfFile } from '../../elf/elfFile';
 import type { Field, KernelLayout } from './kernelLayout';
+import { fixtureKlpLayout } from './klpLayout';
 
 const REQUIRED = ['init_task', 'current_task', 'TASK_tasks', 'TASK_pid', 'TASK_comm', 'TASK_state', 'TASK_stack', 'TASK_sp',
   'TASK_flags', 'TASK_patch_state', 'TASK_on_rq', 'LIST_next', 'FRAME_size', 'FRAME_bp', 'FRAME_bx', 'FRAME_r12',
@@ -39,6 +40,7 @@ export function fixtureLayout(elf: ElfFile): KernelLayout | null {
     taskKind: sym.has('TASK_kind')
       ? { field: at('TASK_kind', 4), user: v('TASK_KIND_USER_value', 0), kthread: v('TASK_KIND_KTHREAD_value', 1), idle: v('TASK_KIND_IDLE_value', 2) }
       : null,
+    klp: fixtureKlpLayout(sym),
     symbol: (name) => sym.get(name),
   };
 }

@@ -2,7 +2,9 @@
 // memory: the gdb stub's threads, the trace's task names, the unwinders' view of stacks, the
 // livepatch lab and the consistency checker. It has two sources, and nothing else may hold an
 // offset: the fixture kernel exports its own (fixtureLayout.ts, the asm-offsets trick), and real
-// Linux describes itself through its BTF and its kallsyms (linuxLayout.ts).
+// Linux describes itself through its BTF and its kallsyms (linuxLayout.ts). The livepatch
+// structures a patch module passes to klp_enable_patch have their own part (klpLayout.ts).
+import type { KlpLayout } from './klpLayout';
 
 /** Where a field is, from the start of its structure, and how many bytes it has. */
 export interface Field { offset: number; size: number }
@@ -56,6 +58,8 @@ export interface KernelLayout {
   readonly listNext: Field;
   readonly frame: InactiveFrameFields;
   readonly constants: KernelConstants;
+  /** struct klp_patch and what it points to; null when the image does not describe them (no livepatch) */
+  readonly klp: KlpLayout | null;
   /** The fixture kernel records what a task is (user, kthread, idle); Linux derives it from PF_* flags. */
   readonly taskKind: { field: Field; user: number; kthread: number; idle: number } | null;
   /** address of a kernel symbol */

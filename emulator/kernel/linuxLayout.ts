@@ -7,6 +7,7 @@ import { Btf, BtfKind, type BtfType } from '../../elf/btf';
 import { ElfError } from '../../elf/elfError';
 import { KernelSymbols, readKallsyms } from '../../elf/kallsyms';
 import type { Field, KernelConstants, KernelLayout } from './kernelLayout';
+import { btfKlpLayout } from './klpLayout';
 
 /**
  * Linux 6.1 x86_64: arch/x86/include/asm/thread_info.h (TIF_PATCH_PENDING 13, TIF_NOTIFY_SIGNAL 17),
@@ -85,6 +86,7 @@ export function linuxLayout(elf: ElfFile): KernelLayout | null {
     },
     constants: LINUX_61_X86_64,
     taskKind: null,
+    klp: btfKlpLayout(btf, f),
     symbol: (name) => syms.get(name)?.address,
   };
 }

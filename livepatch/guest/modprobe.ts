@@ -6,6 +6,7 @@ import * as path from 'path';
 import { ElfFile } from '../../elf/elfFile';
 import { Kallsyms } from '../module/kallsyms';
 import { ModuleLoadError, loadModule, type LoadedModule } from '../module/moduleLoader';
+import { imageModuleOf } from '../observe/moduleOrc';
 import { modinfo, moduleParams } from '../module/moduleParams';
 import { GuestCallError } from './guestCall';
 import { LabError } from './labError';
@@ -78,9 +79,9 @@ export class GuestModprobe {
       throw err;
     }
     lab.access.write(base, module.image);
-    const text = module.groups.text;
-    const textName = `[${name}]`;
-    lab.image.text.add({ start: base + text.start, end: base + text.end, name: textName });
+    // load_module(): the module's text becomes kernel text, its symbols symbolize, and its ORC
+    // tables (objtool --orc --module) serve the ORC unwinder in its text (unwind_module_init).
+    lab.image.addModule(imageModuleOf(module));
     const kp = lab.host.kernelParam;
     const record: LoadedPatchModule = {
       name, module, structModule,
@@ -94,7 +95,7 @@ export class GuestModprobe {
     this.setModuleState(record, MODULE_STATE_UNFORMED);
     const forget = () => {
       lab.fentry.removeSites(record.mcount ?? []);
-      lab.image.text.remove(textName);
+      lab.image.removeModule(name);
       this.modules.delete(name);
       for (const a of record.areas ?? []) lab.area.release(a.at, a.size);
     };
@@ -185,7 +186,7 @@ export class GuestModprobe {
     lab.inKthread(() => lab.core.moduleGoing(name), maxNs);
     record.klpAlive = false;
     lab.fentry.removeSites(record.mcount ?? []);
-    lab.image.text.remove(`[${name}]`);
+    lab.image.removeModule(name);
     this.modules.delete(name);
     lab.registration.patchesByModule.delete(name);
     for (const a of record.areas ?? []) lab.area.release(a.at, a.size);

@@ -9,7 +9,7 @@ import type { KlpCore } from '../core/klpCore';
 import { missingFeature, type KernelVersion } from '../kernelBehaviour';
 import { KlpPatch, type KlpObject } from '../model/patch';
 import { findObjectSymbol, type Kallsyms } from '../module/kallsyms';
-import { klpLayoutFromSymbols, readPatchDescription, type PatchDescription } from '../module/patchDescription';
+import { klpLayoutOf, readPatchDescription, type PatchDescription } from '../module/patchDescription';
 import { EINVAL } from '../patchState';
 import type { KernelImage } from '../unwind/kernelImage';
 import type { MachineGuestView } from '../observe/machineGuestView';
@@ -47,7 +47,7 @@ export class PatchRegistration {
     const { core, modules } = this.p;
     let desc: PatchDescription;
     try {
-      desc = readPatchDescription({ read: (a, l) => this.p.view.readBytes(a, l) }, patchAddress, klpLayoutFromSymbols(this.p.image.symbols));
+      desc = readPatchDescription({ read: (a, l) => this.p.view.readBytes(a, l) }, patchAddress, klpLayoutOf(this.p.image.layout, this.p.image.symbols));
     } catch (err) {
       core().log.klp('err', (err as Error).message);
       return -EINVAL;

@@ -1,29 +1,25 @@
 // Reads a patch module's struct klp_patch (with its objects, funcs, callbacks and states) from
-// guest memory, as klp_enable_patch receives it. The structure layout comes from the kernel
-// image's absolute KLP_* symbols (the asm-offsets trick; fixtures/include/livepatch.h asserts
-// the same offsets at compile time), so nothing here hard-codes the guest's ABI.
+// guest memory, as klp_enable_patch receives it. The structure layout is the kernel's layout
+// description (emulator/kernel/klpLayout.ts: the fixture kernel's exported KLP_* offsets, or real
+// Linux's BTF), so nothing here hard-codes the guest's ABI, and each field is read at its width.
+import type { Field, KernelLayout } from '../../emulator/kernel/kernelLayout';
+import { type KlpLayout, missingFixtureKlpSymbols } from '../../emulator/kernel/klpLayout';
+
+export type { KlpLayout };
 
 export interface GuestMemoryReader {
   /** `len` bytes at a guest virtual address, or null when some of it is not mapped. */
   read(address: number, len: number): Uint8Array | null;
 }
 
-const LAYOUT_FIELDS = [
-  'KLP_FUNC_old_name', 'KLP_FUNC_new_func', 'KLP_FUNC_old_sympos', 'KLP_FUNC_immediate', 'KLP_FUNC_size',
-  'KLP_OBJECT_name', 'KLP_OBJECT_funcs', 'KLP_OBJECT_callbacks', 'KLP_OBJECT_size',
-  'KLP_CALLBACKS_pre_patch', 'KLP_CALLBACKS_post_patch', 'KLP_CALLBACKS_pre_unpatch', 'KLP_CALLBACKS_post_unpatch',
-  'KLP_STATE_id', 'KLP_STATE_version', 'KLP_STATE_data', 'KLP_STATE_size',
-  'KLP_PATCH_mod', 'KLP_PATCH_objs', 'KLP_PATCH_states', 'KLP_PATCH_replace', 'KLP_PATCH_immediate',
-  'MODULE_name', 'MODULE_size',
-] as const;
-
-export type KlpLayout = Record<(typeof LAYOUT_FIELDS)[number], number>;
-
-/** The layout from the kernel's absolute symbols; names every one that is missing. */
-export function klpLayoutFromSymbols(symbols: ReadonlyMap<string, number>): KlpLayout {
-  const missing = LAYOUT_FIELDS.filter((f) => !symbols.has(f));
-  if (missing.length) throw new PatchDescriptionError(`kernel image does not export the livepatch layout (missing ${missing.join(', ')})`);
-  return Object.fromEntries(LAYOUT_FIELDS.map((f) => [f, symbols.get(f)!])) as KlpLayout;
+/**
+ * The kernel's livepatch layout, or a PatchDescriptionError saying why the image has none (for the
+ * fixture kernel: the exported KLP_* symbols it lacks).
+ */
+export function klpLayoutOf(layout: KernelLayout | null, symbols: ReadonlyMap<string, number>): KlpLayout {
+  if (layout?.klp) return layout.klp;
+  if (layout?.source === 'btf-kallsyms') throw new PatchDescriptionError('the kernel\'s BTF does not describe struct klp_patch (a kernel without CONFIG_LIVEPATCH)');
+  throw new PatchDescriptionError(`kernel image does not export the livepatch layout (missing ${missingFixtureKlpSymbols(symbols).join(', ')})`);
 }
 
 export interface FuncDescription {
@@ -94,6 +90,17 @@ class Reader {
     return new DataView(this.bytes(address, 4, what).buffer).getUint32(0, true);
   }
 
+  /** An integer or pointer field at its width (bool, int, long, pointer). */
+  field(base: number, f: Field, what: string): number {
+    switch (f.size) {
+      case 1: return this.bytes(base + f.offset, 1, what)[0];
+      case 2: { const b = this.bytes(base + f.offset, 2, what); return b[0] | (b[1] << 8); }
+      case 4: return this.u32(base + f.offset, what);
+      case 8: return this.u64(base + f.offset, what);
+      default: throw new PatchDescriptionError(`${what} has a width of ${f.size} bytes`);
+    }
+  }
+
   string(address: number, max: number, what: string): string {
     let out = '';
     for (let i = 0; i < max; i++) {
@@ -111,58 +118,58 @@ export function hexAddress(address: number): string {
 
 export function readPatchDescription(mem: GuestMemoryReader, patchAddress: number, L: KlpLayout): PatchDescription {
   const r = new Reader(mem);
-  const mod = r.u64(patchAddress + L.KLP_PATCH_mod, 'klp_patch.mod');
-  const objs = r.u64(patchAddress + L.KLP_PATCH_objs, 'klp_patch.objs');
-  const statesAt = r.u64(patchAddress + L.KLP_PATCH_states, 'klp_patch.states');
+  const mod = r.field(patchAddress, L.patch.mod, 'klp_patch.mod');
+  const objs = r.field(patchAddress, L.patch.objs, 'klp_patch.objs');
+  const statesAt = r.field(patchAddress, L.patch.states, 'klp_patch.states');
   if (!mod || !objs) throw new PatchDescriptionError('klp_patch has no mod or no objs');
   const desc: PatchDescription = {
-    name: r.string(mod + L.MODULE_name, L.MODULE_size - L.MODULE_name, 'module name'),
+    name: r.string(mod + L.module.name.offset, L.module.name.size, 'module name'),
     objects: [],
     states: [],
-    replace: r.u32(patchAddress + L.KLP_PATCH_replace, 'klp_patch.replace') !== 0,
-    immediate: r.u32(patchAddress + L.KLP_PATCH_immediate, 'klp_patch.immediate') !== 0,
+    replace: r.field(patchAddress, L.patch.replace, 'klp_patch.replace') !== 0,
+    immediate: L.patch.immediate !== null && r.field(patchAddress, L.patch.immediate, 'klp_patch.immediate') !== 0,
   };
   for (let i = 0; ; i++) {
     if (i === MAX_ENTRIES) throw new PatchDescriptionError('klp_patch.objs has no terminating entry');
-    const at = objs + i * L.KLP_OBJECT_size;
-    const namePtr = r.u64(at + L.KLP_OBJECT_name, 'klp_object.name');
-    const funcs = r.u64(at + L.KLP_OBJECT_funcs, 'klp_object.funcs');
+    const at = objs + i * L.object.size;
+    const namePtr = r.field(at, L.object.name, 'klp_object.name');
+    const funcs = r.field(at, L.object.funcs, 'klp_object.funcs');
     if (!namePtr && !funcs) break;
-    const cb = at + L.KLP_OBJECT_callbacks;
+    const cb = at + L.object.callbacks.offset;
     const obj: ObjectDescription = {
       name: namePtr ? r.string(namePtr, 56, 'klp_object.name') : null,
       funcs: [],
       callbacks: {
-        prePatch: r.u64(cb + L.KLP_CALLBACKS_pre_patch, 'pre_patch'),
-        postPatch: r.u64(cb + L.KLP_CALLBACKS_post_patch, 'post_patch'),
-        preUnpatch: r.u64(cb + L.KLP_CALLBACKS_pre_unpatch, 'pre_unpatch'),
-        postUnpatch: r.u64(cb + L.KLP_CALLBACKS_post_unpatch, 'post_unpatch'),
+        prePatch: r.field(cb, L.callbacks.prePatch, 'pre_patch'),
+        postPatch: r.field(cb, L.callbacks.postPatch, 'post_patch'),
+        preUnpatch: r.field(cb, L.callbacks.preUnpatch, 'pre_unpatch'),
+        postUnpatch: r.field(cb, L.callbacks.postUnpatch, 'post_unpatch'),
       },
       address: at,
       funcsAddress: funcs,
     };
     for (let j = 0; funcs; j++) {
       if (j === MAX_ENTRIES) throw new PatchDescriptionError('klp_object.funcs has no terminating entry');
-      const f = funcs + j * L.KLP_FUNC_size;
-      const oldName = r.u64(f + L.KLP_FUNC_old_name, 'klp_func.old_name');
-      const newFunc = r.u64(f + L.KLP_FUNC_new_func, 'klp_func.new_func');
-      const sympos = r.u64(f + L.KLP_FUNC_old_sympos, 'klp_func.old_sympos');
+      const f = funcs + j * L.func.size;
+      const oldName = r.field(f, L.func.oldName, 'klp_func.old_name');
+      const newFunc = r.field(f, L.func.newFunc, 'klp_func.new_func');
+      const sympos = r.field(f, L.func.oldSympos, 'klp_func.old_sympos');
       if (!oldName && !newFunc && !sympos) break;
       obj.funcs.push({
         oldName: oldName ? r.string(oldName, KSYM_NAME_LEN, 'klp_func.old_name') : '',
         newFunc,
         oldSympos: sympos,
-        immediate: r.u32(f + L.KLP_FUNC_immediate, 'klp_func.immediate') !== 0,
+        immediate: L.func.immediate !== null && r.field(f, L.func.immediate, 'klp_func.immediate') !== 0,
       });
     }
     desc.objects.push(obj);
   }
   for (let i = 0; statesAt; i++) {
     if (i === MAX_ENTRIES) throw new PatchDescriptionError('klp_patch.states has no terminating entry');
-    const at = statesAt + i * L.KLP_STATE_size;
-    const id = r.u64(at + L.KLP_STATE_id, 'klp_state.id');
+    const at = statesAt + i * L.state.size;
+    const id = r.field(at, L.state.id, 'klp_state.id');
     if (!id) break;
-    desc.states.push({ id, version: r.u32(at + L.KLP_STATE_version, 'klp_state.version'), data: r.u64(at + L.KLP_STATE_data, 'klp_state.data'), address: at });
+    desc.states.push({ id, version: r.field(at, L.state.version, 'klp_state.version'), data: r.field(at, L.state.data, 'klp_state.data'), address: at });
   }
   return desc;
 }

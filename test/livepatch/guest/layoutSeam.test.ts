@@ -1,6 +1,7 @@
 // The fixture lab reads the kernel through one layout description (emulator/kernel/): no file of
-// livepatch/guest/ names a symbol the fixture kernel exports as an offset or a #define value
-// (fixtures/kernel/asm-offsets.c); only emulator/kernel/fixtureLayout.ts reads those.
+// livepatch/guest/ or livepatch/module/ names a symbol the fixture kernel exports as an offset or a
+// #define value (fixtures/kernel/asm-offsets.c); only emulator/kernel/ (fixtureLayout.ts and, for
+// the livepatch structures, klpLayout.ts) reads those.
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from '../../helpers/fixtures';
@@ -18,9 +19,9 @@ test('asm-offsets.c exports the names this check looks for', () => {
   for (const n of ['TASK_patch_state', 'HOST_CALL_done', 'KPARAM_perm', 'MODULE_state', 'KLP_OBJECT_mod', 'TIF_PATCH_PENDING_bit']) expect(names).toContain(n);
 });
 
-test('no file of livepatch/guest/ reads an exported offset by name', () => {
+test.each(['guest', 'module'])('no file of livepatch/%s/ reads an exported offset by name', (sub) => {
   const names = new Set(exportedOffsetNames());
-  const dir = path.join(REPO_ROOT, 'livepatch', 'guest');
+  const dir = path.join(REPO_ROOT, 'livepatch', sub);
   const found: string[] = [];
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
     for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/['"`](\w+)['"`]/g)) if (names.has(m[1])) found.push(`${f}: ${m[1]}`);

@@ -51,8 +51,8 @@ function corrupt(original: Buffer, kind: number, random: () => number): Buffer {
 }
 
 test.each([
-  ['klp_oops', /^klp_oops: init crashed the guest: kernel page fault at 10, ip ffffffff[0-9a-f]+, error 0, task 2 \(RIP livepatch_oops_read\+0x[0-9a-f]+ \[klp_oops\]\)$/],
-  ['klp_oops_callback', /^klp_oops_callback: a callback crashed the guest: kernel page fault at 18, .*\(RIP livepatch_pre_patch\+0x[0-9a-f]+ \[klp_oops_callback\]\)$/],
+  ['klp_oops', /^klp_oops: init crashed the guest: kernel page fault at 10, ip ffffffff[0-9a-f]+, error 0, task 2 \(RIP livepatch_oops_read\+0x[0-9a-f]+\/0x[0-9a-f]+ \[klp_oops\]\)$/],
+  ['klp_oops_callback', /^klp_oops_callback: a callback crashed the guest: kernel page fault at 18, .*\(RIP livepatch_pre_patch\+0x[0-9a-f]+\/0x[0-9a-f]+ \[klp_oops_callback\]\)$/],
 ])('%s: a module whose code oopses is a one-line user error naming the module and the oops', (name, message) => {
   const lab = labAt12ms();
   let error: unknown;
