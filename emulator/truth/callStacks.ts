@@ -9,6 +9,7 @@
  * Only CPL 0 activity is tracked (user stacks are not kernel stacks).
  */
 import type { Cpu } from '../cpu/cpu';
+import type { CallObserver } from '../cpu/cpuLinks';
 import { RSP } from '../cpu/registers';
 
 export const FRAME_CALL = 0, FRAME_INTERRUPT = 1;
@@ -30,7 +31,7 @@ export interface TruthState {
   stacks: [number, number[]][];
 }
 
-export class CallStackTruth {
+export class CallStackTruth implements CallObserver {
   /** Stack region index → frames, outermost first. */
   readonly stacks = new Map<number, TruthFrame[]>();
   events = 0;
