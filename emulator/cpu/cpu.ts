@@ -1,7 +1,7 @@
 /**
  * The processor state the instruction handlers operate on: register file, lazy RFLAGS, RIP as a
  * signed number, segment state, control registers, MSRs, CPL and mode, and references to the MMU and
- * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/dispatch.ts).
+ * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/table.ts).
  */
 import { RegisterFile, RSP } from './registers';
 import { FlagState, IF, AC, type FlagRecord } from './flags';

@@ -2,7 +2,7 @@
  * Specialised ALU handlers for the operand forms a profile of compiled C ranks highest (register
  * destination, register or immediate source, 32- or 64-bit): no operand-kind tests, direct register-file
  * access. The pure operations are the same as the generic forms' (arith.ts / logic.ts). Chosen at decode
- * time by dispatch.ts `specialise`.
+ * time by the instruction table (exec/table.ts).
  *
  * Profile (fixtures/emu cpubench + bench, share of executed instructions): mov r/m64,r64 13%, add 64-bit
  * forms 11%, cmp 64-bit forms 13%, test r64 3.6%, xor 32/64 6.6%, sub 1.3%.
@@ -103,10 +103,8 @@ export function andR32I(c: Cpu, d: Insn): void {
 }
 
 // ---- flag-free variants -------------------------------------------------------------------------------
-// Used only by compiled blocks (decode/blockCache.ts compileBlock) for an instruction whose status flags
-// are dead: the next instruction of the same block overwrites all six without reading them and cannot
-// fault, and a compiled block always runs to its end or to a c.exit, which these never set (blink's
-// GetNeededFlags idea, restricted to what is provably safe without a liveness pass).
+// Used only by compiled blocks (exec/threadedBlock.ts) for an instruction whose status flags are dead;
+// each is the `flagFree` of its form in exec/table.ts.
 export function addR64R64NF(c: Cpu, d: Insn): void {
   const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
   const lo = u[a] + u[b];
@@ -162,21 +160,3 @@ export function andR32INF(c: Cpu, d: Insn): void {
 }
 /** CMP/TEST whose flags are dead do nothing at all. */
 export function flagsOnlyNF(): void { /* dead compare */ }
-
-/** Flag-writing handler → its flag-free variant. */
-export const FLAG_FREE = new Map<unknown, (c: Cpu, d: Insn) => void>([
-  [addR64R64, addR64R64NF], [subR64R64, subR64R64NF], [andR64R64, andR64R64NF], [orR64R64, orR64R64NF],
-  [xorR64R64, xorR64R64NF], [addR64I, addR64INF], [subR64I, subR64INF], [andR64I, andR64INF], [orR64I, orR64INF],
-  [addR32R32, addR32R32NF], [subR32R32, subR32R32NF], [xorR32R32, xorR32R32NF], [addR32I, addR32INF],
-  [subR32I, subR32INF], [andR32I, andR32INF],
-  [cmpR64R64, flagsOnlyNF], [cmpR64I, flagsOnlyNF], [testR64R64, flagsOnlyNF], [cmpR32R32, flagsOnlyNF],
-  [cmpR32I, flagsOnlyNF], [testR32R32, flagsOnlyNF],
-]);
-
-/**
- * Handlers that write all six status flags, read none and cannot fault (register-only forms). ADD/SUB/
- * CMP record all six; AND/OR/XOR/TEST record CF=OF=0, ZF/SF/PF from the result and AF (undefined) as 0.
- */
-export const WRITES_ALL_FLAGS = new Set<unknown>([addR64R64, subR64R64, cmpR64R64, andR64R64, orR64R64, xorR64R64,
-  testR64R64, addR64I, subR64I, cmpR64I, andR64I, orR64I, addR32R32, subR32R32, cmpR32R32, xorR32R32, testR32R32,
-  addR32I, subR32I, cmpR32I, andR32I]);

@@ -5,7 +5,7 @@
  * switch (RSP moving to another task's stack) needs no special event: each stack keeps its own chain.
  *
  * It is off by default; Machine.enableTruth() makes that machine's decoder pick instrumented call/ret
- * handlers (exec/dispatch.ts handlerFor) and flushes its block cache, so the default path pays nothing.
+ * forms (exec/table.ts bindForm) and flushes its block cache, so the default path pays nothing.
  * Only CPL 0 activity is tracked (user stacks are not kernel stacks).
  */
 import type { Cpu } from '../cpu/cpu';
