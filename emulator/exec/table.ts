@@ -16,8 +16,9 @@ import type { Cpu } from '../cpu/cpu';
 import { Insn, Handler, END_NONE, END_SERIALIZING, OK_REG, OK_IMM } from '../decode/insn';
 import { CF, OF, STATUS_FLAGS } from '../cpu/flags';
 import { GuestFault, UD } from '../interrupts/guestFault';
-import * as alu from './aluInsns';
-import * as sh from './shiftInsns';
+import { ALU_RM, ALU1_RM, ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, ALU_TEST,
+  ALU1_INC, ALU1_DEC, ALU1_NEG, ALU1_NOT } from './aluInsns';
+import { SHIFT_RM, SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR, SH_SHLD, SH_SHRD } from './shiftInsns';
 import * as md from './mulDivInsns';
 import * as bit from './bitInsns';
 import * as mv from './dataMove';
@@ -33,7 +34,7 @@ import * as sseInt from './sseInteger';
 import * as sseShift from './sseShift';
 import * as sseShuf from './sseShuffle';
 import { cpuid } from './cpuid';
-import * as fast from './aluFast';
+import { fastAlu, SRC_REG, SRC_IMM } from './aluFast';
 import { X87_MMX_CODE_RULES, MMX_NOT_PRESENT } from './x87Dispatch';
 import { MMX_ACCESS } from './mmxInsns';
 
@@ -129,19 +130,21 @@ function mn(names: string[], h: Handler | Form, info: FormInfo = {}): Form {
 }
 
 // Integer ALU (the generic forms: any operand shape; the hot shapes are specialised below).
-const ADD_RM = mn(['Add'], alu.addRm, ARITH), OR_RM = mn(['Or'], alu.orRm, ARITH);
-mn(['Adc'], alu.adcRm, WITH_CARRY); mn(['Sbb'], alu.sbbRm, WITH_CARRY);
-const AND_RM = mn(['And'], alu.andRm, ARITH), SUB_RM = mn(['Sub'], alu.subRm, ARITH);
-const XOR_RM = mn(['Xor'], alu.xorRm, ARITH), CMP_RM = mn(['Cmp'], alu.cmpRm, ARITH);
-const TEST_RM = mn(['Test'], alu.testRm, ARITH);
-mn(['Inc'], alu.incRm, INC_DEC); mn(['Dec'], alu.decRm, INC_DEC); mn(['Neg'], alu.negRm, ARITH); mn(['Not'], alu.notRm, NO_FLAGS);
-mn(['Shl', 'Sal'], sh.shlRm, SHIFT); mn(['Shr'], sh.shrRm, SHIFT); mn(['Sar'], sh.sarRm, SHIFT);
-mn(['Rol'], sh.rolRm, ROTATE); mn(['Ror'], sh.rorRm, ROTATE);
-mn(['Rcl'], sh.rclRm, ROTATE_CARRY); mn(['Rcr'], sh.rcrRm, ROTATE_CARRY); mn(['Shld'], sh.shldRm, SHIFT); mn(['Shrd'], sh.shrdRm, SHIFT);
+const ADD_RM = mn(['Add'], ALU_RM[ALU_ADD], ARITH), OR_RM = mn(['Or'], ALU_RM[ALU_OR], ARITH);
+mn(['Adc'], ALU_RM[ALU_ADC], WITH_CARRY); mn(['Sbb'], ALU_RM[ALU_SBB], WITH_CARRY);
+const AND_RM = mn(['And'], ALU_RM[ALU_AND], ARITH), SUB_RM = mn(['Sub'], ALU_RM[ALU_SUB], ARITH);
+const XOR_RM = mn(['Xor'], ALU_RM[ALU_XOR], ARITH), CMP_RM = mn(['Cmp'], ALU_RM[ALU_CMP], ARITH);
+const TEST_RM = mn(['Test'], ALU_RM[ALU_TEST], ARITH);
+mn(['Inc'], ALU1_RM[ALU1_INC], INC_DEC); mn(['Dec'], ALU1_RM[ALU1_DEC], INC_DEC);
+mn(['Neg'], ALU1_RM[ALU1_NEG], ARITH); mn(['Not'], ALU1_RM[ALU1_NOT], NO_FLAGS);
+mn(['Shl', 'Sal'], SHIFT_RM[SH_SHL], SHIFT); mn(['Shr'], SHIFT_RM[SH_SHR], SHIFT); mn(['Sar'], SHIFT_RM[SH_SAR], SHIFT);
+mn(['Rol'], SHIFT_RM[SH_ROL], ROTATE); mn(['Ror'], SHIFT_RM[SH_ROR], ROTATE);
+mn(['Rcl'], SHIFT_RM[SH_RCL], ROTATE_CARRY); mn(['Rcr'], SHIFT_RM[SH_RCR], ROTATE_CARRY);
+mn(['Shld'], SHIFT_RM[SH_SHLD], SHIFT); mn(['Shrd'], SHIFT_RM[SH_SHRD], SHIFT);
 mn(['Mul'], md.mulRm, { reads: 0 }); mn(['Imul'], md.imulRm, { reads: 0 }); mn(['Div'], md.divRm); mn(['Idiv'], md.idivRm);
-mn(['Bt'], bit.btRm); mn(['Bts'], bit.btsRm); mn(['Btr'], bit.btrRm); mn(['Btc'], bit.btcRm);
-mn(['Bsf'], bit.bsfR); mn(['Bsr'], bit.bsrR); mn(['Tzcnt'], bit.tzcntR); mn(['Lzcnt'], bit.lzcntR);
-mn(['Popcnt'], bit.popcntR); mn(['Bswap'], bit.bswapR, NO_FLAGS);
+mn(['Bt'], bit.btRm); mn(['Bts'], bit.BIT_MODIFY_RM[0]); mn(['Btr'], bit.BIT_MODIFY_RM[1]); mn(['Btc'], bit.BIT_MODIFY_RM[2]);
+mn(['Bsf'], bit.BIT_SCAN_R[0]); mn(['Bsr'], bit.BIT_SCAN_R[1]);
+mn(['Tzcnt'], bit.BIT_COUNT_R[0]); mn(['Lzcnt'], bit.BIT_COUNT_R[1]); mn(['Popcnt'], bit.BIT_COUNT_R[2]); mn(['Bswap'], bit.bswapR, NO_FLAGS);
 // Data movement.
 const MOV = mn(['Mov'], mv.mov, NO_FLAGS); mn(['Movzx'], mv.movzx, NO_FLAGS); mn(['Movsx', 'Movsxd'], mv.movsx, NO_FLAGS);
 mn(['Lea'], mv.lea, { ...NO_FLAGS, canFault: false });
@@ -224,35 +227,34 @@ CALL_RM.truth = form(callRmTruth, NO_FLAGS);
 // The hottest operand shapes (a profile of compiled C: exec/aluFast.ts), chosen per instruction by
 // `specialise`. They write all six status flags, read none and cannot fault (register operands only).
 const FAST_ALU: FormInfo = { ...ARITH, canFault: false };
-const fastForm = (run: Handler, flagFree: Handler, hot = false): Form => form(run, { ...FAST_ALU, flagFree, hot });
+/** The specialised form of ALU operation `op` at `width` bytes from a `src` operand (aluFast.ts's table). */
+function fastForm(op: number, width: number, src: number, hot = false): Form {
+  const { run, flagFree } = fastAlu(op, width, src);
+  return form(run, { ...FAST_ALU, flagFree, hot });
+}
 const MOV_R64_R64 = form(mv.movR64R64, { ...NO_FLAGS, canFault: false, hot: true });
 const MOV_R64_M = form(mv.movR64M, { ...NO_FLAGS, hot: true });
 const MOV_M_R64 = form(mv.movMR64, { ...NO_FLAGS, hot: true });
-const ADD_R64_R64 = fastForm(fast.addR64R64, fast.addR64R64NF, true);
-const ADD_R64_I = fastForm(fast.addR64I, fast.addR64INF, true);
-const CMP_R64_R64 = fastForm(fast.cmpR64R64, fast.flagsOnlyNF, true);
-const CMP_R64_I = fastForm(fast.cmpR64I, fast.flagsOnlyNF, true);
-const TEST_R64_R64 = fastForm(fast.testR64R64, fast.flagsOnlyNF, true);
-const SUB_R64_R64 = fastForm(fast.subR64R64, fast.subR64R64NF, true);
-const XOR_R32_R32 = fastForm(fast.xorR32R32, fast.xorR32R32NF, true);
 const MOV_R32_R32 = form(mv.movR32R32, { ...NO_FLAGS, canFault: false, hot: true });
 const MOV_R32_M = form(mv.movR32M, { ...NO_FLAGS, hot: true });
-const CMP_R32_I = fastForm(fast.cmpR32I, fast.flagsOnlyNF, true);
-const TEST_R32_R32 = fastForm(fast.testR32R32, fast.flagsOnlyNF, true);
 const MOV_M_R32 = form(mv.movMR32, NO_FLAGS);
 
-/** Generic ALU form × operand size × source kind (register or immediate; destination a register) → specialised form. */
-const SPECIALISED: [Form, number, number, Form][] = [
-  [ADD_RM, 8, OK_REG, ADD_R64_R64], [SUB_RM, 8, OK_REG, SUB_R64_R64], [CMP_RM, 8, OK_REG, CMP_R64_R64],
-  [AND_RM, 8, OK_REG, fastForm(fast.andR64R64, fast.andR64R64NF)], [OR_RM, 8, OK_REG, fastForm(fast.orR64R64, fast.orR64R64NF)],
-  [XOR_RM, 8, OK_REG, fastForm(fast.xorR64R64, fast.xorR64R64NF)], [TEST_RM, 8, OK_REG, TEST_R64_R64],
-  [ADD_RM, 8, OK_IMM, ADD_R64_I], [SUB_RM, 8, OK_IMM, fastForm(fast.subR64I, fast.subR64INF)], [CMP_RM, 8, OK_IMM, CMP_R64_I],
-  [AND_RM, 8, OK_IMM, fastForm(fast.andR64I, fast.andR64INF)], [OR_RM, 8, OK_IMM, fastForm(fast.orR64I, fast.orR64INF)],
-  [ADD_RM, 4, OK_REG, fastForm(fast.addR32R32, fast.addR32R32NF)], [SUB_RM, 4, OK_REG, fastForm(fast.subR32R32, fast.subR32R32NF)],
-  [CMP_RM, 4, OK_REG, fastForm(fast.cmpR32R32, fast.flagsOnlyNF)], [XOR_RM, 4, OK_REG, XOR_R32_R32], [TEST_RM, 4, OK_REG, TEST_R32_R32],
-  [ADD_RM, 4, OK_IMM, fastForm(fast.addR32I, fast.addR32INF)], [SUB_RM, 4, OK_IMM, fastForm(fast.subR32I, fast.subR32INF)],
-  [CMP_RM, 4, OK_IMM, CMP_R32_I], [AND_RM, 4, OK_IMM, fastForm(fast.andR32I, fast.andR32INF)],
-];
+/**
+ * Generic ALU form × operand size × source kind (register or immediate; destination a register) →
+ * specialised form; `hot` ones are dispatched directly by the run loop.
+ */
+const SPECIALISED: [Form, number, number, Form][] = ([
+  [ADD_RM, ALU_ADD, 8, SRC_REG, true], [SUB_RM, ALU_SUB, 8, SRC_REG, true], [CMP_RM, ALU_CMP, 8, SRC_REG, true],
+  [AND_RM, ALU_AND, 8, SRC_REG, false], [OR_RM, ALU_OR, 8, SRC_REG, false], [XOR_RM, ALU_XOR, 8, SRC_REG, false],
+  [TEST_RM, ALU_TEST, 8, SRC_REG, true],
+  [ADD_RM, ALU_ADD, 8, SRC_IMM, true], [SUB_RM, ALU_SUB, 8, SRC_IMM, false], [CMP_RM, ALU_CMP, 8, SRC_IMM, true],
+  [AND_RM, ALU_AND, 8, SRC_IMM, false], [OR_RM, ALU_OR, 8, SRC_IMM, false],
+  [ADD_RM, ALU_ADD, 4, SRC_REG, false], [SUB_RM, ALU_SUB, 4, SRC_REG, false], [CMP_RM, ALU_CMP, 4, SRC_REG, false],
+  [XOR_RM, ALU_XOR, 4, SRC_REG, true], [TEST_RM, ALU_TEST, 4, SRC_REG, true],
+  [ADD_RM, ALU_ADD, 4, SRC_IMM, false], [SUB_RM, ALU_SUB, 4, SRC_IMM, false], [CMP_RM, ALU_CMP, 4, SRC_IMM, true],
+  [AND_RM, ALU_AND, 4, SRC_IMM, false],
+] as [Form, number, number, number, boolean][]).map(([generic, op, width, src, hot]) =>
+  [generic, width, src === SRC_REG ? OK_REG : OK_IMM, fastForm(op, width, src, hot)]);
 
 /** MOV r/m64,r64 and r64,r/m64 (and the 32-bit pair): always specialised by operand kinds. */
 const MOV_64 = form(mv.mov, NO_FLAGS, 'movRm64'), MOV_32 = form(mv.mov, NO_FLAGS, 'movRm32');
