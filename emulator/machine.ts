@@ -9,7 +9,9 @@
  */
 import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
 import { PhysicalMemory } from './memory/physicalMemory';
-import { BlockCache, Block, compileBlock } from './decode/blockCache';
+import { BlockCache, Block } from './decode/blockCache';
+import { compileBlock } from './exec/threadedBlock';
+import { bindForm, runInsn } from './exec/table';
 import { translateBlock } from './jit/translateBlock';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
@@ -32,9 +34,6 @@ import { CS, SS, DS, ES, FS, GS } from './cpu/modes';
 import { RegisterId, readRegister, writeRegister } from './registerIds';
 import { CallStackTruth } from './truth/callStacks';
 import { CpuContext, saveContext, restoreContext } from './cpu/context';
-import * as mv from './exec/dataMove';
-import * as ctl from './exec/control';
-import * as fast from './exec/aluFast';
 import { saveMachineSnapshot, restoreMachineSnapshot, type OpenedSnapshot, type SnapshotImage, type SnapshotInfo, type SnapshotExpectation } from './snapshot/machineSnapshot';
 
 export { STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED };
@@ -137,7 +136,7 @@ export class Machine {
     this.maxBlock = opts.maxBlock ?? 256;
     this.compileThreshold = opts.compileThreshold ?? 20000;
     this.jit = opts.jit ?? jitDefault();
-    this.cache = new BlockCache(this.mem);
+    this.cache = new BlockCache(this.mem, bindForm);
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };
     cpu.io = this.io;
@@ -348,24 +347,7 @@ export class Machine {
             const d = insns[i];
             c.insnStart = c.rip;
             c.rip += d.len;
-            switch (d.op) {
-              case 0: d.fn(c, d); break;
-              case 1: mv.movR64R64(c, d); break;
-              case 2: mv.movR64M(c, d); break;
-              case 3: mv.movMR64(c, d); break;
-              case 4: ctl.jcc(c, d); break;
-              case 5: fast.addR64R64(c, d); break;
-              case 6: fast.addR64I(c, d); break;
-              case 7: fast.cmpR64R64(c, d); break;
-              case 8: fast.cmpR64I(c, d); break;
-              case 9: fast.testR64R64(c, d); break;
-              case 10: fast.subR64R64(c, d); break;
-              case 11: fast.xorR32R32(c, d); break;
-              case 12: mv.movR32R32(c, d); break;
-              case 13: mv.movR32M(c, d); break;
-              case 14: fast.cmpR32I(c, d); break;
-              default: fast.testR32R32(c, d); break;
-            }
+            runInsn(c, d);
             c.icount++;
             if (c.exit) break;
           }

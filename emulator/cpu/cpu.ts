@@ -1,7 +1,7 @@
 /**
  * The processor state the instruction handlers operate on: register file, lazy RFLAGS, RIP as a
  * signed number, segment state, control registers, MSRs, CPL and mode, and references to the MMU and
- * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/dispatch.ts).
+ * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/table.ts).
  */
 import { RegisterFile, RSP } from './registers';
 import { FlagState, IF, AC, type FlagRecord } from './flags';
@@ -12,8 +12,7 @@ import { MsrStore } from './msr';
 import { CR0_PG, CR0_PE, CR0_ET, CR4_PAE, EFER_LME, EFER_LMA, CS, SS, DS, ES, FS, GS } from './modes';
 import { GuestFault, GP, NP, SS as SS_FAULT } from '../interrupts/guestFault';
 import type { IoBus } from '../devices/ioBus';
-import type { InterruptController } from '../interrupts/delivery';
-import type { CallStackTruth } from '../truth/callStacks';
+import type { InterruptDelivery, CallObserver } from './cpuLinks';
 import { X87State } from './x87State';
 
 /** Cached descriptor attributes (bits 8-15 of the high descriptor dword, plus bits 20-23 as 12-15). */
@@ -116,8 +115,8 @@ export class Cpu implements PagingRegs {
   readonly mem: PhysicalMemory;
   readonly mmu: Mmu;
   io!: IoBus;
-  intr!: InterruptController;
-  truth: CallStackTruth | null = null;
+  intr!: InterruptDelivery;
+  truth: CallObserver | null = null;
   /** Virtual time skipped while halted (icount - idleNs = retired instructions). */
   idleNs = 0;
 

@@ -5,11 +5,10 @@
  * second page is registered too, so a write to either page invalidates the block.
  * Invalidation is driven by PhysicalMemory.onCodeWrite (writes to pages with the has-code bit).
  */
-import { Insn } from './insn';
+import { Insn, InsnBinder } from './insn';
 import { InsnDecoder } from './decoder';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import type { Cpu } from '../cpu/cpu';
-import { FLAG_FREE, WRITES_ALL_FLAGS } from '../exec/aluFast';
 import { findShared, addShared, type SharedBlock } from '../jit/sharedCode';
 
 export class Block {
@@ -25,7 +24,7 @@ export class Block {
   linkNext = 0;
   hookGen = -1;
   hookVa = NaN;
-  /** Executions so far (until compiled) and the compiled form of the whole block (see compileBlock). */
+  /** Executions so far (until compiled) and the compiled form of the whole block (exec/threadedBlock.ts, jit/). */
   execCount = 0;
   compiled: ((c: Cpu) => void) | null = null;
   /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
@@ -49,14 +48,16 @@ export interface BlockStats {
 
 export class BlockCache {
   private readonly pages: (CodePage | undefined)[];
-  readonly decoder = new InsnDecoder();
+  readonly decoder: InsnDecoder;
   readonly stats: BlockStats = { built: 0, invalidatedPages: 0, invalidatedBlocks: 0, lookups: 0, misses: 0 };
   /** Called when a page first gets code (the MMU must stop fast writes to it). */
   onNewCodePage: (page: number) => void = () => {};
   /** Called with every invalidated block (the run loop leaves a block that was invalidated under it). */
   onInvalidate: () => void = () => {};
 
-  constructor(private readonly mem: PhysicalMemory) {
+  /** `bind` gives each decoded instruction its form (exec/table.ts bindForm). */
+  constructor(private readonly mem: PhysicalMemory, bind: InsnBinder) {
+    this.decoder = new InsnDecoder(bind);
     this.pages = new Array(mem.size >>> 12);
     this.invalidations = new Uint8Array(mem.size >>> 12);
     mem.onCodeWrite = (page) => this.invalidatePage(page);
@@ -138,30 +139,4 @@ export class BlockCache {
     }
     this.onInvalidate();
   }
-}
-
-/**
- * Compile a hot block into one JS function that calls each instruction's handler directly. Every
- * generated function has its own call sites, so each handler call is monomorphic and V8 can inline it
- * (the interpreter loop's `d.fn(c, d)` is megamorphic). Semantics are the loop's exactly: RIP and the
- * instruction start are set per instruction, icount counts each one, and c.exit ends the block early.
- */
-export function compileBlock(b: Block): (c: Cpu) => void {
-  const insns = b.insns;
-  const params: string[] = [];
-  const args: unknown[] = [];
-  const lines: string[] = [];
-  insns.forEach((d, i) => {
-    params.push(`h${i}`, `d${i}`);
-    // Dead flags: the next instruction overwrites every status flag without reading them and cannot
-    // fault, so this instruction may skip recording its own (exec/aluFast.ts FLAG_FREE).
-    const next = insns[i + 1];
-    const free = next !== undefined && WRITES_ALL_FLAGS.has(next.fn) ? FLAG_FREE.get(d.fn) : undefined;
-    args.push(free ?? d.fn, d);
-    lines.push(`c.insnStart = c.rip; c.rip += ${d.len}; h${i}(c, d${i}); c.icount++;` +
-      (i < insns.length - 1 ? ' if (c.exit) return;' : ''));
-  });
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function(...params, `"use strict"; return function compiledBlock(c) {\n${lines.join('\n')}\n};`);
-  return factory(...args) as (c: Cpu) => void;
 }

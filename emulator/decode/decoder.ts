@@ -4,9 +4,8 @@
  * bigint converted to numbers here, once. Nothing from iced is kept after the block is built.
  */
 import { Decoder, DecoderOptions, Instruction, OpKind, Register, Code, Mnemonic, MemorySize, FlowControl } from 'iced-x86';
-import { Insn, OK_NONE, OK_REG, OK_MEM, OK_IMM, OK_XMM, OK_SEG, OK_CR, OK_DR, OK_STR, OK_BRANCH, OK_OTHER,
+import { Insn, InsnBinder, OK_NONE, OK_REG, OK_MEM, OK_IMM, OK_XMM, OK_SEG, OK_CR, OK_DR, OK_STR, OK_BRANCH, OK_OTHER,
   END_NONE, END_BRANCH, END_SERIALIZING, END_INVALID } from './insn';
-import { handlerFor, specialise } from '../exec/dispatch';
 
 const CODE_NAMES: string[] = [];
 for (const [k, v] of Object.entries(Code)) if (typeof v === 'number') CODE_NAMES[v] = k;
@@ -85,8 +84,11 @@ function signed64(v: bigint): number { return Number(BigInt.asIntN(64, v)); }
 export class InsnDecoder {
   private readonly instr = new Instruction();
   decoded = 0;
-  /** Use the ground-truth call/ret handlers (Machine.enableTruth). */
+  /** Use the ground-truth call/ret forms (Machine.enableTruth). */
   truth = false;
+
+  /** `bind` gives each decoded instruction its form (exec/table.ts bindForm). */
+  constructor(private readonly bind: InsnBinder) {}
 
   /**
    * Decode instructions from `bytes` (which start at virtual address `va`) until a block end, the
@@ -128,7 +130,7 @@ export class InsnDecoder {
     if (code === Code.INVALID) {
       d.len = Math.max(1, d.len);
       d.end = END_INVALID;
-      d.fn = handlerFor(code, d.mnemonic);
+      this.bind(d, false);
       return d;
     }
     const nextIp = ins.nextIP;
@@ -188,11 +190,11 @@ export class InsnDecoder {
     d.ssz = stackSizeOf(code, bits);
     const fc = ins.flowControl;
     if (fc !== FlowControl.Next) d.end = END_BRANCH;
-    else if (ins.isPrivileged || SERIALIZING.has(d.mnemonic)) d.end = END_SERIALIZING;
+    else if (ins.isPrivileged) d.end = END_SERIALIZING;
     // A REP string instruction may hand back to the run loop between iterations (exec/string.ts).
     else if (d.rep !== 0 && (d.k0 === OK_STR || d.k1 === OK_STR)) d.end = END_SERIALIZING;
-    d.fn = handlerFor(code, d.mnemonic, this.truth);
-    specialise(d);
+    // The form decides the handler, and whether a non-branching instruction ends the block.
+    this.bind(d, this.truth);
     if (ECX_COUNTER.has(code)) d.asz = 4;
     return d;
   }
@@ -236,11 +238,4 @@ for (let i = 0; i < CODE_NAMES.length; i++) {
   if (n !== undefined && /^(Loop|Loope|Loopne)_rel8_(16|32|64)_ECX$|^Jecxz/.test(n)) ECX_COUNTER.add(i);
 }
 
-/** Instructions that end a block even though they do not branch (state the block depends on may change). */
-const SERIALIZING = new Set<number>([
-  Mnemonic.Popf, Mnemonic.Popfd, Mnemonic.Popfq, Mnemonic.Sti, Mnemonic.Cli, Mnemonic.Mov /* only via isPrivileged for CRx */,
-  Mnemonic.In, Mnemonic.Out, Mnemonic.Insb, Mnemonic.Insw, Mnemonic.Insd, Mnemonic.Outsb, Mnemonic.Outsw, Mnemonic.Outsd,
-  Mnemonic.Cpuid, Mnemonic.Pause, Mnemonic.Hlt, Mnemonic.Swapgs, Mnemonic.Wrmsr, Mnemonic.Rdmsr, Mnemonic.Lfence,
-  Mnemonic.Mfence, Mnemonic.Sfence, Mnemonic.Rdtsc, Mnemonic.Rdtscp, Mnemonic.Wrfsbase, Mnemonic.Wrgsbase,
-].filter((m) => m !== Mnemonic.Mov));
 void OK_NONE;

@@ -20,7 +20,14 @@ export const OK_NONE = 0, OK_REG = 1, OK_MEM = 2, OK_IMM = 3, OK_XMM = 4, OK_SEG
 /** Block-end reasons recorded in Insn.end. */
 export const END_NONE = 0, END_BRANCH = 1, END_SERIALIZING = 2, END_INVALID = 3;
 
-function noHandler(): void { /* replaced at decode time */ }
+function noHandler(): void { /* replaced when the instruction is bound to its form */ }
+
+/**
+ * Binds a decoded instruction to its form in the instruction table: sets `form`, `fn`, `op`, and
+ * `end` when the form ends a block (exec/table.ts bindForm). Passed in, so that decoding does not
+ * depend on the handlers.
+ */
+export type InsnBinder = (d: Insn, truth: boolean) => void;
 
 export class Insn {
   fn: Handler;
@@ -66,6 +73,8 @@ export class Insn {
   eaFast: number;
   /** Small id of a hot handler the run loop calls directly (so V8 can inline it); 0 = call fn. */
   op: number;
+  /** The instruction's row in the instruction table (exec/table.ts FORMS). */
+  form: number;
 
   constructor() {
     this.fn = noHandler;
@@ -76,6 +85,6 @@ export class Insn {
     this.base = -1; this.index = -1; this.scale = 1; this.dispLo = 0; this.dispHi = 0; this.disp = 0;
     this.ripRel = 0; this.seg = 3; this.asz = 8; this.msize = 0;
     this.immLo = 0; this.immHi = 0; this.imm2 = 0; this.target = 0;
-    this.cc = -1; this.rep = 0; this.lock = 0; this.ssz = 8; this.end = 0; this.bits = 64; this.eaFast = 0; this.op = 0;
+    this.cc = -1; this.rep = 0; this.lock = 0; this.ssz = 8; this.end = 0; this.bits = 64; this.eaFast = 0; this.op = 0; this.form = 0;
   }
 }

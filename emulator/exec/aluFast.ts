@@ -1,182 +1,75 @@
 /**
  * Specialised ALU handlers for the operand forms a profile of compiled C ranks highest (register
  * destination, register or immediate source, 32- or 64-bit): no operand-kind tests, direct register-file
- * access. The pure operations are the same as the generic forms' (arith.ts / logic.ts). Chosen at decode
- * time by dispatch.ts `specialise`.
+ * access. The pure operations are the generic forms' (aluInsns.ts ALU_OPS). Chosen per instruction by the
+ * instruction table (exec/table.ts).
  *
  * Profile (fixtures/emu cpubench + bench, share of executed instructions): mov r/m64,r64 13%, add 64-bit
  * forms 11%, cmp 64-bit forms 13%, test r64 3.6%, xor 32/64 6.6%, sub 1.3%.
+ *
+ * The table is operation × width × source kind (blink's kAlu[op][width]), each entry instantiated
+ * from one template (handlerTemplate.ts) with the width's register access and the source's operand
+ * expressions, plus its flag-free variant.
  */
 import type { Cpu } from '../cpu/cpu';
-import type { Insn } from '../decode/insn';
-import * as A from './arith';
-import * as L from './logic';
+import type { Handler, Insn } from '../decode/insn';
 import { res } from './aluResult';
+import { ALU_OPS, ALU_ADD, ALU_SUB, ALU_AND, ALU_OR, ALU_XOR } from './aluInsns';
+import { instantiate } from './handlerTemplate';
 
-// 64-bit register ← register
-export function addR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  A.add(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function subR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  A.sub(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function cmpR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  A.cmp(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]);
-}
-export function andR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  L.and(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function orR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  L.or(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function xorR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  L.xor(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function testR64R64(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  L.test(c.flags, 8, u[a], u[a | 1], u[b], u[b | 1]);
-}
+export const SRC_REG = 0, SRC_IMM = 1;
 
-// 64-bit register ← sign-extended immediate
-export function addR64I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.add(c.flags, 8, u[a], u[a | 1], d.immLo, d.immHi); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function subR64I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.sub(c.flags, 8, u[a], u[a | 1], d.immLo, d.immHi); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function cmpR64I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.cmp(c.flags, 8, u[a], u[a | 1], d.immLo, d.immHi);
-}
-export function andR64I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  L.and(c.flags, 8, u[a], u[a | 1], d.immLo, d.immHi); u[a] = res.lo; u[a | 1] = res.hi;
-}
-export function orR64I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  L.or(c.flags, 8, u[a], u[a | 1], d.immLo, d.immHi); u[a] = res.lo; u[a | 1] = res.hi;
-}
-
-// 32-bit register forms (the write zero-extends)
-export function addR32R32(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.add(c.flags, 4, u[a], 0, u[d.r1 << 1], 0); u[a] = res.lo; u[a | 1] = 0;
-}
-export function subR32R32(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.sub(c.flags, 4, u[a], 0, u[d.r1 << 1], 0); u[a] = res.lo; u[a | 1] = 0;
-}
-export function cmpR32R32(c: Cpu, d: Insn): void {
-  const u = c.regs.u32;
-  A.cmp(c.flags, 4, u[d.r0 << 1], 0, u[d.r1 << 1], 0);
-}
-export function xorR32R32(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  L.xor(c.flags, 4, u[a], 0, u[d.r1 << 1], 0); u[a] = res.lo; u[a | 1] = 0;
-}
-export function testR32R32(c: Cpu, d: Insn): void {
-  const u = c.regs.u32;
-  L.test(c.flags, 4, u[d.r0 << 1], 0, u[d.r1 << 1], 0);
-}
-export function addR32I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.add(c.flags, 4, u[a], 0, d.immLo, 0); u[a] = res.lo; u[a | 1] = 0;
-}
-export function subR32I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  A.sub(c.flags, 4, u[a], 0, d.immLo, 0); u[a] = res.lo; u[a | 1] = 0;
-}
-export function cmpR32I(c: Cpu, d: Insn): void {
-  A.cmp(c.flags, 4, c.regs.u32[d.r0 << 1], 0, d.immLo, 0);
-}
-export function andR32I(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  L.and(c.flags, 4, u[a], 0, d.immLo, 0); u[a] = res.lo; u[a | 1] = 0;
-}
-
-// ---- flag-free variants -------------------------------------------------------------------------------
-// Used only by compiled blocks (decode/blockCache.ts compileBlock) for an instruction whose status flags
-// are dead: the next instruction of the same block overwrites all six without reading them and cannot
-// fault, and a compiled block always runs to its end or to a c.exit, which these never set (blink's
-// GetNeededFlags idea, restricted to what is provably safe without a liveness pass).
-export function addR64R64NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  const lo = u[a] + u[b];
-  u[a] = lo; u[a | 1] = u[a | 1] + u[b | 1] + (lo > 0xffffffff ? 1 : 0);
-}
-export function subR64R64NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1;
-  const lo = u[a] - u[b];
-  u[a] = lo; u[a | 1] = u[a | 1] - u[b | 1] - (lo < 0 ? 1 : 0);
-}
-export function andR64R64NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1; u[a] &= u[b]; u[a | 1] &= u[b | 1];
-}
-export function orR64R64NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1; u[a] |= u[b]; u[a | 1] |= u[b | 1];
-}
-export function xorR64R64NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1, b = d.r1 << 1; u[a] ^= u[b]; u[a | 1] ^= u[b | 1];
-}
-export function addR64INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  const lo = u[a] + d.immLo;
-  u[a] = lo; u[a | 1] = u[a | 1] + d.immHi + (lo > 0xffffffff ? 1 : 0);
-}
-export function subR64INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1;
-  const lo = u[a] - d.immLo;
-  u[a] = lo; u[a | 1] = u[a | 1] - d.immHi - (lo < 0 ? 1 : 0);
-}
-export function andR64INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] &= d.immLo; u[a | 1] &= d.immHi;
-}
-export function orR64INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] |= d.immLo; u[a | 1] |= d.immHi;
-}
-export function addR32R32NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] + u[d.r1 << 1]; u[a | 1] = 0;
-}
-export function subR32R32NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] - u[d.r1 << 1]; u[a | 1] = 0;
-}
-export function xorR32R32NF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] ^ u[d.r1 << 1]; u[a | 1] = 0;
-}
-export function addR32INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] + d.immLo; u[a | 1] = 0;
-}
-export function subR32INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] - d.immLo; u[a | 1] = 0;
-}
-export function andR32INF(c: Cpu, d: Insn): void {
-  const u = c.regs.u32, a = d.r0 << 1; u[a] = u[a] & d.immLo; u[a | 1] = 0;
-}
-/** CMP/TEST whose flags are dead do nothing at all. */
-export function flagsOnlyNF(): void { /* dead compare */ }
-
-/** Flag-writing handler → its flag-free variant. */
-export const FLAG_FREE = new Map<unknown, (c: Cpu, d: Insn) => void>([
-  [addR64R64, addR64R64NF], [subR64R64, subR64R64NF], [andR64R64, andR64R64NF], [orR64R64, orR64R64NF],
-  [xorR64R64, xorR64R64NF], [addR64I, addR64INF], [subR64I, subR64INF], [andR64I, andR64INF], [orR64I, orR64INF],
-  [addR32R32, addR32R32NF], [subR32R32, subR32R32NF], [xorR32R32, xorR32R32NF], [addR32I, addR32INF],
-  [subR32I, subR32INF], [andR32I, andR32INF],
-  [cmpR64R64, flagsOnlyNF], [cmpR64I, flagsOnlyNF], [testR64R64, flagsOnlyNF], [cmpR32R32, flagsOnlyNF],
-  [cmpR32I, flagsOnlyNF], [testR32R32, flagsOnlyNF],
-]);
+/** Destination reads and writes by width (4: the write zero-extends; 8: both halves). */
+const DEST = {
+  4: { hi: '0', writeHi: '0' },
+  8: { hi: 'u[a | 1]', writeHi: 'res.hi' },
+} as const;
+/** Source operand (lo, hi) and the locals it needs, by width and source kind. */
+const SOURCE = {
+  4: [{ locals: '', lo: 'u[d.r1 << 1]', hi: '0' }, { locals: '', lo: 'd.immLo', hi: '0' }],
+  8: [{ locals: ', b = d.r1 << 1', lo: 'u[b]', hi: 'u[b | 1]' }, { locals: '', lo: 'd.immLo', hi: 'd.immHi' }],
+} as const;
 
 /**
- * Handlers that write all six status flags, read none and cannot fault (register-only forms). ADD/SUB/
- * CMP record all six; AND/OR/XOR/TEST record CF=OF=0, ZF/SF/PF from the result and AF (undefined) as 0.
+ * Flag-free results by operation and width, over `u`, the destination index `a` and the source
+ * (SL, SH). Used only by compiled blocks (exec/threadedBlock.ts) for an instruction whose status flags
+ * are dead; CMP and TEST then do nothing at all.
  */
-export const WRITES_ALL_FLAGS = new Set<unknown>([addR64R64, subR64R64, cmpR64R64, andR64R64, orR64R64, xorR64R64,
-  testR64R64, addR64I, subR64I, cmpR64I, andR64I, orR64I, addR32R32, subR32R32, cmpR32R32, xorR32R32, testR32R32,
-  addR32I, subR32I, cmpR32I, andR32I]);
+const FLAG_FREE: Partial<Record<number, { 4: string; 8: string }>> = {
+  [ALU_ADD]: { 8: 'const lo = u[a] + SL; u[a] = lo; u[a | 1] = u[a | 1] + SH + (lo > 0xffffffff ? 1 : 0);', 4: 'u[a] = u[a] + SL; u[a | 1] = 0;' },
+  [ALU_SUB]: { 8: 'const lo = u[a] - SL; u[a] = lo; u[a | 1] = u[a | 1] - SH - (lo < 0 ? 1 : 0);', 4: 'u[a] = u[a] - SL; u[a | 1] = 0;' },
+  [ALU_AND]: { 8: 'u[a] &= SL; u[a | 1] &= SH;', 4: 'u[a] = u[a] & SL; u[a | 1] = 0;' },
+  [ALU_OR]: { 8: 'u[a] |= SL; u[a | 1] |= SH;', 4: 'u[a] = u[a] | SL; u[a | 1] = 0;' },
+  [ALU_XOR]: { 8: 'u[a] ^= SL; u[a | 1] ^= SH;', 4: 'u[a] = u[a] ^ SL; u[a | 1] = 0;' },
+};
+
+/** CMP/TEST whose flags are dead do nothing at all. */
+export function flagsOnlyNF(_c: Cpu, _d: Insn): void { /* dead compare */ }
+
+export interface FastAlu { run: Handler; flagFree: Handler }
+
+function build(opIndex: number, width: 4 | 8, src: number): FastAlu | null {
+  const { name, op, writes } = ALU_OPS[opIndex];
+  const nf = FLAG_FREE[opIndex];
+  if (writes && nf === undefined) return null; // ADC and SBB read CF: not specialised
+  const bits = width * 8, s = SOURCE[width][src], dest = DEST[width];
+  const handlerName = `${name}R${bits}${src === SRC_REG ? `R${bits}` : 'I'}`;
+  const head = `const u = c.regs.u32, a = d.r0 << 1${s.locals};\n`;
+  const run = instantiate(handlerName,
+    `${head}op(c.flags, ${width}, u[a], ${dest.hi}, ${s.lo}, ${s.hi});` +
+    (writes ? ` u[a] = res.lo; u[a | 1] = ${dest.writeHi};` : ''), { op, res });
+  const flagFree = nf === undefined ? flagsOnlyNF
+    : instantiate(`${handlerName}NF`, head + nf[width].replace(/SL/g, s.lo).replace(/SH/g, s.hi), {});
+  return { run, flagFree };
+}
+
+/** FAST_ALU[op][width === 8 ? 1 : 0][source kind]: the specialised handler and its flag-free variant, or null. */
+export const FAST_ALU: readonly (readonly (readonly (FastAlu | null)[])[])[] = ALU_OPS.map((_, op) =>
+  ([4, 8] as const).map((width) => [SRC_REG, SRC_IMM].map((src) => build(op, width, src))));
+
+/** The specialised form of `op` at `width` bytes (4 or 8) from a source of `src` kind. */
+export function fastAlu(op: number, width: number, src: number): FastAlu {
+  const f = FAST_ALU[op][width === 8 ? 1 : 0][src];
+  if (f === null) throw new Error(`aluFast: no specialised form for ${ALU_OPS[op].name} at width ${width}`);
+  return f;
+}

@@ -1,9 +1,14 @@
-/** BT/BTS/BTR/BTC, BSF/BSR, TZCNT/LZCNT/POPCNT and BSWAP forms; semantics in bitops.ts. */
+/**
+ * BT/BTS/BTR/BTC, BSF/BSR, TZCNT/LZCNT/POPCNT and BSWAP forms; semantics in bitops.ts. The forms that
+ * differ only by operation are tables along the operation axis, each handler instantiated from its
+ * shape's template (handlerTemplate.ts).
+ */
 import type { Cpu } from '../cpu/cpu';
-import { Insn, OK_IMM, OK_MEM } from '../decode/insn';
+import { Insn, OK_IMM, OK_MEM, type Handler } from '../decode/insn';
 import * as B from './bitops';
 import { res } from './aluResult';
 import { ea, readOp0, readOp1, readRmw0, storeOp0, writeOp0 } from './operands';
+import { instantiate } from './handlerTemplate';
 
 /**
  * Resolve the bit operand: for a memory destination with a register offset the offset is signed and
@@ -44,32 +49,27 @@ export function btRm(c: Cpu, d: Insn): void {
   const a = value(c, d);
   B.bt(c.flags, d.size, a, c.aHi, bit);
 }
-function modify(c: Cpu, d: Insn, op: typeof B.bts): void {
-  const bit = bitTarget(c, d, true);
-  const a = value(c, d);
-  op(c.flags, d.size, a, c.aHi, bit);
+function storeBits(c: Cpu, d: Insn): void {
   if (d.k0 === OK_MEM) c.mmu.write(d.size, c.va, res.lo, res.hi);
   else c.regs.write(d.size, d.r0, res.lo, res.hi);
 }
-export function btsRm(c: Cpu, d: Insn): void { modify(c, d, B.bts); }
-export function btrRm(c: Cpu, d: Insn): void { modify(c, d, B.btr); }
-export function btcRm(c: Cpu, d: Insn): void { modify(c, d, B.btc); }
 
-export function bsfR(c: Cpu, d: Insn): void {
-  const src = readOp1(c, d), srcHi = c.bHi;
-  const dst = c.regs.read(d.size, d.r0), dstHi = d.size === 8 ? c.regs.u32[(d.r0 << 1) | 1] : 0;
-  B.bsf(c.flags, d.size, src, srcHi, dst, dstHi);
-  c.regs.write(d.size, d.r0, res.lo, res.hi);
-}
-export function bsrR(c: Cpu, d: Insn): void {
-  const src = readOp1(c, d), srcHi = c.bHi;
-  const dst = c.regs.read(d.size, d.r0), dstHi = d.size === 8 ? c.regs.u32[(d.r0 << 1) | 1] : 0;
-  B.bsr(c.flags, d.size, src, srcHi, dst, dstHi);
-  c.regs.write(d.size, d.r0, res.lo, res.hi);
-}
-export function tzcntR(c: Cpu, d: Insn): void { const s = readOp1(c, d); B.tzcnt(c.flags, d.size, s, c.bHi); storeOp0(c, d, res.lo, res.hi); }
-export function lzcntR(c: Cpu, d: Insn): void { const s = readOp1(c, d); B.lzcnt(c.flags, d.size, s, c.bHi); storeOp0(c, d, res.lo, res.hi); }
-export function popcntR(c: Cpu, d: Insn): void { const s = readOp1(c, d); B.popcnt(c.flags, d.size, s, c.bHi); storeOp0(c, d, res.lo, res.hi); }
+/** BTS BTR BTC: test the bit, then set, reset or complement it (btsRm, btrRm, btcRm). */
+export const BIT_MODIFY_RM: readonly Handler[] = [['bts', B.bts], ['btr', B.btr], ['btc', B.btc]].map(([name, op]) =>
+  instantiate(`${name as string}Rm`, 'const bit = bitTarget(c, d, true);\nconst a = value(c, d);\nop(c.flags, d.size, a, c.aHi, bit); storeBits(c, d);',
+    { bitTarget, value, storeBits, op }));
+
+/** BSF BSR: the destination is read too (kept when the source is 0) (bsfR, bsrR). */
+export const BIT_SCAN_R: readonly Handler[] = [['bsf', B.bsf], ['bsr', B.bsr]].map(([name, op]) =>
+  instantiate(`${name as string}R`, 'const src = readOp1(c, d), srcHi = c.bHi;\n' +
+    'const dst = c.regs.read(d.size, d.r0), dstHi = d.size === 8 ? c.regs.u32[(d.r0 << 1) | 1] : 0;\n' +
+    'op(c.flags, d.size, src, srcHi, dst, dstHi);\nc.regs.write(d.size, d.r0, res.lo, res.hi);', { readOp1, res, op }));
+
+/** TZCNT LZCNT POPCNT (tzcntR, lzcntR, popcntR). */
+export const BIT_COUNT_R: readonly Handler[] = [['tzcnt', B.tzcnt], ['lzcnt', B.lzcnt], ['popcnt', B.popcnt]].map(([name, op]) =>
+  instantiate(`${name as string}R`, 'const s = readOp1(c, d); op(c.flags, d.size, s, c.bHi); storeOp0(c, d, res.lo, res.hi);',
+    { readOp1, storeOp0, res, op }));
+
 export function bswapR(c: Cpu, d: Insn): void {
   const a = readRmw0(c, d);
   B.bswap(c.flags, d.size, a, c.aHi);

@@ -1,6 +1,6 @@
 /**
  * Code-name rules for the x87, MMX and FXSAVE/FXRSTOR handlers, checked before the mnemonic table
- * (dispatch.ts puts them first), so that the mm forms of mnemonics shared with SSE (PADDB mm vs
+ * (exec/table.ts puts them first), so that the mm forms of mnemonics shared with SSE (PADDB mm vs
  * PADDB xmm ...) reach the MMX handlers.
  */
 import type { Handler } from '../decode/insn';

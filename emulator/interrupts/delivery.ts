@@ -6,6 +6,7 @@
  */
 import type { Cpu } from '../cpu/cpu';
 import { ATTR_L, ATTR_DPL, ATTR_P, STOP_TRIPLE } from '../cpu/cpu';
+import type { InterruptDelivery } from '../cpu/cpuLinks';
 import { RSP } from '../cpu/registers';
 import { CS, SS } from '../cpu/modes';
 import { IF, TF, NT, RF, VM, AC, IOPL, ID, STATUS_FLAGS, DF as DF_FLAG, VIF, VIP } from '../cpu/flags';
@@ -25,7 +26,7 @@ export class TripleFault {
   constructor(readonly reason: string) {}
 }
 
-export class InterruptController {
+export class InterruptController implements InterruptDelivery {
   /** Last deliveries (newest last), for reports. */
   readonly recent: DeliveryRecord[] = [];
   hook: InterruptHook | null = null;

@@ -9,9 +9,7 @@
 import { Mnemonic } from 'iced-x86';
 import { OK_REG, OK_MEM, OK_IMM, OK_BRANCH } from '../decode/insn';
 import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, AF, CF, OF, ZF, SF, STATUS_FLAGS } from '../cpu/flags';
-import * as ctl from '../exec/control';
-import * as st from '../exec/stack';
-import * as mv from '../exec/dataMove';
+import { FORM } from '../exec/table';
 import { effectiveAddress, load, store, InsnSite } from './memoryAccess';
 import { SIZE_MASK } from '../exec/aluResult';
 
@@ -349,21 +347,21 @@ export function emitInline(s: InsnSite): boolean {
   const m = d.mnemonic;
   const op = ARITH.get(m);
   if (op !== undefined) return alu(s, op);
-  if (d.fn === ctl.jcc) return d.k0 === OK_BRANCH && d.cc >= 0 && jcc(s);
+  if (d.form === FORM.jcc) return d.k0 === OK_BRANCH && d.cc >= 0 && jcc(s);
   switch (m) {
     case Mnemonic.Mov: return mov(s);
     case Mnemonic.Movzx: return d.k0 === OK_REG && movzx(s);
     case Mnemonic.Lea: return d.k0 === OK_REG && lea(s);
     case Mnemonic.Shl: case Mnemonic.Sal: return shiftImm(s, true);
     case Mnemonic.Shr: return shiftImm(s, false);
-    case Mnemonic.Nop: return d.fn === mv.nop;
+    case Mnemonic.Nop: return d.form === FORM.nop;
     default: break;
   }
-  if (d.fn === st.pushR64 && d.k0 === OK_REG && d.ssz === 8) return push(s);
-  if (d.fn === st.popR64 && d.k0 === OK_REG && d.ssz === 8) return pop(s);
-  if (d.fn === ctl.callRel && d.k0 === OK_BRANCH && d.ssz === 8) return call(s);
-  if (d.fn === ctl.ret && d.k0 === 0 && d.ssz === 8) return ret(s);
-  if (d.fn === ctl.jmpRel && d.k0 === OK_BRANCH) return jmp(s);
+  if (d.form === FORM.pushR64 && d.k0 === OK_REG && d.ssz === 8) return push(s);
+  if (d.form === FORM.popR64 && d.k0 === OK_REG && d.ssz === 8) return pop(s);
+  if (d.form === FORM.callRel && d.k0 === OK_BRANCH && d.ssz === 8) return call(s);
+  if (d.form === FORM.ret && d.k0 === 0 && d.ssz === 8) return ret(s);
+  if (d.form === FORM.jmpRel && d.k0 === OK_BRANCH) return jmp(s);
   return false;
 }
 

@@ -2,7 +2,7 @@
  * The translating JIT: a decoded block becomes one JS function with the instructions' semantics
  * inline (jit/forms.ts), registers in locals, the status-flag record in locals, and the MMU's TLB hit
  * path inline (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's
- * handler, as the call-threaded compiler does (decode/blockCache.ts compileBlock), so every block
+ * handler, as the call-threaded compiler does (exec/threadedBlock.ts compileBlock), so every block
  * translates.
  *
  * A handler may retire more than one count (each REP iteration counts), so icount is re-based after it.
@@ -25,7 +25,7 @@ import { ea } from '../exec/operands';
 import { CodeState, recA, recR, at } from './codeState';
 import { emitInline } from './forms';
 import { eaNoFault, InsnSite } from './memoryAccess';
-import * as ctl from '../exec/control';
+import { FORM } from '../exec/table';
 
 export type CompiledBlock = (c: Cpu) => void;
 
@@ -45,7 +45,7 @@ function endsInSelfBranch(insns: Insn[]): boolean {
   let len = 0;
   for (const d of insns) len += d.len;
   const last = insns[insns.length - 1];
-  return last !== undefined && (last.fn === ctl.jcc || last.fn === ctl.jmpRel) && last.target === -len;
+  return last !== undefined && (last.form === FORM.jcc || last.form === FORM.jmpRel) && last.target === -len;
 }
 
 function emitBody(insns: Insn[], loopRegs: Set<number> | null):

@@ -5,10 +5,11 @@
  * switch (RSP moving to another task's stack) needs no special event: each stack keeps its own chain.
  *
  * It is off by default; Machine.enableTruth() makes that machine's decoder pick instrumented call/ret
- * handlers (exec/dispatch.ts handlerFor) and flushes its block cache, so the default path pays nothing.
+ * forms (exec/table.ts bindForm) and flushes its block cache, so the default path pays nothing.
  * Only CPL 0 activity is tracked (user stacks are not kernel stacks).
  */
 import type { Cpu } from '../cpu/cpu';
+import type { CallObserver } from '../cpu/cpuLinks';
 import { RSP } from '../cpu/registers';
 
 export const FRAME_CALL = 0, FRAME_INTERRUPT = 1;
@@ -30,7 +31,7 @@ export interface TruthState {
   stacks: [number, number[]][];
 }
 
-export class CallStackTruth {
+export class CallStackTruth implements CallObserver {
   /** Stack region index → frames, outermost first. */
   readonly stacks = new Map<number, TruthFrame[]>();
   events = 0;

@@ -14,6 +14,7 @@ import { startDirect64 } from '../../../emulator/loader/direct64';
 import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { CR4_OSXMMEXCPT } from '../../../emulator/cpu/modes';
 import { InsnDecoder } from '../../../emulator/decode/decoder';
+import { bindForm } from '../../../emulator/exec/table';
 import { GuestFault } from '../../../emulator/interrupts/guestFault';
 import { makeCvt2pi, makeCvtpi2, MmxAccess } from '../../../emulator/exec/sseConvert';
 
@@ -175,7 +176,7 @@ export class SseBench {
       : Instruction.createRegReg(findCode(new RegExp(`^${cap(M)}_xmm_mmm64$`)), (Register.XMM0 + DEST) as Register, Register.MM1);
     this.enc.encode(insn, BigInt(CODE)); insn.free();
     const bytes = this.enc.takeBuffer();
-    const d = new InsnDecoder().decodeBlock(bytes, CODE, 64, bytes.length, 1)[0];
+    const d = new InsnDecoder(bindForm).decodeBlock(bytes, CODE, 64, bytes.length, 1)[0];
     const m = this.m, c = m.cpu, x = c.regs.xmm;
     const a = hx(A), b = hx(B);
     lanes(a).forEach((v, i) => { x[DEST * 4 + i] = v; });
