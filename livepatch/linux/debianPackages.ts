@@ -36,10 +36,25 @@ export function apt(cmd: string, args: string[], cwd?: string): string {
 
 /** The version apt would install. */
 export function candidateVersion(pkg: string): string {
-  const out = apt('apt-cache', ['show', '--no-all-versions', pkg]);
-  const m = /^Version: (.+)$/m.exec(out);
-  if (!m) throw new PackageError(`apt-cache show ${pkg}: no version`);
-  return m[1].trim();
+  return candidateVersions([pkg])[0];
+}
+
+/**
+ * The versions apt would install, in the order asked, from one `apt-cache show` (each call costs
+ * about half a second: one per package made every real-kernel command start seconds late).
+ */
+export function candidateVersions(pkgs: readonly string[]): string[] {
+  const out = apt('apt-cache', ['show', '--no-all-versions', ...pkgs]);
+  const versions = new Map<string, string>();
+  for (const record of out.split(/\n\s*\n/)) {
+    const name = /^Package: (.+)$/m.exec(record), version = /^Version: (.+)$/m.exec(record);
+    if (name && version && !versions.has(name[1].trim())) versions.set(name[1].trim(), version[1].trim());
+  }
+  return pkgs.map((p) => {
+    const v = versions.get(p);
+    if (v === undefined) throw new PackageError(`apt-cache show ${p}: no version`);
+    return v;
+  });
 }
 
 /** The newest linux-image-6.1.0-<abi>-cloud-amd64-unsigned package apt knows (Debian retires ABI numbers). */

@@ -15,7 +15,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { execFileSync } from 'child_process';
 import { buildCpio, type CpioEntry } from './cpioNewc';
-import { PackageError, candidateVersion, fetchPackage } from './debianPackages';
+import { PackageError, candidateVersions, fetchPackage } from './debianPackages';
 import { debianRelease, linuxKernel } from './debianKernel';
 import { LAB_FIXTURES, LINUX_CACHE, cached } from './labFiles';
 import { labPatchModules, modulesIn, selftestFiles } from './linuxModules';
@@ -73,7 +73,8 @@ export function labInitramfs(vmlinux: string, opts: { extraModules?: string[] } 
   const kernel = debianRelease(vmlinux);
   const selftests = selftestFiles(kernel.abi);
   const lab = labPatchModules(kernel.abi);
-  const packages = ['busybox-static', 'bash-static', ...TOOLS.map((t) => t[0]), ...LIBRARIES].map((p) => `${p} ${candidateVersion(p)}`);
+  const names = ['busybox-static', 'bash-static', ...TOOLS.map((t) => t[0]), ...LIBRARIES];
+  const packages = candidateVersions(names).map((v, i) => `${names[i]} ${v}`);
   const init = fs.readFileSync(LAB_INIT);
   const modFiles = [...modulesIn(selftests.modules), ...modulesIn(lab)];
   for (const extra of opts.extraModules ?? []) {
