@@ -67,7 +67,11 @@ export interface MachineOptions {
   rtcBase?: number;
 }
 
-/** Longest block the JIT translates; longer hot blocks get the call-threaded form (decode/blockCache.ts). */
+/**
+ * Longest block the JIT compiles; longer hot blocks stay interpreted. V8 optimizes a compiled block's
+ * function as one unit with every handler inlined: on real Linux's boot a 256-instruction block
+ * (unrolled init code) cost about 200 ms of optimizing each, more than it ever ran.
+ */
 const MAX_TRANSLATED_INSNS = 64;
 /** Code writes to a page after which its blocks are no longer compiled. */
 const REWRITTEN_PAGE = 2;
@@ -431,8 +435,9 @@ export class Machine {
     // Code on pages that keep being written (data beside code, boot-time patching) would be
     // translated again and again: it stays interpreted.
     for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
-    // Long straight-line blocks (init code, unrolled loops) cost more to translate than they win.
-    const f = b.bits === 64 && b.insns.length <= MAX_TRANSLATED_INSNS ? translateBlock(b.insns) : compileBlock(b);
+    // Long straight-line blocks (init code, unrolled loops) cost more to compile than they win.
+    if (b.insns.length > MAX_TRANSLATED_INSNS) return null;
+    const f = b.bits === 64 ? translateBlock(b.insns) : compileBlock(b);
     if (s !== null) s.compiled = f;
     return f;
   }

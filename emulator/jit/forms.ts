@@ -18,7 +18,7 @@ import { SIZE_MASK } from '../exec/aluResult';
 const SIGN: readonly number[] = [0, 0x80, 0x8000, 0, 0x80000000 | 0, 0, 0, 0, 0x80000000 | 0];
 
 /** Read a register operand of `size` bytes (r: byte offset for size 1, else GPR). */
-function regOperand(s: InsnSite, size: number, r: number): [string, string] {
+export function regOperand(s: InsnSite, size: number, r: number): [string, string] {
   if (size === 1) {
     const [l] = s.st.reg(r >> 3);
     return [(r & 1) !== 0 ? `((${l} >>> 8) & 0xff)` : `(${l} & 0xff)`, '0'];
@@ -30,7 +30,7 @@ function regOperand(s: InsnSite, size: number, r: number): [string, string] {
 }
 
 /** Write a register operand with the architecture's rules (32-bit writes clear the high half). */
-function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: string): void {
+export function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: string): void {
   const st0 = s.st;
   if (size === 1) {
     const g = r >> 3, [l, h] = st0.reg(g);
@@ -52,7 +52,7 @@ function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: str
 }
 
 /** Operand 1 at its own size (register, immediate or memory), as int32 locals/expressions. */
-function source(s: InsnSite): [string, string] | null {
+export function source(s: InsnSite): [string, string] | null {
   const d = s.d;
   if (d.k1 === OK_REG) return regOperand(s, d.s1, d.r1);
   if (d.k1 === OK_IMM) return [`${d.immLo | 0}`, `${d.immHi | 0}`];
@@ -293,7 +293,7 @@ function jmp(s: InsnSite): boolean {
 }
 
 /** A condition on the pending flag record, or on the FlagState when the record is not known here. */
-function condition(s: InsnSite, cc: number): string {
+export function condition(s: InsnSite, cc: number): string {
   const f = s.st.flags;
   const neg = (cc & 1) !== 0;
   const t = cc >> 1;

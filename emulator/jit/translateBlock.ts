@@ -24,8 +24,12 @@ import { GuestFault } from '../interrupts/guestFault';
 import { ea } from '../exec/operands';
 import { CodeState, recA, recR, at } from './codeState';
 import { emitInline } from './forms';
+import { emitMore } from './moreForms';
+import { imul2 } from '../exec/muldiv';
+import { res as mres } from '../exec/aluResult';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import * as ctl from '../exec/control';
+import { bulkHandler } from './stringBulk';
 
 export type CompiledBlock = (c: Cpu) => void;
 
@@ -54,8 +58,8 @@ function emitBody(insns: Insn[], loopRegs: Set<number> | null):
   const st = new CodeState(out);
   const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at];
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at', 'imul2', 'mres'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at, imul2, mres];
   const n = insns.length;
   let off = 0, lastStart = 0, lastInline = true;
   for (let i = 0; i < n; i++) {
@@ -65,7 +69,7 @@ function emitBody(insns: Insn[], loopRegs: Set<number> | null):
     params.push(`d${i}`); args.push(d);
     const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next };
     const mark = out.length;
-    if (emitInline(site)) {
+    if (emitInline(site) || (out.length === mark && emitMore(site))) {
       inline++;
       lastInline = true;
       if (i < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
@@ -78,7 +82,7 @@ function emitBody(insns: Insn[], loopRegs: Set<number> | null):
     if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
     lastInline = false;
     allInline = false;
-    params.push(`h${i}`); args.push(d.fn);
+    params.push(`h${i}`); args.push(bulkHandler(d));
     out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` + (i < n - 1 ? ` if (c.exit) return; ic0 = c.icount - ${i + 1};` : ''));
     st.forgetAll();
   }
