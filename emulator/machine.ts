@@ -10,7 +10,9 @@
 import { Cpu, STOP_NONE, STOP_LIMIT, STOP_HOST, STOP_EXIT, STOP_TRIPLE, STOP_HALTED, ATTR_P, ATTR_S, ATTR_L, ATTR_DB, ATTR_G } from './cpu/cpu';
 import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block, compileBlock } from './decode/blockCache';
-import { translateBlock } from './jit/translateBlock';
+import { translateBlock, translateTrace } from './jit/translateBlock';
+import { selectTrace, traceSpan } from './jit/traceSelect';
+import { matchingTrace } from './jit/sharedCode';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
@@ -335,7 +337,8 @@ export class Machine {
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
-        c.jitLoop = chain && observer === null;
+        // Translated code chains blocks itself only when nothing watches block entries.
+        c.jitLoop = chain && observer === null && codeHooks.length === 0;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
@@ -428,17 +431,40 @@ export class Machine {
     }
   }
 
-  /** The compiled form of a hot block: translated (64-bit) or call-threaded, shared across machines. */
+  /**
+   * The compiled form of a hot block: a translated trace from it (64-bit, jit/traceSelect.ts) or the
+   * call-threaded block (32-bit), shared across machines. Called with RIP at the block.
+   */
   private compile(b: Block): ((c: Cpu) => void) | null {
-    const s = b.shared;
-    if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
     // Code on pages that keep being written (data beside code, boot-time patching) would be
     // translated again and again: it stays interpreted.
     for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
     // Long straight-line blocks (init code, unrolled loops) cost more to compile than they win.
     if (b.insns.length > MAX_TRANSLATED_INSNS) return null;
-    const f = b.bits === 64 ? translateBlock(b.insns) : compileBlock(b);
-    if (s !== null) s.compiled = f;
+    const s = b.shared;
+    if (b.bits !== 64) {
+      if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+      const f = compileBlock(b);
+      if (s !== null) s.compiled = f;
+      return f;
+    }
+    const c = this.cpu;
+    const { segs } = selectTrace(b, c.rip, c.mmu.epoch, c.cpl);
+    if (segs.length === 1) {
+      if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+      const f = translateBlock(b.insns);
+      if (s !== null) s.compiled = f;
+      return f;
+    }
+    if (s !== null) {
+      const t = matchingTrace(s, this.mem.u8, b.phys);
+      if (t !== null) return t.fn as (c: Cpu) => void;
+    }
+    const f = translateTrace(segs);
+    if (s !== null) {
+      const { lo, hi } = traceSpan(segs);
+      s.trace = { pageOffset: b.phys & 0xfff, lo, bytes: this.mem.u8.slice(b.phys + lo, b.phys + hi), fn: f };
+    }
     return f;
   }
 
@@ -459,7 +485,11 @@ export class Machine {
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
-    if (this.jit && this.compileThreshold > 0 && b.shared !== null && b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+    if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
+      const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
+      if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
+      else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+    }
     // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
     // block must not stay cached (it would decode differently once the page is mapped).
     if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {
