@@ -24,9 +24,7 @@ import { GuestFault } from '../interrupts/guestFault';
 import { ea } from '../exec/operands';
 import { CodeState, recA, recR, at } from './codeState';
 import { emitInline } from './forms';
-import { emitMore } from './moreForms';
-import { imul2 } from '../exec/muldiv';
-import { res as mres } from '../exec/aluResult';
+import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import * as ctl from '../exec/control';
 import { bulkHandler } from './stringBulk';
@@ -73,8 +71,8 @@ function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
   const st = new CodeState(out);
   const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at', 'imul2', 'mres'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at, imul2, mres];
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at', 'imulLow64', 'mulOut'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at, imulLow64, mulOut];
   let total = 0;
   for (const g of segs) total += g.insns.length;
   const headLen = segs[0].insns.length;
@@ -92,7 +90,7 @@ function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
       off = next; lastStart = start;
       const more = i < total - 1;
       params.push(`d${i}`); args.push(d);
-      const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next };
+      const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next, nextInsn: seg.insns[k + 1] };
       const mark = out.length;
       if (emitInline(site) || (out.length === mark && emitMore(site))) {
         inline++;

@@ -52,6 +52,13 @@ export function run(): void {
       console.log(`to /init, interpreter (--no-jit): ${ai.seconds.toFixed(1)} s for ${(ai.instructions / 1e6).toFixed(0)} M instructions = ` +
         `${(ai.instructions / ai.seconds / 1e6).toFixed(1)} MIPS` + (init !== null ? `; JIT/interpreter speed ratio ${(ai.seconds / init.seconds).toFixed(2)}x` : ''));
     } else console.log('to /init, interpreter: not reached');
+    // QEMU's speed on the same work: with -icount it retires the same instructions as klp-lab's run
+    // to the end (virtual time counts them), so its MIPS is that count over its whole process time.
+    const qMips = k.instructions / q.seconds / 1e6;
+    const jitMips = init !== null ? init.instructions / init.seconds / 1e6 : NaN;
+    const interpMips = ai !== null ? ai.instructions / ai.seconds / 1e6 : NaN;
+    console.log(`QEMU TCG: ${(k.instructions / 1e6).toFixed(0)} M instructions in ${q.seconds.toFixed(1)} s = ${qMips.toFixed(0)} MIPS; ` +
+      `klp-lab/QEMU speed to /init: JIT ${(jitMips / qMips).toFixed(3)}x, interpreter ${(interpMips / qMips).toFixed(3)}x`);
   } finally {
     setJitDefault(true);
   }

@@ -9,6 +9,7 @@ import { Machine, STOP_LIMIT, STOP_HALTED, type MachineOptions } from '../../../
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { blockSource } from '../../../emulator/jit/translateBlock';
 import { bulkStats } from '../../../emulator/jit/stringBulk';
+import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
 import { JIT_MODES, machineState } from './jitModes';
 
 const CODE = 0x100000;
@@ -125,6 +126,39 @@ const IMUL_FLAGS = [
   0xf4,                                     // hlt
 ];
 
+// IMUL whose CF and OF the next instruction replaces unseen (the multiplicative hash of Linux's
+// hash_64: imul, then shr), so the translation skips them; and 32-bit products.
+const IMUL_DEAD_FLAGS = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0xba, 0xeb, 0x83, 0xb5, 0x80, 0x46, 0x86, 0xc8, 0x61, // movabs rdx,0x61c8864680b583eb
+  0x48, 0x0f, 0xaf, 0xc2,                   // imul rax,rdx
+  0x48, 0xc1, 0xe8, 0x3a,                   // shr rax,0x3a
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xfe, 0x28,                   // sar rsi,0x28
+  0x0f, 0xaf, 0xf3,                         // imul esi,ebx
+  0x83, 0xc6, 0x01,                         // add esi,0x1
+  0x48, 0x6b, 0xd6, 0xfb,                   // imul rdx,rsi,0xfffffffffffffffb
+  0x48, 0x39, 0xda,                         // cmp rdx,rbx
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xf6,                         // add r14,rsi
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x75, 0xa8,                               // jne xs
+  0xf4,                                     // hlt
+];
+
 // rbp counts iterations; rdi, rsi and rcx come from the xorshift value, over two pages at 0x200000,
 // so elements cross page ends, sources and destinations overlap both ways, and counts reach 1023.
 const STRINGS = [
@@ -226,6 +260,36 @@ test('IMUL sets CF and OF as the interpreter does, read at once', () => {
   expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
   // PUSHF is the only handler call.
   expect(handlerCalls(b.m, CODE)).toBe(1);
+});
+
+test('IMUL whose flags the next instruction replaces agrees', () => {
+  const [a, b] = bothModes(IMUL_DEAD_FLAGS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  expect(handlerCalls(b.m, CODE)).toBe(2); // SAR and PUSHF
+});
+
+test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
+  const edges = [0n, 1n, 2n, 3n, 5n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 3037000499n, 3037000500n,
+    1n << 61n, 1n << 62n, (1n << 63n) - 1n, 0x61c8864680b583ebn, 0x9e3779b97f4a7c15n];
+  const values = edges.flatMap((v) => [v, -v, v + 1n, -v - 1n]).map((v) => BigInt.asIntN(64, v));
+  let x = 0x853c49e6748fea9bn;
+  for (let i = 0; i < 2000; i++) {
+    x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+    values.push(BigInt.asIntN(64, x >> BigInt(i % 40)));
+  }
+  const halves = (v: bigint): [number, number] => [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
+  let overflows = 0, fits = 0;
+  for (let i = 0; i < values.length; i++) {
+    for (const b of [values[i], values[(i * 7 + 3) % values.length], values[(i * 13 + 1) % values.length]]) {
+      const a = values[i];
+      const p = a * b, low = BigInt.asIntN(64, p);
+      const [al, ah] = halves(a), [bl, bh] = halves(b);
+      const lo = imulLow64(al, ah, bl, bh);
+      expect([lo | 0, mulOut.hi | 0, mulOut.ov]).toEqual([...halves(low), low === p ? 0 : 1]);
+      if (low === p) fits++; else overflows++;
+    }
+  }
+  expect(Math.min(fits, overflows)).toBeGreaterThan(500);
 });
 
 test('REP STOS and REP MOVS with the bulk path agree, cut by the budget anywhere', () => {
