@@ -5,7 +5,8 @@
  * together with the successors the run loop has been chaining it to: from each block, the linked
  * successor that ran more often, as long as it is on the same page (so that the trace's positions are
  * relative to its start both virtually and physically, and a write to the page invalidates all of
- * it), lies wholly in that page, is not in the trace yet, and the trace stays short.
+ * it), lies wholly in that page, is not in the trace yet, ran at least a quarter as often as the
+ * head, and the trace stays short.
  *
  * The translated trace continues into the next block only when the run loop would have chained to it
  * (translateBlock.ts chainTail); otherwise it leaves with the state the run loop expects.
@@ -17,6 +18,8 @@ import type { TraceSegment } from './translateBlock';
 export const MAX_TRACE_INSNS = 64;
 /** Most blocks in a trace. */
 export const MAX_TRACE_BLOCKS = 8;
+/** A successor joins the trace when it ran at least 1/HOT_SHARE as often as the head so far. */
+const HOT_SHARE = 4;
 
 function length(b: Block): number {
   let n = 0;
@@ -42,6 +45,9 @@ export function selectTrace(head: Block, va: number, epoch: number, cpl: number)
       if (next === null || lb.execCount > next.execCount) { next = lb; nextVa = lva; }
     }
     if (next === null || blocks.includes(next)) break;
+    // A successor that ran much less often than the head is a cold path: translating it costs V8's
+    // optimizing time for little.
+    if (next.execCount * HOT_SHARE < head.execCount) break;
     const offset = nextVa - va;
     if (Math.floor(next.phys / 4096) !== page || next.phys - head.phys !== offset || next.pages.length !== 1) break;
     if ((next.phys & 0xfff) + length(next) > 4096) break;

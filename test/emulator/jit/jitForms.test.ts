@@ -159,6 +159,76 @@ const IMUL_DEAD_FLAGS = [
   0xf4,                                     // hlt
 ];
 
+// ADC and SBB after every kind of flag record: ADD/SUB/CMP (carry derived from the operands), an
+// earlier ADC/SBB (carry-in chains), shifts (eager CF), logic ops (CF = 0), IMUL (flags in the
+// FlagState), and at the loop head (the flags of the loop's last instruction or of the entry).
+const ADC_SBB = [
+  // xs:
+  0x49, 0x11, 0xc6,                          // adc r14,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                    // shl rax,0xd
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                    // shr rax,0x7
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                    // shl rax,0x11
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0x1f,                          // mov QWORD PTR [rdi],rbx
+  0x48, 0x89, 0xde,                          // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x03,                    // shr rsi,0x3
+  0x48, 0x01, 0xde,                          // add rsi,rbx
+  0x48, 0x11, 0xc2,                          // adc rdx,rax
+  0x48, 0x13, 0x17,                          // adc rdx,QWORD PTR [rdi]
+  0x41, 0x11, 0xf0,                          // adc r8d,esi
+  0x66, 0x41, 0x81, 0xd1, 0xff, 0x7f,        // adc r9w,0x7fff
+  0x10, 0xd8,                                // adc al,bl
+  0x80, 0xd4, 0x80,                          // adc ah,0x80
+  0x48, 0x29, 0xc6,                          // sub rsi,rax
+  0x49, 0x19, 0xda,                          // sbb r10,rbx
+  0x49, 0x19, 0xf2,                          // sbb r10,rsi
+  0x44, 0x1b, 0x5f, 0x04,                    // sbb r11d,DWORD PTR [rdi+0x4]
+  0x48, 0x39, 0xde,                          // cmp rsi,rbx
+  0x4d, 0x19, 0xe4,                          // sbb r12,r12
+  0x39, 0xde,                                // cmp esi,ebx
+  0x41, 0x83, 0xd5, 0x00,                    // adc r13d,0x0
+  0x48, 0xd1, 0xee,                          // shr rsi,1
+  0x49, 0x11, 0xf4,                          // adc r12,rsi
+  0x31, 0xde,                                // xor esi,ebx
+  0x49, 0x11, 0xf0,                          // adc r8,rsi
+  0x48, 0x0f, 0xaf, 0xf3,                    // imul rsi,rbx
+  0x49, 0x11, 0xf1,                          // adc r9,rsi
+  0x01, 0xde,                                // add esi,ebx
+  0x41, 0x18, 0xf2,                          // sbb r10b,sil
+  0x89, 0xde,                                // mov esi,ebx
+  0x83, 0xe6, 0x03,                          // and esi,0x3
+  0x83, 0xfe, 0x01,                          // cmp esi,0x1
+  0x41, 0x83, 0xd5, 0x00,                    // adc r13d,0x0
+  0x49, 0x89, 0xc3,                          // mov r11,rax
+  0x83, 0xfe, 0x01,                          // cmp esi,0x1
+  0x49, 0x19, 0xc3,                          // sbb r11,rax
+  0x40, 0x0f, 0x92, 0xc6,                    // setb sil
+  0x0f, 0x9c, 0xc2,                          // setl dl
+  0x41, 0x0f, 0x97, 0xc7,                    // seta r15b
+  0x49, 0x01, 0xf5,                          // add r13,rsi
+  0x4d, 0x01, 0xfd,                          // add r13,r15
+  0x9c,                                      // pushf
+  0x41, 0x5f,                                // pop r15
+  0x4d, 0x01, 0xfe,                          // add r14,r15
+  0x49, 0x01, 0xd6,                          // add r14,rdx
+  0x4d, 0x01, 0xc6,                          // add r14,r8
+  0x4d, 0x01, 0xce,                          // add r14,r9
+  0x4d, 0x01, 0xd6,                          // add r14,r10
+  0x4d, 0x01, 0xde,                          // add r14,r11
+  0x4d, 0x01, 0xe6,                          // add r14,r12
+  0x4d, 0x01, 0xee,                          // add r14,r13
+  0x49, 0x01, 0xc6,                          // add r14,rax
+  0x48, 0x39, 0xd6,                          // cmp rsi,rdx
+  0xff, 0xc9,                                // dec ecx
+  0x0f, 0x85, 0x3f, 0xff, 0xff, 0xff,        // jne xs
+  0xf4,                                      // hlt
+];
+
 // rbp counts iterations; rdi, rsi and rcx come from the xorshift value, over two pages at 0x200000,
 // so elements cross page ends, sources and destinations overlap both ways, and counts reach 1023.
 const STRINGS = [
@@ -266,6 +336,13 @@ test('IMUL whose flags the next instruction replaces agrees', () => {
   const [a, b] = bothModes(IMUL_DEAD_FLAGS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
   expect(handlerCalls(b.m, CODE)).toBe(2); // SAR and PUSHF
+});
+
+test('ADC and SBB inline agree with the interpreter after every kind of flag record', () => {
+  const [a, b] = bothModes(ADC_SBB, { rbx: 0x2545f4914f6cdd1dn, rcx: 5000n, rdi: 0x300000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  // DEC and PUSHF are the only handler calls.
+  expect(handlerCalls(b.m, CODE)).toBe(2);
 });
 
 test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
