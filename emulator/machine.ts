@@ -13,6 +13,7 @@ import { BlockCache, Block, compileBlock } from './decode/blockCache';
 import { translateBlock, translateTrace } from './jit/translateBlock';
 import { selectTrace, traceSpan } from './jit/traceSelect';
 import { matchingTrace } from './jit/sharedCode';
+import { initialExecCount } from './jit/stringBulk';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
@@ -484,6 +485,7 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
+    if (this.jit && this.compileThreshold > 0) b.execCount = initialExecCount(b.insns, this.compileThreshold);
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
     if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
       const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;

@@ -120,3 +120,17 @@ export function bulkHandler(d: Insn): Handler {
   if (d.rep !== 0 && d.fn === str.movs) return repMovs;
   return d.fn;
 }
+
+/** Executions before the threshold at which a block ending in REP STOS/MOVS is compiled anyway. */
+const BULK_HEAD_START = 64;
+
+/**
+ * The execution count a new block starts from: a block that ends in REP STOS or MOVS (clear_page,
+ * memcpy) does a page's worth of iterations per execution, which the bulk path runs far faster than
+ * the interpreter, so it is compiled after BULK_HEAD_START executions rather than `threshold`.
+ */
+export function initialExecCount(insns: readonly Insn[], threshold: number): number {
+  const last = insns[insns.length - 1];
+  if (last === undefined || last.bits !== 64 || last.rep === 0 || (last.fn !== str.stos && last.fn !== str.movs)) return 0;
+  return threshold > BULK_HEAD_START ? threshold - BULK_HEAD_START : 0;
+}

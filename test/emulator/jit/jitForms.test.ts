@@ -381,3 +381,17 @@ test('REP STOS with the direction flag set goes element by element and agrees', 
   // std; then the string program (DF = 1: every REP runs backwards through the handler).
   bothModes([0xfd, ...STRINGS], { rbx: 0x1234567n, rbp: 50n }, 1009);
 });
+
+test('at the default threshold, blocks ending in REP STOS/MOVS are translated after 64 executions', () => {
+  const before = bulkStats.iterations;
+  const [a, b] = [{ jit: false }, { jit: true }].map((opts) => run(opts, STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 100n }, 1_000_003));
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+  expect(b.m.compileThreshold).toBe(20_000);
+  expect(b.m.cache.lookup(CODE, 64)?.compiled).toBeTruthy();
+  // A block that does not end in a REP string instruction is still counting.
+  const loopEnd = b.m.cache.lookup(CODE + 0xd3, 64); // dec ebp; jnz rs
+  expect(loopEnd?.insns.length).toBe(2);
+  expect(loopEnd?.compiled).toBeNull();
+  expect(bulkStats.iterations - before).toBeGreaterThan(10_000);
+});
