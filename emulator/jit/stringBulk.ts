@@ -35,8 +35,8 @@ function bulkCount(c: Cpu, d: Insn): number {
   return k > 0 ? k : 0;
 }
 
-/** Elements of `size` bytes from `va` to its page end, and the page's RAM offset, or -1 on a TLB miss. */
-function pageRun(tags: Float64Array, phys: Uint32Array, va: number, size: number): number {
+/** The RAM offset of `va` when the TLB (these tags) hits its page, or -1. */
+function pageRun(tags: Float64Array, phys: Uint32Array, va: number): number {
   const vp = Math.floor(va / 4096);
   const i = vp & TLB_MASK;
   if (tags[i] !== vp) return -1;
@@ -64,7 +64,7 @@ export function repStos(c: Cpu, d: Insn): void {
   if (k > 0) {
     const s = d.msize, mmu = c.mmu;
     const va = c.regs.addr(RDI);
-    const p = pageRun(mmu.tagW, mmu.phys, va, s);
+    const p = pageRun(mmu.tagW, mmu.phys, va);
     const fit = Math.floor((4096 - (va & 0xfff)) / s);
     if (k > fit) k = fit;
     if (p >= 0 && k > 0) {
@@ -96,8 +96,8 @@ export function repMovs(c: Cpu, d: Insn): void {
   if (k > 0) {
     const s = d.msize, mmu = c.mmu;
     const src = c.regs.addr(RSI), dst = c.regs.addr(RDI);
-    const ps = pageRun(mmu.tagR, mmu.phys, src, s);
-    const pd = pageRun(mmu.tagW, mmu.phys, dst, s);
+    const ps = pageRun(mmu.tagR, mmu.phys, src);
+    const pd = pageRun(mmu.tagW, mmu.phys, dst);
     const fitS = Math.floor((4096 - (src & 0xfff)) / s), fitD = Math.floor((4096 - (dst & 0xfff)) / s);
     if (k > fitS) k = fitS;
     if (k > fitD) k = fitD;
