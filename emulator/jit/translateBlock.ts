@@ -1,9 +1,9 @@
 /**
- * The translating JIT: a decoded block becomes one JS function with the instructions' semantics
- * inline (jit/forms.ts), registers in locals, the status-flag record in locals, and the MMU's TLB hit
- * path inline (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's
- * handler, as the call-threaded compiler does (decode/blockCache.ts compileBlock), so every block
- * translates.
+ * The translating JIT: a decoded block, or a trace of blocks the run loop chains (jit/traceSelect.ts),
+ * becomes one JS function with the instructions' semantics inline (jit/forms.ts, jit/moreForms.ts),
+ * registers in locals, the status-flag record in locals, and the MMU's TLB hit path inline
+ * (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's handler, as the
+ * call-threaded compiler does (decode/blockCache.ts compileBlock), so every block translates.
  *
  * A handler may retire more than one count (each REP iteration counts), so icount is re-based after it.
  *
@@ -15,8 +15,9 @@
  * does after each instruction. The run loop only calls a translated block when the whole block fits
  * in the instruction budget (next timer event, limit); a partial block is interpreted.
  *
- * A translated function depends only on the instructions (positions are relative to RIP at entry),
- * never on the machine, so machines can share it (jit/sharedCode.ts).
+ * A translated function depends only on the instructions (positions are relative to RIP at entry,
+ * and a trace's blocks lie in one page at fixed distances), never on the machine, so machines can
+ * share it (jit/sharedCode.ts).
  */
 import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
