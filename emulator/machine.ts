@@ -12,7 +12,10 @@ import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block } from './decode/blockCache';
 import { compileBlock } from './exec/threadedBlock';
 import { bindForm, runInsn } from './exec/table';
-import { translateBlock } from './jit/translateBlock';
+import { translateBlock, translateTrace } from './jit/translateBlock';
+import { selectTrace, traceSpan } from './jit/traceSelect';
+import { matchingTrace } from './jit/sharedCode';
+import { initialExecCount } from './jit/stringBulk';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
@@ -66,7 +69,11 @@ export interface MachineOptions {
   rtcBase?: number;
 }
 
-/** Longest block the JIT translates; longer hot blocks get the call-threaded form (decode/blockCache.ts). */
+/**
+ * Longest block the JIT compiles; longer hot blocks stay interpreted. V8 optimizes a compiled block's
+ * function as one unit with every handler inlined: on real Linux's boot a 256-instruction block
+ * (unrolled init code) cost about 200 ms of optimizing each, more than it ever ran.
+ */
 const MAX_TRANSLATED_INSNS = 64;
 /** Code writes to a page after which its blocks are no longer compiled. */
 const REWRITTEN_PAGE = 2;
@@ -330,7 +337,8 @@ export class Machine {
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
-        c.jitLoop = chain && observer === null;
+        // Translated code chains blocks itself only when nothing watches block entries.
+        c.jitLoop = chain && observer === null && codeHooks.length === 0;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
@@ -406,16 +414,40 @@ export class Machine {
     }
   }
 
-  /** The compiled form of a hot block: translated (64-bit) or call-threaded, shared across machines. */
+  /**
+   * The compiled form of a hot block: a translated trace from it (64-bit, jit/traceSelect.ts) or the
+   * call-threaded block (32-bit), shared across machines. Called with RIP at the block.
+   */
   private compile(b: Block): ((c: Cpu) => void) | null {
-    const s = b.shared;
-    if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
     // Code on pages that keep being written (data beside code, boot-time patching) would be
     // translated again and again: it stays interpreted.
     for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
-    // Long straight-line blocks (init code, unrolled loops) cost more to translate than they win.
-    const f = b.bits === 64 && b.insns.length <= MAX_TRANSLATED_INSNS ? translateBlock(b.insns) : compileBlock(b);
-    if (s !== null) s.compiled = f;
+    // Long straight-line blocks (init code, unrolled loops) cost more to compile than they win.
+    if (b.insns.length > MAX_TRANSLATED_INSNS) return null;
+    const s = b.shared;
+    if (b.bits !== 64) {
+      if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+      const f = compileBlock(b);
+      if (s !== null) s.compiled = f;
+      return f;
+    }
+    const c = this.cpu;
+    const { segs } = selectTrace(b, c.rip, c.mmu.epoch, c.cpl);
+    if (segs.length === 1) {
+      if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
+      const f = translateBlock(b.insns);
+      if (s !== null) s.compiled = f;
+      return f;
+    }
+    if (s !== null) {
+      const t = matchingTrace(s, this.mem.u8, b.phys);
+      if (t !== null) return t.fn as (c: Cpu) => void;
+    }
+    const f = translateTrace(segs);
+    if (s !== null) {
+      const { lo, hi } = traceSpan(segs);
+      s.trace = { pageOffset: b.phys & 0xfff, lo, bytes: this.mem.u8.slice(b.phys + lo, b.phys + hi), fn: f };
+    }
     return f;
   }
 
@@ -435,8 +467,13 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
+    if (this.jit && this.compileThreshold > 0) b.execCount = initialExecCount(b.insns, this.compileThreshold);
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
-    if (this.jit && this.compileThreshold > 0 && b.shared !== null && b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+    if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
+      const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
+      if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
+      else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+    }
     // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
     // block must not stay cached (it would decode differently once the page is mapped).
     if (b.insns.length > 0 && b.insns[0].end === 3 && nextPhys < 0 && pageLeft < 15) {

@@ -19,6 +19,8 @@ export interface PendingFlags {
   aLo: string; aHi: string; bLo: string; bHi: string; rLo: string; rHi: string;
   /** LAZY_RESULT only: the eager CF|OF|AF bits (an expression). */
   eager: string;
+  /** LAZY_ADD/LAZY_SUB of ADC/SBB: the carry-in (an expression, 0 or 1); absent means 0. */
+  cin?: string;
 }
 
 const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
@@ -91,6 +93,7 @@ export class CodeState {
     // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
     // most of what a translation costs.
     if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
+    if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
     return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
   }
 
@@ -127,6 +130,13 @@ export function recA(fl: FlagState, kind: number, size: number, aLo: number, aHi
   rLo: number, rHi: number): void {
   fl.bits &= ~STATUS_FLAGS; fl.lazy = STATUS_FLAGS; fl.kind = kind; fl.size = size;
   fl.aLo = aLo; fl.aHi = aHi; fl.bLo = bLo; fl.bHi = bHi; fl.rLo = rLo; fl.rHi = rHi; fl.cin = 0;
+}
+
+/** FlagState.recordArith with all six status flags and a carry-in (ADC, SBB). */
+export function recAC(fl: FlagState, kind: number, size: number, aLo: number, aHi: number, bLo: number, bHi: number,
+  rLo: number, rHi: number, cin: number): void {
+  fl.bits &= ~STATUS_FLAGS; fl.lazy = STATUS_FLAGS; fl.kind = kind; fl.size = size;
+  fl.aLo = aLo; fl.aHi = aHi; fl.bLo = bLo; fl.bHi = bHi; fl.rLo = rLo; fl.rHi = rHi; fl.cin = cin;
 }
 
 /** FlagState.recordResult with eager CF, OF and AF (`eager`) and ZF, SF, PF from the result. */

@@ -16,7 +16,7 @@ import { SIZE_MASK } from '../exec/aluResult';
 const SIGN: readonly number[] = [0, 0x80, 0x8000, 0, 0x80000000 | 0, 0, 0, 0, 0x80000000 | 0];
 
 /** Read a register operand of `size` bytes (r: byte offset for size 1, else GPR). */
-function regOperand(s: InsnSite, size: number, r: number): [string, string] {
+export function regOperand(s: InsnSite, size: number, r: number): [string, string] {
   if (size === 1) {
     const [l] = s.st.reg(r >> 3);
     return [(r & 1) !== 0 ? `((${l} >>> 8) & 0xff)` : `(${l} & 0xff)`, '0'];
@@ -28,7 +28,7 @@ function regOperand(s: InsnSite, size: number, r: number): [string, string] {
 }
 
 /** Write a register operand with the architecture's rules (32-bit writes clear the high half). */
-function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: string): void {
+export function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: string): void {
   const st0 = s.st;
   if (size === 1) {
     const g = r >> 3, [l, h] = st0.reg(g);
@@ -50,7 +50,7 @@ function setRegOperand(s: InsnSite, size: number, r: number, lo: string, hi: str
 }
 
 /** Operand 1 at its own size (register, immediate or memory), as int32 locals/expressions. */
-function source(s: InsnSite): [string, string] | null {
+export function source(s: InsnSite): [string, string] | null {
   const d = s.d;
   if (d.k1 === OK_REG) return regOperand(s, d.s1, d.r1);
   if (d.k1 === OK_IMM) return [`${d.immLo | 0}`, `${d.immHi | 0}`];
@@ -69,9 +69,33 @@ function fix(s: InsnSite, e: [string, string]): [string, string] {
 }
 
 const ARITH = new Map<number, string>([[Mnemonic.Add, 'add'], [Mnemonic.Sub, 'sub'], [Mnemonic.Cmp, 'cmp'],
-  [Mnemonic.And, 'and'], [Mnemonic.Or, 'or'], [Mnemonic.Xor, 'xor'], [Mnemonic.Test, 'test']]);
+  [Mnemonic.And, 'and'], [Mnemonic.Or, 'or'], [Mnemonic.Xor, 'xor'], [Mnemonic.Test, 'test'],
+  [Mnemonic.Adc, 'adc'], [Mnemonic.Sbb, 'sbb']]);
 
-/** ADD SUB CMP AND OR XOR TEST with a register destination, or CMP/TEST with a memory operand 0. */
+/**
+ * CF as a 0/1 expression (exec/arith.ts adc/sbb read `f.carry()`): from the pending record when its
+ * kind is known here (FlagState.cfLazy's rules), else from the FlagState.
+ */
+function carryIn(s: InsnSite): string {
+  const f = s.st.flags;
+  if (f === null) {
+    s.out.push(s.st.flagsWriteBack()); // nothing to write; notes that the entry flags are read
+    return 'fl.carry()';
+  }
+  const cin = f.cin ?? '0';
+  const u = (x: string): string => `(${x} >>> 0)`;
+  if (f.kind === LAZY_ADD) {
+    const lt = f.size === 8 ? `(${u(f.rHi)} !== ${u(f.aHi)} ? ${u(f.rHi)} < ${u(f.aHi)} : ${u(f.rLo)} < ${u(f.aLo)})` : `${u(f.rLo)} < ${u(f.aLo)}`;
+    return cin === '0' ? `(${lt} ? 1 : 0)` : `(${lt} || (${cin} !== 0 && ${f.rLo} === ${f.aLo} && ${f.rHi} === ${f.aHi}) ? 1 : 0)`;
+  }
+  if (f.kind === LAZY_SUB) {
+    const lt = f.size === 8 ? `(${u(f.aHi)} !== ${u(f.bHi)} ? ${u(f.aHi)} < ${u(f.bHi)} : ${u(f.aLo)} < ${u(f.bLo)})` : `${u(f.aLo)} < ${u(f.bLo)}`;
+    return cin === '0' ? `(${lt} ? 1 : 0)` : `(${lt} || (${cin} !== 0 && ${f.aLo} === ${f.bLo} && ${f.aHi} === ${f.bHi}) ? 1 : 0)`;
+  }
+  return f.eager === '0' ? '0' : `((${f.eager}) & 1)`;
+}
+
+/** ADD ADC SUB SBB CMP AND OR XOR TEST with a register destination, or CMP/TEST with a memory operand 0. */
 function alu(s: InsnSite, op: string): boolean {
   const d = s.d, size = d.size;
   if (d.lock !== 0 || d.k2 !== 0 || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
@@ -107,16 +131,26 @@ function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, strin
     out.push(`const ${ml} = ${al} & ${m}, ${nl} = ${bl} & ${m};`);
     al = ml; bl = nl; ah = '0'; bh = '0';
   }
-  if (op === 'add' || op === 'sub' || op === 'cmp') {
-    const add = op === 'add';
+  if (op === 'add' || op === 'sub' || op === 'cmp' || op === 'adc' || op === 'sbb') {
+    const add = op === 'add' || op === 'adc';
+    const withCarry = op === 'adc' || op === 'sbb';
+    let ci = '';
+    if (withCarry) {
+      const c = st0.tmp('ci');
+      out.push(`const ${c} = ${carryIn(s)};`);
+      ci = c;
+    }
+    const o = add ? '+' : '-';
+    const plusCin = withCarry ? ` ${o} ${ci}` : '';
     if (size === 8) {
       const lo = st0.tmp('s');
-      out.push(`const ${lo} = (${al} >>> 0) ${add ? '+' : '-'} (${bl} >>> 0);`);
-      out.push(`const ${rl} = ${lo} | 0, ${rh} = ((${ah} >>> 0) ${add ? '+' : '-'} (${bh} >>> 0) ${add ? `+ (${lo} > 0xffffffff ? 1 : 0)` : `- (${lo} < 0 ? 1 : 0)`}) | 0;`);
+      out.push(`const ${lo} = (${al} >>> 0) ${o} (${bl} >>> 0)${plusCin};`);
+      out.push(`const ${rl} = ${lo} | 0, ${rh} = ((${ah} >>> 0) ${o} (${bh} >>> 0) ${add ? `+ (${lo} > 0xffffffff ? 1 : 0)` : `- (${lo} < 0 ? 1 : 0)`}) | 0;`);
     } else {
-      out.push(`const ${rl} = ((${al} ${add ? '+' : '-'} ${bl}) & ${m}) | 0, ${rh} = 0;`);
+      out.push(`const ${rl} = ((${al} ${o} ${bl}${plusCin}) & ${m}) | 0, ${rh} = 0;`);
     }
     st0.flags = { kind: add ? LAZY_ADD : LAZY_SUB, size, aLo: al, aHi: ah, bLo: bl, bHi: bh, rLo: rl, rHi: rh, eager: '0' };
+    if (withCarry) st0.flags.cin = ci;
   } else {
     const o = op === 'or' ? '|' : op === 'xor' ? '^' : '&';
     out.push(`const ${rl} = ${al} ${o} ${bl}, ${rh} = ${size === 8 ? `${ah} ${o} ${bh}` : '0'};`);
@@ -291,7 +325,7 @@ function jmp(s: InsnSite): boolean {
 }
 
 /** A condition on the pending flag record, or on the FlagState when the record is not known here. */
-function condition(s: InsnSite, cc: number): string {
+export function condition(s: InsnSite, cc: number): string {
   const f = s.st.flags;
   const neg = (cc & 1) !== 0;
   const t = cc >> 1;
@@ -301,7 +335,7 @@ function condition(s: InsnSite, cc: number): string {
     const sign = `((${f.size === 8 ? f.rHi : f.rLo} & ${SIGN[f.size]}) !== 0)`;
     if (t === 2) e = zero;
     else if (t === 4) e = sign;
-    else if (f.kind === LAZY_SUB) {
+    else if (f.kind === LAZY_SUB && (f.cin ?? '0') === '0') {
       const ult = f.size === 8
         ? `((${f.aHi} >>> 0) !== (${f.bHi} >>> 0) ? (${f.aHi} >>> 0) < (${f.bHi} >>> 0) : (${f.aLo} >>> 0) < (${f.bLo} >>> 0))`
         : `((${f.aLo} >>> 0) < (${f.bLo} >>> 0))`;

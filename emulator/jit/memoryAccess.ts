@@ -23,6 +23,8 @@ export interface InsnSite {
   next: number;
   /** Code for the slow path of the next access: the exact address when the fast sum was not canonical. */
   eaFix?: string;
+  /** The instruction that always runs right after this one (same block), if any. */
+  nextInsn?: Insn;
 }
 
 /** Mark that a slow path ran (the block must look at c.exit after this instruction). */

@@ -17,6 +17,23 @@ export interface SharedBlock {
   readonly insns: Insn[];
   /** Compiled form, set by the first machine that compiles the block (see Machine.run). */
   compiled: ((c: never) => void) | null;
+  /**
+   * The last trace translated from this block (jit/traceSelect.ts): valid wherever the block starts
+   * at the same page offset and the page holds the same bytes from `lo` (relative to the block's
+   * start) on, so that the whole trace is in the block's page again.
+   */
+  trace: SharedTrace | null;
+}
+
+export interface SharedTrace { readonly pageOffset: number; readonly lo: number; readonly bytes: Uint8Array; readonly fn: (c: never) => void }
+
+/** The shared trace of `s` if memory `u8` holds its bytes around the block at `phys`, else null. */
+export function matchingTrace(s: SharedBlock, u8: Uint8Array, phys: number): SharedTrace | null {
+  const t = s.trace;
+  if (t === null || (phys & 0xfff) !== t.pageOffset) return null;
+  const b = t.bytes, at = phys + t.lo;
+  for (let i = 0; i < b.length; i++) if (u8[at + i] !== b[i]) return null;
+  return t;
 }
 
 const PREFIX = 16;
@@ -57,7 +74,7 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
   if (insns.length === 0 || end + 15 > limit) return null;
   if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
   const key = keyOf(bits, truth, maxInsns, bytes);
-  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null };
+  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null };
   const list = table.get(key);
   if (list === undefined) table.set(key, [s]); else list.push(s);
   count++;

@@ -1,9 +1,9 @@
 /**
- * The translating JIT: a decoded block becomes one JS function with the instructions' semantics
- * inline (jit/forms.ts), registers in locals, the status-flag record in locals, and the MMU's TLB hit
- * path inline (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's
- * handler, as the call-threaded compiler does (exec/threadedBlock.ts compileBlock), so every block
- * translates.
+ * The translating JIT: a decoded block, or a trace of blocks the run loop chains (jit/traceSelect.ts),
+ * becomes one JS function with the instructions' semantics inline (jit/forms.ts, jit/moreForms.ts),
+ * registers in locals, the status-flag record in locals, and the MMU's TLB hit path inline
+ * (jit/memoryAccess.ts). Instructions without an inline form call the interpreter's handler, as the
+ * call-threaded compiler does (exec/threadedBlock.ts compileBlock), so every block translates.
  *
  * A handler may retire more than one count (each REP iteration counts), so icount is re-based after it.
  *
@@ -15,103 +15,152 @@
  * does after each instruction. The run loop only calls a translated block when the whole block fits
  * in the instruction budget (next timer event, limit); a partial block is interpreted.
  *
- * A translated function depends only on the instructions (positions are relative to RIP at entry),
- * never on the machine, so machines can share it (jit/sharedCode.ts).
+ * A translated function depends only on the instructions (positions are relative to RIP at entry,
+ * and a trace's blocks lie in one page at fixed distances), never on the machine, so machines can
+ * share it (jit/sharedCode.ts).
  */
 import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { GuestFault } from '../interrupts/guestFault';
 import { ea } from '../exec/operands';
-import { CodeState, recA, recR, at } from './codeState';
+import { CodeState, recA, recAC, recR, at } from './codeState';
 import { emitInline } from './forms';
+import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
+import { bulkHandler } from './stringBulk';
 
 export type CompiledBlock = (c: Cpu) => void;
 
 /** Counts for the run report and the benchmarks. */
-export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0 };
+export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0, traceBlocks: 0 };
+
+/**
+ * One block of a trace: its instructions and where it starts, in bytes from the trace's first block
+ * (all blocks of a trace lie in one page, so the distance is the same virtually and physically).
+ */
+export interface TraceSegment { insns: Insn[]; offset: number }
 
 /** JS source of the block's function body and the handler/Insn arguments it takes. */
 export function blockSource(insns: Insn[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
-  const first = emitBody(insns, null);
-  // A block that is all inline and branches back to its own start runs its next iterations itself,
+  return traceSource([{ insns, offset: 0 }]);
+}
+
+/**
+ * JS source of a trace: its blocks one after the other, each continuing into the next when the run
+ * loop would have chained them (see emitBody); a single segment is a plain block.
+ */
+export function traceSource(segs: TraceSegment[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
+  const first = emitBody(segs, null);
+  // A trace that is all inline and branches back to its own start runs its next iterations itself,
   // with registers staying in locals (see loopTail).
-  if (!first.allInline || !endsInSelfBranch(insns)) return first;
-  return emitBody(insns, first.used);
+  if (!first.allInline || !endsAtStart(segs)) return first;
+  return emitBody(segs, first.used);
 }
 
-function endsInSelfBranch(insns: Insn[]): boolean {
+function endsAtStart(segs: TraceSegment[]): boolean {
+  const seg = segs[segs.length - 1];
   let len = 0;
-  for (const d of insns) len += d.len;
-  const last = insns[insns.length - 1];
-  return last !== undefined && (last.form === FORM.jcc || last.form === FORM.jmpRel) && last.target === -len;
+  for (const d of seg.insns) len += d.len;
+  const last = seg.insns[seg.insns.length - 1];
+  return last !== undefined && (last.form === FORM.jcc || last.form === FORM.jmpRel) && seg.offset + len + last.target === 0;
 }
 
-function emitBody(insns: Insn[], loopRegs: Set<number> | null):
+function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
   { params: string[]; args: unknown[]; body: string; allInline: boolean; used: Set<number>; inline: number; handlers: number } {
   const out: string[] = [];
   const st = new CodeState(out);
   const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recR', 'at'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recR, at];
-  const n = insns.length;
-  let off = 0, lastStart = 0, lastInline = true;
-  for (let i = 0; i < n; i++) {
-    const d = insns[i];
-    const start = off, next = off + d.len;
-    off = next; lastStart = start;
-    params.push(`d${i}`); args.push(d);
-    const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next };
-    const mark = out.length;
-    if (emitInline(site)) {
-      inline++;
-      lastInline = true;
-      if (i < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
-        out.push(`if (sp !== 0) { sp = 0; if (c.exit) { ${st.regWriteBack()}${st.flagsWriteBack()}` +
-          `at(c, rip0 + ${start}, rip0 + ${next}, ic0 + ${i + 1}); return; } }`);
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recAC, recR, at, imulLow64, mulOut];
+  let total = 0;
+  for (const g of segs) total += g.insns.length;
+  const headLen = segs[0].insns.length;
+  let i = 0, lastStart = 0, lastInline = true;
+  for (let j = 0; j < segs.length; j++) {
+    const seg = segs[j], n = seg.insns.length;
+    let off = seg.offset;
+    let segEnd = off;
+    for (const d of seg.insns) segEnd += d.len;
+    // Where the block falls through to; a branch sets it.
+    if (j > 0) out.push(`nrip = rip0 + ${segEnd};`);
+    for (let k = 0; k < n; k++, i++) {
+      const d = seg.insns[k];
+      const start = off, next = off + d.len;
+      off = next; lastStart = start;
+      const more = i < total - 1;
+      params.push(`d${i}`); args.push(d);
+      const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next, nextInsn: seg.insns[k + 1] };
+      const mark = out.length;
+      if (emitInline(site) || (out.length === mark && emitMore(site))) {
+        inline++;
+        lastInline = true;
+        // (At a block's last instruction the chain check below looks at c.exit, with the branch's RIP.)
+        if (more && k < n - 1 && out.slice(mark).some((l) => l.includes('sp = 1;'))) {
+          out.push(`if (sp !== 0) { sp = 0; if (c.exit) { ${st.regWriteBack()}${st.flagsWriteBack()}` +
+            `at(c, rip0 + ${start}, rip0 + ${next}, ic0 + ${i + 1}); return; } }`);
+        }
+        continue;
       }
-      continue;
+      // Emitters decide before emitting anything, so the translation-time state is still valid here.
+      if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
+      lastInline = false;
+      allInline = false;
+      params.push(`h${i}`); args.push(bulkHandler(d));
+      out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` +
+        (more ? (k < n - 1 ? ` if (c.exit) return;` : ' nrip = c.rip;') + ` ic0 = c.icount - ${i + 1};` : ''));
+      st.forgetAll();
     }
-    // Emitters decide before emitting anything, so the translation-time state is still valid here.
-    if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
-    lastInline = false;
-    allInline = false;
-    params.push(`h${i}`); args.push(d.fn);
-    out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` + (i < n - 1 ? ` if (c.exit) return; ic0 = c.icount - ${i + 1};` : ''));
-    st.forgetAll();
+    if (j < segs.length - 1) {
+      // chainTail: go on into the next block only where the run loop would chain to it (machine.ts
+      // run): nothing set c.exit, chaining is allowed (c.jitLoop: no interrupt shadow, no observer,
+      // no code hooks), the branch went there, and the whole next block fits in the budget.
+      const nextSeg = segs[j + 1];
+      const leave = lastInline
+        ? `${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${i}; return;`
+        : 'return;';
+      out.push(`if (nrip !== rip0 + ${nextSeg.offset} || c.exit || !c.jitLoop || ic0 + ${i + nextSeg.insns.length} > c.repUntil) { ${leave} }`);
+    }
   }
   if (loopRegs !== null) {
-    // loopTail: run the next iteration here when the run loop would chain this block to itself and
-    // the whole block fits in the budget (machine.ts: endIcount - icount >= length). The flags go
-    // to the FlagState only if the body reads them there before making its own record.
+    // loopTail: run the next iteration here when the run loop would chain the last block to the
+    // first and the whole first block fits in the budget (machine.ts: endIcount - icount >= length).
+    // The flags go to the FlagState only if the body reads them there before making its own record.
     const carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
-    out.push(`if (nrip === rip0 && c.jitLoop && ic0 + ${2 * n} <= c.repUntil) { ${carry}ic0 += ${n}; continue; }`);
+    out.push(`if (nrip === rip0 && c.jitLoop && ic0 + ${total + headLen} <= c.repUntil) { ${carry}ic0 += ${total}; continue; }`);
   }
   if (lastInline) {
-    out.push(`${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${n};`);
+    out.push(`${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${total};`);
   }
   const locals: string[] = [];
   for (const r of [...st.used].sort((a, b) => a - b)) locals.push(`g${r}l = 0, g${r}h = 0`);
   const loop = loopRegs !== null;
+  let firstEnd = 0;
+  for (const d of segs[0].insns) firstEnd += d.len;
   const body = [
     'const u = c.regs.u32, fl = c.flags, mmu = c.mmu, dv = mmu.dv, m8 = mmu.u8, tp = mmu.phys;',
     `const rip0 = c.rip; let ic0 = c.icount;`,
-    `let nrip = rip0 + ${off}, sp = 0;`,
+    `let nrip = rip0 + ${firstEnd}, sp = 0;`,
     locals.length > 0 ? `let ${locals.join(', ')};` : '',
     preheader,
-    loop ? `for (;;) { nrip = rip0 + ${off};` : '',
+    loop ? `for (;;) { nrip = rip0 + ${firstEnd};` : '',
     ...out,
     loop ? 'return; }' : '',
   ].join('\n');
-  return { params, args, body, allInline, used: new Set(st.used), inline, handlers: n - inline };
+  return { params, args, body, allInline, used: new Set(st.used), inline, handlers: total - inline };
 }
 
 /** Translate a block into a function that runs all of it (see the file comment). */
 export function translateBlock(insns: Insn[]): CompiledBlock {
-  const { params, args, body, inline, handlers } = blockSource(insns);
+  return translateTrace([{ insns, offset: 0 }]);
+}
+
+/** Translate a trace (see traceSource) into one function. */
+export function translateTrace(segs: TraceSegment[]): CompiledBlock {
+  const { params, args, body, inline, handlers } = traceSource(segs);
   jitStats.blocks++; jitStats.inlineInsns += inline; jitStats.handlerInsns += handlers;
+  if (segs.length > 1) { jitStats.traces++; jitStats.traceBlocks += segs.length; }
   // Math comes in as a parameter: generated code then finds it in its closure, not through the global
   // object (a slow interceptor when the realm is a vm context, as under jest).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval

@@ -1,5 +1,5 @@
 // The JIT against the interpreter on whole guests: every fixture boot image, the CPU benchmarks and
-// the fixture kernel run in both modes (emulator/jit; JIT with a compile threshold of 1), and must
+// the fixture kernel run in both modes (emulator/jit; JIT with a compile threshold of 2), and must
 // leave the same registers, flag record, icount, devices, console and every byte of memory. Then the
 // observers: a binary trace bit for bit, ground-truth call stacks, memory hooks and code hooks.
 import * as fs from 'fs';
@@ -104,5 +104,5 @@ describe('observers see the same run', () => {
 test('the JIT is on by default and off with jit: false', () => {
   expect(bootImage(KERNEL, {}).jit).toBe(true);
   expect(bootImage(KERNEL, INTERPRETER).jit).toBe(false);
-  expect(bootImage(KERNEL, JIT_EVERY_BLOCK).compileThreshold).toBe(1);
+  expect(bootImage(KERNEL, JIT_EVERY_BLOCK).compileThreshold).toBe(2);
 });

@@ -6,6 +6,7 @@
 import { Machine, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../../emulator/loader/direct64';
 import { JIT_MODES, machineState } from './jitModes';
+import { jitStats } from '../../../emulator/jit/translateBlock';
 
 const CODE = 0x100000, IDT = 0x8000, HANDLER = 0x100f00, PT = 0x4000;
 const ABSENT_PAGE = 0x440000, READ_ONLY_PAGE = 0x420000;
@@ -141,5 +142,101 @@ test('a self-looping translated block stops exactly at the instruction budget', 
     seen.push(machineState(m, r));
     return seen;
   });
+  expect(states[1]).toEqual(states[0]);
+});
+
+// Traces (several chained blocks translated into one function, jit/traceSelect.ts): a fault in a
+// later block of the trace, a store that patches a later block, and budgets that end between blocks.
+const TRACE_LOOP = [
+  0x48, 0x01, 0xd8,                         // loop: add rax, rbx
+  0xa8, 0x01,                               // test al, 1
+  0x74, 0x06,                               // jz skip
+  0x48, 0x8b, 0x17,                         // mov rdx, [rdi]
+  0x48, 0x01, 0xd6,                         // add rsi, rdx
+  0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // skip: lea rdi, [rdi+0x1000]
+  0x83, 0xe9, 0x01,                         // sub ecx, 1
+  0x75, 0xe7,                               // jnz loop
+  0xf4,                                     // hlt
+];
+
+test('#PF in a later block of a translated trace', () => {
+  const traces = jitStats.traces;
+  // rdi reaches the absent page in the 130th iteration, where rax = 131 is odd: the load runs.
+  const [a, b] = runBoth(TRACE_LOOP, { rax: 1n, rbx: 1n, rcx: 1000n, rdi: 0x3bf000n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 7, ABSENT_PAGE]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+  expect(jitStats.traces).toBeGreaterThan(traces);
+});
+
+test('a translated trace stops between and inside its blocks exactly at the instruction budget', () => {
+  const states = JIT_MODES.map(([, opts]) => {
+    const { m } = machine(opts, TRACE_LOOP, { rax: 0n, rbx: 1n, rcx: 3000n, rdi: 0x100000n });
+    const seen: unknown[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = m.run(89 + (i % 7));
+      seen.push([r.instructions, m.cpu.icount, m.cpu.rip, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+    }
+    const r = m.run(1_000_000);
+    expect(r.reason).toBe(STOP_HALTED);
+    seen.push(machineState(m, r));
+    return seen;
+  });
+  expect(states[1]).toEqual(states[0]);
+});
+
+test('a store in a translated trace that patches a later block of it ends the trace there', () => {
+  const code = [
+    0x48, 0x01, 0xd8,                         // loop: add rax, rbx
+    0x48, 0x39, 0xd0,                         // cmp rax, rdx
+    0x72, 0x07,                               // jb skip
+    0xc6, 0x05, 0x0c, 0x00, 0x00, 0x00, 0x11, // mov byte [rip+patch+3], 0x11
+    0x83, 0xe9, 0x01,                         // skip: sub ecx, 1
+    0x75, 0x01,                               // jnz next
+    0xf4,                                     // hlt
+    0x49, 0x89, 0xc0,                         // next: mov r8, rax
+    0x49, 0x83, 0xc1, 0x05,                   // patch: add r9, 5 (the immediate becomes 0x11)
+    0x4d, 0x01, 0xca,                         // add r10, r9
+    0xeb, 0xdf,                               // jmp loop
+  ];
+  const n = 300;
+  const [a, b] = runBoth(code, { rax: 0n, rbx: 1n, rdx: 200n, rcx: BigInt(n) });
+  // Iterations with rax = 1..n-1 reach `next` (the last one halts first); from rax = 200 on the
+  // immediate is 0x11.
+  let r9 = 0;
+  for (let rax = 1; rax < n; rax++) r9 += rax >= 200 ? 0x11 : 5;
+  expect(Number(a.m.regRead('r9'))).toBe(r9);
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+});
+
+test('a host stop from an interrupt hook inside a translated trace ends it there', () => {
+  const code = [
+    0x48, 0x83, 0xc0, 0x01, // loop: add rax, 1
+    0xcd, 0x40,             // int 0x40 (its handler, isr, is in this page: the trace goes on there)
+    0x83, 0xe9, 0x01,       // sub ecx, 1
+    0x75, 0xf5,             // jnz loop
+    0xf4,                   // hlt
+    0x48, 0x01, 0xc3,       // isr: add rbx, rax
+    0x48, 0xcf,             // iretq
+  ];
+  const ISR = CODE + 12;
+  const states = JIT_MODES.map(([, opts]) => {
+    const { m } = machine(opts, code, { rax: 0n, rbx: 0n, rcx: 500n, rsp: 0x80000n });
+    const dv = m.mem.dv;
+    dv.setUint32(IDT + 0x40 * 16, (ISR & 0xffff) | (0x10 << 16), true);
+    dv.setUint32(IDT + 0x40 * 16 + 4, ((ISR & 0xffff0000) | 0x8e00) >>> 0, true);
+    let n = 0;
+    m.hookAdd(HOOK_INTR, () => { if (++n % 37 === 0) m.stop('every 37th interrupt'); });
+    const seen: unknown[] = [];
+    for (;;) {
+      const r = m.run(1_000_000);
+      seen.push([r.reason, m.cpu.icount, m.cpu.rip, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+      if (r.reason === STOP_HALTED) { seen.push(machineState(m, r)); break; }
+    }
+    expect(n).toBe(500);
+    return seen;
+  });
+  expect(states[0].length).toBe(500 / 37 + 2 | 0);
   expect(states[1]).toEqual(states[0]);
 });

@@ -1,0 +1,397 @@
+// The inline forms added for real Linux's hot blocks against the interpreter: MOVSX/MOVSXD, IMUL
+// (two and three operands), CMOVcc, SETcc, and REP STOS/MOVS with their in-page bulk path. Each
+// program is a loop over seeded xorshift values that runs its forms on registers and memory and folds
+// every result and RFLAGS into r14; it runs with the JIT translating every block and in the
+// interpreter, in run() slices of an odd size so that REP instructions are cut by the budget at many
+// points, and both must leave the same machine. The forms must really be inline (the translated
+// block calls handlers only for the forms named in each test).
+import { Machine, STOP_LIMIT, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
+import { startDirect64 } from '../../../emulator/loader/direct64';
+import { blockSource } from '../../../emulator/jit/translateBlock';
+import { bulkStats } from '../../../emulator/jit/stringBulk';
+import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
+import { JIT_MODES, machineState } from './jitModes';
+
+const CODE = 0x100000;
+
+// Assembled with GNU as (Intel syntax); the comments are objdump's.
+const FORMS = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x17,                   // shr rsi,0x17
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0xc1, 0xea, 0x29,                   // shr rdx,0x29
+  0x48, 0x89, 0x1f,                         // mov QWORD PTR [rdi],rbx
+  0x48, 0x89, 0x47, 0x08,                   // mov QWORD PTR [rdi+0x8],rax
+  // im:
+  0x48, 0x0f, 0xaf, 0xc3,                   // imul rax,rbx
+  0x0f, 0xaf, 0xf3,                         // imul esi,ebx
+  0x48, 0x0f, 0xaf, 0x17,                   // imul rdx,QWORD PTR [rdi]
+  0x44, 0x0f, 0xaf, 0x47, 0x08,             // imul r8d,DWORD PTR [rdi+0x8]
+  0x4c, 0x69, 0xce, 0x78, 0x56, 0x34, 0x12, // imul r9,rsi,0x12345678
+  0x44, 0x6b, 0xd2, 0xfd,                   // imul r10d,edx,0xfffffffd
+  0x4c, 0x6b, 0x1f, 0x07,                   // imul r11,QWORD PTR [rdi],0x7
+  0x66, 0x44, 0x0f, 0xaf, 0xe3,             // imul r12w,bx
+  // sx:
+  0x48, 0x0f, 0xbe, 0xc3,                   // movsx rax,bl
+  0x0f, 0xbe, 0xf7,                         // movsx esi,bh
+  0x48, 0x0f, 0xbf, 0x17,                   // movsx rdx,WORD PTR [rdi]
+  0x4c, 0x63, 0xc0,                         // movsxd r8,eax
+  0x4c, 0x63, 0x4f, 0x04,                   // movsxd r9,DWORD PTR [rdi+0x4]
+  0x44, 0x0f, 0xbe, 0x57, 0x01,             // movsx r10d,BYTE PTR [rdi+0x1]
+  0x4d, 0x0f, 0xbf, 0xd9,                   // movsx r11,r9w
+  // cm:
+  0x48, 0x39, 0xd8,                         // cmp rax,rbx
+  0x48, 0x0f, 0x4c, 0xd6,                   // cmovl rdx,rsi
+  0x0f, 0x42, 0x07,                         // cmovb eax,DWORD PTR [rdi]
+  0x41, 0x0f, 0x9c, 0xc0,                   // setl r8b
+  0x0f, 0x96, 0xc4,                         // setbe ah
+  0x0f, 0x94, 0x47, 0x03,                   // sete BYTE PTR [rdi+0x3]
+  0x85, 0xd6,                               // test esi,edx
+  0x4c, 0x0f, 0x44, 0xcb,                   // cmove r9,rbx
+  0x41, 0x0f, 0x9f, 0xc2,                   // setg r10b
+  0x44, 0x0f, 0x48, 0xda,                   // cmovs r11d,edx
+  0x48, 0x01, 0xd8,                         // add rax,rbx
+  0x0f, 0x40, 0xf2,                         // cmovo esi,edx
+  0x41, 0x0f, 0x90, 0xc4,                   // seto r12b
+  0x0f, 0x9a, 0xc3,                         // setp bl
+  0x4c, 0x0f, 0x4b, 0xe8,                   // cmovnp r13,rax
+  0x48, 0x0f, 0xaf, 0xf2,                   // imul rsi,rdx
+  0x0f, 0x92, 0xc6,                         // setb dh
+  0x4c, 0x0f, 0x42, 0xc3,                   // cmovb r8,rbx
+  // acc:
+  0x9c,                                     // pushf
+  0x41, 0x5f,                               // pop r15
+  0x4d, 0x01, 0xfe,                         // add r14,r15
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xf6,                         // add r14,rsi
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x4d, 0x01, 0xe6,                         // add r14,r12
+  0x4d, 0x01, 0xee,                         // add r14,r13
+  0x4c, 0x03, 0x37,                         // add r14,QWORD PTR [rdi]
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x0f, 0x85, 0x22, 0xff, 0xff, 0xff,       // jne xs
+  0xf4,                                     // hlt
+];
+
+// IMUL's CF and OF read right after it (SETcc, CMOVcc, PUSHF), products in and out of range.
+const IMUL_FLAGS = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x32,                   // shr rsi,0x32
+  0x48, 0x89, 0x37,                         // mov QWORD PTR [rdi],rsi
+  0x0f, 0xaf, 0xf3,                         // imul esi,ebx
+  0x0f, 0x90, 0xc0,                         // seto al
+  0x69, 0xd6, 0xff, 0x7f, 0x00, 0x00,       // imul edx,esi,0x7fff
+  0x0f, 0x92, 0xc4,                         // setb ah
+  0x44, 0x6b, 0x07, 0xb3,                   // imul r8d,DWORD PTR [rdi],0xffffffb3
+  0x45, 0x0f, 0x40, 0xc8,                   // cmovo r9d,r8d
+  0x4c, 0x0f, 0xaf, 0xd6,                   // imul r10,rsi
+  0x41, 0x0f, 0x92, 0xc3,                   // setb r11b
+  0x4c, 0x6b, 0xe3, 0x03,                   // imul r12,rbx,0x3
+  0x9c,                                     // pushf
+  0x41, 0x5d,                               // pop r13
+  0x4d, 0x01, 0xee,                         // add r14,r13
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x4d, 0x01, 0xe6,                         // add r14,r12
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x75, 0x95,                               // jne xs
+  0xf4,                                     // hlt
+];
+
+// IMUL whose CF and OF the next instruction replaces unseen (the multiplicative hash of Linux's
+// hash_64: imul, then shr), so the translation skips them; and 32-bit products.
+const IMUL_DEAD_FLAGS = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0xba, 0xeb, 0x83, 0xb5, 0x80, 0x46, 0x86, 0xc8, 0x61, // movabs rdx,0x61c8864680b583eb
+  0x48, 0x0f, 0xaf, 0xc2,                   // imul rax,rdx
+  0x48, 0xc1, 0xe8, 0x3a,                   // shr rax,0x3a
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xfe, 0x28,                   // sar rsi,0x28
+  0x0f, 0xaf, 0xf3,                         // imul esi,ebx
+  0x83, 0xc6, 0x01,                         // add esi,0x1
+  0x48, 0x6b, 0xd6, 0xfb,                   // imul rdx,rsi,0xfffffffffffffffb
+  0x48, 0x39, 0xda,                         // cmp rdx,rbx
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xf6,                         // add r14,rsi
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x75, 0xa8,                               // jne xs
+  0xf4,                                     // hlt
+];
+
+// ADC and SBB after every kind of flag record: ADD/SUB/CMP (carry derived from the operands), an
+// earlier ADC/SBB (carry-in chains), shifts (eager CF), logic ops (CF = 0), IMUL (flags in the
+// FlagState), and at the loop head (the flags of the loop's last instruction or of the entry).
+const ADC_SBB = [
+  // xs:
+  0x49, 0x11, 0xc6,                          // adc r14,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                    // shl rax,0xd
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                    // shr rax,0x7
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0xd8,                          // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                    // shl rax,0x11
+  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  0x48, 0x89, 0x1f,                          // mov QWORD PTR [rdi],rbx
+  0x48, 0x89, 0xde,                          // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x03,                    // shr rsi,0x3
+  0x48, 0x01, 0xde,                          // add rsi,rbx
+  0x48, 0x11, 0xc2,                          // adc rdx,rax
+  0x48, 0x13, 0x17,                          // adc rdx,QWORD PTR [rdi]
+  0x41, 0x11, 0xf0,                          // adc r8d,esi
+  0x66, 0x41, 0x81, 0xd1, 0xff, 0x7f,        // adc r9w,0x7fff
+  0x10, 0xd8,                                // adc al,bl
+  0x80, 0xd4, 0x80,                          // adc ah,0x80
+  0x48, 0x29, 0xc6,                          // sub rsi,rax
+  0x49, 0x19, 0xda,                          // sbb r10,rbx
+  0x49, 0x19, 0xf2,                          // sbb r10,rsi
+  0x44, 0x1b, 0x5f, 0x04,                    // sbb r11d,DWORD PTR [rdi+0x4]
+  0x48, 0x39, 0xde,                          // cmp rsi,rbx
+  0x4d, 0x19, 0xe4,                          // sbb r12,r12
+  0x39, 0xde,                                // cmp esi,ebx
+  0x41, 0x83, 0xd5, 0x00,                    // adc r13d,0x0
+  0x48, 0xd1, 0xee,                          // shr rsi,1
+  0x49, 0x11, 0xf4,                          // adc r12,rsi
+  0x31, 0xde,                                // xor esi,ebx
+  0x49, 0x11, 0xf0,                          // adc r8,rsi
+  0x48, 0x0f, 0xaf, 0xf3,                    // imul rsi,rbx
+  0x49, 0x11, 0xf1,                          // adc r9,rsi
+  0x01, 0xde,                                // add esi,ebx
+  0x41, 0x18, 0xf2,                          // sbb r10b,sil
+  0x89, 0xde,                                // mov esi,ebx
+  0x83, 0xe6, 0x03,                          // and esi,0x3
+  0x83, 0xfe, 0x01,                          // cmp esi,0x1
+  0x41, 0x83, 0xd5, 0x00,                    // adc r13d,0x0
+  0x49, 0x89, 0xc3,                          // mov r11,rax
+  0x83, 0xfe, 0x01,                          // cmp esi,0x1
+  0x49, 0x19, 0xc3,                          // sbb r11,rax
+  0x40, 0x0f, 0x92, 0xc6,                    // setb sil
+  0x0f, 0x9c, 0xc2,                          // setl dl
+  0x41, 0x0f, 0x97, 0xc7,                    // seta r15b
+  0x49, 0x01, 0xf5,                          // add r13,rsi
+  0x4d, 0x01, 0xfd,                          // add r13,r15
+  0x9c,                                      // pushf
+  0x41, 0x5f,                                // pop r15
+  0x4d, 0x01, 0xfe,                          // add r14,r15
+  0x49, 0x01, 0xd6,                          // add r14,rdx
+  0x4d, 0x01, 0xc6,                          // add r14,r8
+  0x4d, 0x01, 0xce,                          // add r14,r9
+  0x4d, 0x01, 0xd6,                          // add r14,r10
+  0x4d, 0x01, 0xde,                          // add r14,r11
+  0x4d, 0x01, 0xe6,                          // add r14,r12
+  0x4d, 0x01, 0xee,                          // add r14,r13
+  0x49, 0x01, 0xc6,                          // add r14,rax
+  0x48, 0x39, 0xd6,                          // cmp rsi,rdx
+  0xff, 0xc9,                                // dec ecx
+  0x0f, 0x85, 0x3f, 0xff, 0xff, 0xff,        // jne xs
+  0xf4,                                      // hlt
+];
+
+// rbp counts iterations; rdi, rsi and rcx come from the xorshift value, over two pages at 0x200000,
+// so elements cross page ends, sources and destinations overlap both ways, and counts reach 1023.
+const STRINGS = [
+  // rs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x81, 0xe7, 0xff, 0x1f, 0x00, 0x00,       // and edi,0x1fff
+  0x48, 0x81, 0xc7, 0x00, 0x00, 0x20, 0x00, // add rdi,0x200000
+  0x48, 0x89, 0xd9,                         // mov rcx,rbx
+  0x48, 0xc1, 0xe9, 0x14,                   // shr rcx,0x14
+  0x81, 0xe1, 0xff, 0x03, 0x00, 0x00,       // and ecx,0x3ff
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0xf3, 0x48, 0xab,                         // rep stos QWORD PTR es:[rdi],rax
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x48, 0xc1, 0xef, 0x20,                   // shr rdi,0x20
+  0x81, 0xe7, 0xf8, 0x1f, 0x00, 0x00,       // and edi,0x1ff8
+  0x48, 0x81, 0xc7, 0x00, 0x00, 0x20, 0x00, // add rdi,0x200000
+  0x31, 0xc0,                               // xor eax,eax
+  0xb9, 0xbc, 0x02, 0x00, 0x00,             // mov ecx,0x2bc
+  0xf3, 0xaa,                               // rep stos BYTE PTR es:[rdi],al
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x1e,                   // shr rsi,0x1e
+  0x81, 0xe6, 0xff, 0x1f, 0x00, 0x00,       // and esi,0x1fff
+  0x48, 0x81, 0xc6, 0x00, 0x00, 0x20, 0x00, // add rsi,0x200000
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x48, 0xc1, 0xef, 0x2c,                   // shr rdi,0x2c
+  0x81, 0xe7, 0xff, 0x1f, 0x00, 0x00,       // and edi,0x1fff
+  0x48, 0x81, 0xc7, 0x00, 0x10, 0x20, 0x00, // add rdi,0x201000
+  0x48, 0x89, 0xd9,                         // mov rcx,rbx
+  0x48, 0xc1, 0xe9, 0x36,                   // shr rcx,0x36
+  0xf3, 0x48, 0xa5,                         // rep movs QWORD PTR es:[rdi],QWORD PTR ds:[rsi]
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x81, 0xe6, 0xff, 0x0f, 0x00, 0x00,       // and esi,0xfff
+  0x48, 0x81, 0xc6, 0x00, 0x00, 0x20, 0x00, // add rsi,0x200000
+  0x48, 0x8d, 0x7e, 0x03,                   // lea rdi,[rsi+0x3]
+  0xb9, 0x2c, 0x01, 0x00, 0x00,             // mov ecx,0x12c
+  0xf3, 0xa4,                               // rep movs BYTE PTR es:[rdi],BYTE PTR ds:[rsi]
+  0x48, 0xc7, 0xc6, 0x00, 0x01, 0x20, 0x00, // mov rsi,0x200100
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x81, 0xe7, 0xff, 0x07, 0x00, 0x00,       // and edi,0x7ff
+  0x48, 0x81, 0xc7, 0x00, 0x00, 0x20, 0x00, // add rdi,0x200000
+  0xb9, 0xc8, 0x00, 0x00, 0x00,             // mov ecx,0xc8
+  0xf3, 0xa5,                               // rep movs DWORD PTR es:[rdi],DWORD PTR ds:[rsi]
+  0x88, 0xd8,                               // mov al,bl
+  0xb9, 0x21, 0x00, 0x00, 0x00,             // mov ecx,0x21
+  0x66, 0xf3, 0xab,                         // rep stos WORD PTR es:[rdi],ax
+  0xff, 0xcd,                               // dec ebp
+  0x0f, 0x85, 0x25, 0xff, 0xff, 0xff,       // jne rs
+  0xf4,                                     // hlt
+];
+
+function run(opts: MachineOptions, code: number[], regs: Record<string, bigint>, slice: number) {
+  const m = new Machine({ memory: 16 << 20, ...opts });
+  startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
+  for (const [r, v] of Object.entries(regs)) m.regWrite(r as never, v);
+  let r = m.run(slice), slices = 1;
+  while (r.reason === STOP_LIMIT) { r = m.run(slice); slices++; }
+  expect(r.reason).toBe(STOP_HALTED);
+  return { m, state: machineState(m, r), slices };
+}
+
+function bothModes(code: number[], regs: Record<string, bigint>, slice: number) {
+  const [a, b] = JIT_MODES.map(([, opts]) => run(opts, code, regs, slice));
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+  return [a, b];
+}
+
+/** Instructions of the block at `va` that the translator leaves to interpreter handlers. */
+function handlerCalls(m: Machine, va: number): number {
+  const b = m.cache.lookup(va, 64);
+  if (b === undefined) throw new Error(`no block at ${va.toString(16)}`);
+  return blockSource(b.insns).handlers;
+}
+
+test('MOVSX, IMUL, CMOVcc and SETcc inline agree with the interpreter', () => {
+  const [a, b] = bothModes(FORMS, { rbx: 0x9e3779b97f4a7c15n, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
+  // One block from xs to the JNE: only IMUL r16 and PUSHF call handlers.
+  expect(handlerCalls(b.m, CODE)).toBe(2);
+});
+
+test('IMUL overflow and CMOV/SETcc on small values agree', () => {
+  // Small seeds keep the products inside 32 bits for a while, so CF/OF are 0 and then 1.
+  bothModes(FORMS, { rbx: 1n, rcx: 500n, rdi: 0x300000n }, 99_991);
+});
+
+test('IMUL sets CF and OF as the interpreter does, read at once', () => {
+  const [a, b] = bothModes(IMUL_FLAGS, { rbx: 0x123456789n, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  // Both outcomes happened: some products overflowed (AH = CF of the 32-bit IMUL) and some did not.
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  // PUSHF is the only handler call.
+  expect(handlerCalls(b.m, CODE)).toBe(1);
+});
+
+test('IMUL whose flags the next instruction replaces agrees', () => {
+  const [a, b] = bothModes(IMUL_DEAD_FLAGS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  expect(handlerCalls(b.m, CODE)).toBe(2); // SAR and PUSHF
+});
+
+test('ADC and SBB inline agree with the interpreter after every kind of flag record', () => {
+  const [a, b] = bothModes(ADC_SBB, { rbx: 0x2545f4914f6cdd1dn, rcx: 5000n, rdi: 0x300000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  // DEC and PUSHF are the only handler calls.
+  expect(handlerCalls(b.m, CODE)).toBe(2);
+});
+
+test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
+  const edges = [0n, 1n, 2n, 3n, 5n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 3037000499n, 3037000500n,
+    1n << 61n, 1n << 62n, (1n << 63n) - 1n, 0x61c8864680b583ebn, 0x9e3779b97f4a7c15n];
+  const values = edges.flatMap((v) => [v, -v, v + 1n, -v - 1n]).map((v) => BigInt.asIntN(64, v));
+  let x = 0x853c49e6748fea9bn;
+  for (let i = 0; i < 2000; i++) {
+    x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+    values.push(BigInt.asIntN(64, x >> BigInt(i % 40)));
+  }
+  const halves = (v: bigint): [number, number] => [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
+  let overflows = 0, fits = 0;
+  for (let i = 0; i < values.length; i++) {
+    for (const b of [values[i], values[(i * 7 + 3) % values.length], values[(i * 13 + 1) % values.length]]) {
+      const a = values[i];
+      const p = a * b, low = BigInt.asIntN(64, p);
+      const [al, ah] = halves(a), [bl, bh] = halves(b);
+      const lo = imulLow64(al, ah, bl, bh);
+      expect([lo | 0, mulOut.hi | 0, mulOut.ov]).toEqual([...halves(low), low === p ? 0 : 1]);
+      if (low === p) fits++; else overflows++;
+    }
+  }
+  expect(Math.min(fits, overflows)).toBeGreaterThan(500);
+});
+
+test('REP STOS and REP MOVS with the bulk path agree, cut by the budget anywhere', () => {
+  const before = bulkStats.iterations;
+  const [a] = bothModes(STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 400n }, 997);
+  expect(a.slices).toBeGreaterThan(100);
+  // The bulk path ran (and most iterations went through it).
+  expect(bulkStats.iterations - before).toBeGreaterThan(50_000);
+});
+
+test('REP STOS with the direction flag set goes element by element and agrees', () => {
+  // std; then the string program (DF = 1: every REP runs backwards through the handler).
+  bothModes([0xfd, ...STRINGS], { rbx: 0x1234567n, rbp: 50n }, 1009);
+});
+
+test('at the default threshold, blocks ending in REP STOS/MOVS are translated after 64 executions', () => {
+  const before = bulkStats.iterations;
+  const [a, b] = [{ jit: false }, { jit: true }].map((opts) => run(opts, STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 100n }, 1_000_003));
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+  expect(b.m.compileThreshold).toBe(20_000);
+  expect(b.m.cache.lookup(CODE, 64)?.compiled).toBeTruthy();
+  // A block that does not end in a REP string instruction is still counting.
+  const loopEnd = b.m.cache.lookup(CODE + 0xd3, 64); // dec ebp; jnz rs
+  expect(loopEnd?.insns.length).toBe(2);
+  expect(loopEnd?.compiled).toBeNull();
+  expect(bulkStats.iterations - before).toBeGreaterThan(10_000);
+});
