@@ -4,10 +4,10 @@
 // offset: the fixture kernel exports its own (fixtureLayout.ts, the asm-offsets trick), and real
 // Linux describes itself through its BTF and its kallsyms (linuxLayout.ts). The livepatch
 // structures a patch module passes to klp_enable_patch have their own part (klpLayout.ts).
+import type { Field } from './field';
 import type { KlpLayout } from './klpLayout';
 
-/** Where a field is, from the start of its structure, and how many bytes it has. */
-export interface Field { offset: number; size: number }
+export type { Field } from './field';
 
 export interface TaskFields {
   /** struct list_head linking every task from init_task */

@@ -4,7 +4,7 @@
 // fixture kernel's exported KLP_* symbols (fixtures/kernel/asm-offsets.c; fixtures/include/
 // livepatch.h asserts the same offsets at compile time), and real Linux's BTF.
 import type { Btf } from '../../elf/btf';
-import type { Field } from './kernelLayout';
+import type { Field } from './field';
 
 export interface KlpLayout {
   func: { size: number; oldName: Field; newFunc: Field; oldSympos: Field; immediate: Field | null };
