@@ -23,10 +23,16 @@ export function ea(c: Cpu, d: Insn): number {
     if (x >= 0) v += ((u[(x << 1) | 1] | 0) * 4294967296 + u[x << 1]) * d.scale;
     if (v >= -0x800000000000 && v < 0x800000000000) return v;
   }
-  return eaExact(c, d);
+  const va = eaNoFault(c, d);
+  if (va !== va) throw new GuestFault(GP, 0); // NaN: not canonical
+  return va;
 }
 
-function eaExact(c: Cpu, d: Insn): number {
+/**
+ * `ea` by the exact lo/hi path, returning NaN where `ea` raises #GP (a non-canonical 64-bit address):
+ * the JIT's translated code calls it so that it can sync its locals before the fault is raised.
+ */
+export function eaNoFault(c: Cpu, d: Insn): number {
   let va: number;
   if (d.asz === 8) {
     if (d.ripRel !== 0) {
@@ -42,7 +48,7 @@ function eaExact(c: Cpu, d: Insn): number {
     }
     const sb = c.segBase[d.seg];
     if (sb !== 0) va = wrap64(va + sb);
-    if (va < -0x800000000000 || va >= 0x800000000000) throw new GuestFault(GP, 0);
+    if (va < -0x800000000000 || va >= 0x800000000000) return NaN;
     return va;
   }
   // 32-bit address size (32-bit mode, or a 0x67 prefix in 64-bit mode).

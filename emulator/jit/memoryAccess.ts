@@ -6,9 +6,7 @@
  * instruction's start (so a fault is precise), then calls the interpreter's own slow path.
  */
 import type { Insn } from '../decode/insn';
-import type { Cpu } from '../cpu/cpu';
 import { TLB_MASK } from '../memory/tlb';
-import { ea } from '../exec/operands';
 import type { CodeState } from './codeState';
 
 /** Emission context of one instruction (see translateBlock). */
@@ -86,31 +84,5 @@ export function store(s: InsnSite, size: number, va: string, lo: string, hi: str
   out.push(`if (mmu.tagW[${ti}] === ${vp}${inPage}) ${fast} else { ${sync}${fix}mmu.slowWrite(${va}, ${size}, ${lo}, ${size === 8 ? hi : '0'}, mmu.user); ${SLOW} }`);
 }
 
-/**
- * exec/operands.ts `ea` for the operands its fast path does not take (FS/GS segment, 32-bit
- * addressing), returning NaN where `ea` would raise #GP (the caller then syncs and calls `ea`).
- */
-export function eaNoFault(c: Cpu, d: Insn): number {
-  const u = c.regs.u32;
-  if (d.asz === 8) {
-    let va: number;
-    if (d.ripRel !== 0) va = c.rip + d.disp;
-    else {
-      let lo = d.dispLo, hi = d.dispHi;
-      const b = d.base, x = d.index;
-      if (b >= 0) { lo += u[b << 1]; hi += u[(b << 1) | 1]; }
-      if (x >= 0) { const k = d.scale; lo += u[x << 1] * k; hi += u[(x << 1) | 1] * k; }
-      if (lo > 0xffffffff) { hi += Math.floor(lo / 4294967296); lo %= 4294967296; }
-      va = (hi | 0) * 4294967296 + lo;
-    }
-    const sb = c.segBase[d.seg];
-    if (sb !== 0) {
-      va += sb;
-      if (va >= 9223372036854775808) va -= 18446744073709551616;
-      else if (va < -9223372036854775808) va += 18446744073709551616;
-    }
-    if (va < -0x800000000000 || va >= 0x800000000000) return NaN;
-    return va;
-  }
-  return ea(c, d); // 32-bit addressing never faults here
-}
+/** exec/operands.ts `eaNoFault`: `ea` with NaN for #GP, so that generated code syncs before it raises. */
+export { eaNoFault } from '../exec/operands';
