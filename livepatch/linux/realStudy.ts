@@ -3,20 +3,15 @@
 // random instant of the window after the snapshot with its own seeded timer jitter, and watched
 // by the consistency checker. Its result is the fixture study's (livepatch/study/livepatchStudy.ts:
 // same run plan, shards, merge, JSON and HTML), with each run's instruction count and host time.
-import { outcomeOf, runPlan, shardRuns, studyResult, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
+import { outcomeOf, runPlan, shardRuns, studyResult, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from '../study/livepatchStudy';
 import { runRealPatch, type RealLab } from './realPatchRun';
 
-export interface RealStudyOptions {
-  runs: number;
-  seed: number;
-  /** Patch times are drawn from [from, to) ns of virtual time after the snapshot. */
-  window: [number, number];
-  jitterNs: number;
-  forceAfter?: number;
-  maxWait: number;
-  shard: [number, number];
-  onProgress?: (done: number, total: number, outcome: RunOutcome) => void;
-}
+/**
+ * The fixture study's run settings (LivepatchStudyOptions); the window is in ns of virtual time after
+ * the booted snapshot. The rest of the fixture's options (kernel model, unwinder, boot) are the real
+ * kernel's own.
+ */
+export type RealStudyOptions = Pick<LivepatchStudyOptions, 'runs' | 'seed' | 'window' | 'jitterNs' | 'forceAfter' | 'maxWait' | 'shard' | 'onProgress'>;
 
 /** A run's outcome with what it cost. */
 export interface RealRunOutcome extends RunOutcome {
