@@ -11,10 +11,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
-import * as C from '../../elf/constants';
 import { ElfFile } from '../../elf/elfFile';
 import { runObjtool } from '../../objtool/objtool';
 import { FIXTURES, GOLDEN } from '../helpers/fixtures';
+import { orcTablesOf } from '../helpers/orcTables';
 
 interface ModeRecord {
   args: string[];
@@ -79,21 +79,7 @@ function goldenForm(g: Golden, rec: string | Digest): unknown {
 /** The ORC sections of a written object in the golden's shape. */
 function orcOf(file: string): Golden['orc'] {
   const elf = ElfFile.read(file);
-  const out: Golden['orc'] = { sections: elf.sections.map((s) => s.name) };
-  const orc = elf.section('.orc_unwind');
-  const ip = elf.section('.orc_unwind_ip');
-  const rela = elf.section('.rela.orc_unwind_ip');
-  if (orc) out['.orc_unwind'] = Buffer.from(orc.data).toString('hex');
-  if (ip) out['.orc_unwind_ip'] = Buffer.from(ip.data).toString('hex');
-  if (rela) {
-    const syms = elf.symbols();
-    out['.rela.orc_unwind_ip'] = elf.relocations(rela).map((r) => {
-      const s = syms[r.symbolIndex];
-      const name = s.type === C.STT_SECTION ? elf.sections[s.shndx].name : s.name;
-      return [Number(r.offset), r.type, name, Number(r.addend)];
-    });
-  }
-  return out;
+  return { sections: elf.sections.map((s) => s.name), ...orcTablesOf(elf) };
 }
 
 test('the corpus is complete: every committed object has a golden', () => {

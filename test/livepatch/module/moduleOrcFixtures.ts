@@ -5,8 +5,6 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as C from '../../../elf/constants';
-import { ElfFile } from '../../../elf/elfFile';
 import { FIXTURES, GOLDEN, haveTool } from '../../helpers/fixtures';
 
 export const ORC_SECTIONS = ['.orc_unwind', '.orc_unwind_ip', '.rela.orc_unwind_ip'];
@@ -30,28 +28,4 @@ export function withoutOrc(src: string, dest: string): void {
   execFileSync('objcopy', [...ORC_SECTIONS.map((s) => `--remove-section=${s}`), src, dest]);
 }
 
-export interface OrcTables {
-  '.orc_unwind'?: string;
-  '.orc_unwind_ip'?: string;
-  /** [offset, type, symbol (a section symbol by its section's name), addend] */
-  '.rela.orc_unwind_ip'?: [number, number, string, number][];
-}
-
-/** An object's ORC sections: raw bytes in hex, relocations by symbol name. */
-export function orcTablesOf(file: string): OrcTables {
-  const elf = ElfFile.read(file);
-  const out: OrcTables = {};
-  const orc = elf.section('.orc_unwind');
-  const ip = elf.section('.orc_unwind_ip');
-  const rela = elf.section('.rela.orc_unwind_ip');
-  if (orc) out['.orc_unwind'] = Buffer.from(orc.data).toString('hex');
-  if (ip) out['.orc_unwind_ip'] = Buffer.from(ip.data).toString('hex');
-  if (rela) {
-    const syms = elf.symbols();
-    out['.rela.orc_unwind_ip'] = elf.relocations(rela).map((r) => {
-      const s = syms[r.symbolIndex];
-      return [Number(r.offset), r.type, s.type === C.STT_SECTION ? elf.sections[s.shndx].name : s.name, Number(r.addend)];
-    });
-  }
-  return out;
-}
+export { type OrcTables, orcTablesOf } from '../../helpers/orcTables';
