@@ -166,9 +166,12 @@ export function add(a: number, b: number, fmt: FloatFormat): number {
   if (a === 0) return roundExact(b, fmt);
   if (b === 0) return roundExact(a, fmt);
   let s = a + b, k = 0, x = a, y = b;
-  if (!Number.isFinite(s)) { x = a / 2; y = b / 2; s = x + y; k = 1; } // both huge: halving is exact
+  let bv = s - x;
+  // TwoSum needs s and s - x finite: the sum, or the part of it TwoSum attributes to y (as for
+  // 1.6e307 - DBL_MAX), can overflow when both operands are above 2^970, and then halving is exact.
+  if (!Number.isFinite(s) || !Number.isFinite(bv)) { x = a / 2; y = b / 2; s = x + y; k = 1; bv = s - x; }
   if (s === 0) return cancelZero();
-  const bv = s - x, err = (x - (s - bv)) + (y - bv); // TwoSum
+  const err = (x - (s - bv)) + (y - bv); // TwoSum
   const neg = s < 0;
   const e = err === 0 ? 0 : (err > 0) !== neg ? 1 : -1;
   return roundResult(neg, Math.abs(s), k, e, fmt);
