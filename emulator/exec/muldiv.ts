@@ -159,6 +159,17 @@ export function imul2(f: FlagState, size: number, aLo: number, aHi: number, bLo:
  * 64 bits. Quotient into qLo/qHi, remainder into rmLo/rmHi.
  */
 function udiv128by64(n0: number, n1: number, n2: number, n3: number, dLo: number, dHi: number): void {
+  if ((n3 | n2) === 0 && n1 < 0x100000 && dHi < 0x100000) {
+    // Dividend and divisor below 2^52 (the common case: divisions of small values): one double
+    // division. Both are exact, the rounded quotient's floor is off by at most one, and
+    // q * d <= dividend + d < 2^53 stays exact, so the remainder corrects it.
+    const n = n1 * 0x100000000 + n0, d = dHi * 0x100000000 + dLo;
+    let q = Math.floor(n / d);
+    let r = n - q * d;
+    if (r < 0) { q--; r += d; } else if (r >= d) { q++; r -= d; }
+    qLo = q >>> 0; qHi = Math.floor(q / 0x100000000); rmLo = r >>> 0; rmHi = Math.floor(r / 0x100000000);
+    return;
+  }
   if (dHi === 0) {
     // Long division by 16-bit limbs: remainder < d < 2^32, so r * 2^16 + limb < 2^48 stays exact.
     let r = n3 * 0x100000000 + n2; // < d < 2^32 because (n3:n2) < d
@@ -226,6 +237,20 @@ export function div(f: FlagState, size: number, loLo: number, loHi: number, hiLo
 export function idiv(f: FlagState, size: number, loLo: number, loHi: number, hiLo: number, hiHi: number,
   bLo: number, bHi: number): boolean {
   if (size === 8) {
+    if ((hiLo | 0) === (loHi >> 31) && (hiHi | 0) === (loHi >> 31) && (loHi | 0) >= -0x100000 && (loHi | 0) < 0x100000 &&
+      (bHi | 0) >= -0x100000 && (bHi | 0) < 0x100000 && (bLo | bHi) !== 0) {
+      // (hi:lo) is lo sign-extended (CQO's dividend) and |lo|, |b| < 2^52: one double division,
+      // truncated toward zero, exact as in udiv128by64; the quotient cannot overflow.
+      const n = (loHi | 0) * 0x100000000 + (loLo >>> 0), d = (bHi | 0) * 0x100000000 + (bLo >>> 0);
+      let q = Math.trunc(n / d);
+      let r = n - q * d;
+      // The remainder takes the dividend's sign and is smaller than |d|.
+      const ad = Math.abs(d), sq = (n < 0) !== (d < 0) ? -1 : 1;
+      if (r !== 0 && (r < 0) !== (n < 0)) { q -= sq; r += sq * d; } else if (Math.abs(r) >= ad) { q += sq; r -= sq * d; }
+      res.lo = q >>> 0; res.hi = Math.floor(q / 0x100000000) >>> 0; res.lo2 = r >>> 0; res.hi2 = Math.floor(r / 0x100000000) >>> 0;
+      f.setStatus(DIV_FLAGS, AF);
+      return true;
+    }
     let n0 = loLo >>> 0, n1 = loHi >>> 0, n2 = hiLo >>> 0, n3 = hiHi >>> 0;
     let dLo = bLo >>> 0, dHi = bHi >>> 0;
     if ((dLo | dHi) === 0) return false;

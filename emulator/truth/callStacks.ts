@@ -31,23 +31,67 @@ export interface TruthState {
   stacks: [number, number[]][];
 }
 
+/**
+ * One stack's active frames, outermost first, kept in columns: a kernel makes a call every few
+ * dozen instructions, and an object per frame (with its addresses boxed) was most of a livepatch
+ * study's allocation. Reading a frame makes its object.
+ */
+export class TruthChain implements Iterable<TruthFrame> {
+  length = 0;
+  private kinds = new Uint8Array(16);
+  private sps = new Float64Array(16);
+  private froms = new Float64Array(16);
+  private tos = new Float64Array(16);
+
+  push(kind: number, sp: number, from: number, to: number): void {
+    const n = this.length;
+    if (n === this.sps.length) this.grow();
+    this.kinds[n] = kind; this.sps[n] = sp; this.froms[n] = from; this.tos[n] = to;
+    this.length = n + 1;
+  }
+
+  /** Drops the frames that lie below `sp` (they were popped). */
+  pruneBelow(sp: number): void {
+    let n = this.length;
+    while (n > 0 && this.sps[n - 1] < sp) n--;
+    this.length = n;
+  }
+
+  frame(i: number): TruthFrame {
+    return { kind: this.kinds[i], sp: this.sps[i], from: this.froms[i], to: this.tos[i] };
+  }
+
+  *[Symbol.iterator](): Iterator<TruthFrame> {
+    for (let i = 0; i < this.length; i++) yield this.frame(i);
+  }
+
+  private grow(): void {
+    const size = this.sps.length * 2;
+    const kinds = new Uint8Array(size), sps = new Float64Array(size), froms = new Float64Array(size), tos = new Float64Array(size);
+    kinds.set(this.kinds); sps.set(this.sps); froms.set(this.froms); tos.set(this.tos);
+    this.kinds = kinds; this.sps = sps; this.froms = froms; this.tos = tos;
+  }
+}
+
 export class CallStackTruth implements CallObserver {
-  /** Stack region index → frames, outermost first. */
-  readonly stacks = new Map<number, TruthFrame[]>();
+  /** Stack region index → its frames. */
+  readonly stacks = new Map<number, TruthChain>();
   events = 0;
+  /** The stack of the last lookup: calls and returns mostly stay on one stack between switches. */
+  private lastKey = -1;
+  private lastChain = new TruthChain();
 
   constructor(private readonly c: Cpu, readonly stackSize: number) {}
 
-  private chain(sp: number): TruthFrame[] {
+  /** The chain of the stack holding `sp`, made when it has none yet. */
+  chain(sp: number): TruthChain {
     const key = Math.floor(sp / this.stackSize);
+    if (key === this.lastKey) return this.lastChain;
     let ch = this.stacks.get(key);
-    if (ch === undefined) { ch = []; this.stacks.set(key, ch); }
+    if (ch === undefined) { ch = new TruthChain(); this.stacks.set(key, ch); }
+    this.lastKey = key;
+    this.lastChain = ch;
     return ch;
-  }
-
-  /** Drop frames that lie below `sp` (they were popped). */
-  private prune(ch: TruthFrame[], sp: number): void {
-    while (ch.length > 0 && ch[ch.length - 1].sp < sp) ch.pop();
   }
 
   /** After a near CALL pushed its return address at RSP. */
@@ -56,8 +100,8 @@ export class CallStackTruth implements CallObserver {
     this.events++;
     const sp = this.c.regs.addr(RSP);
     const ch = this.chain(sp);
-    this.prune(ch, sp);
-    ch.push({ kind: FRAME_CALL, sp, from, to });
+    ch.pruneBelow(sp);
+    ch.push(FRAME_CALL, sp, from, to);
   }
 
   /** After a RET (RSP already above the return slot). */
@@ -65,20 +109,20 @@ export class CallStackTruth implements CallObserver {
     if (this.c.cpl !== 0) return;
     this.events++;
     const sp = this.c.regs.addr(RSP);
-    this.prune(this.chain(sp - 1), sp);
+    this.chain(sp - 1).pruneBelow(sp);
   }
 
   onInterrupt(vector: number, frameSp: number, _fromCpl: number): void {
     this.events++;
     const ch = this.chain(frameSp);
-    this.prune(ch, frameSp);
-    ch.push({ kind: FRAME_INTERRUPT, sp: frameSp, from: this.c.insnStart, to: vector });
+    ch.pruneBelow(frameSp);
+    ch.push(FRAME_INTERRUPT, frameSp, this.c.insnStart, vector);
   }
 
   /** IRET popped the hardware frame whose RIP slot is at `ripSlot`. */
   onIret(ripSlot: number): void {
     this.events++;
-    this.prune(this.chain(ripSlot), ripSlot + 1);
+    this.chain(ripSlot).pruneBelow(ripSlot + 1);
   }
 
   /**
@@ -97,9 +141,10 @@ export class CallStackTruth implements CallObserver {
 
   loadState(s: TruthState): void {
     this.stacks.clear();
+    this.lastKey = -1;
     for (const [key, flat] of s.stacks) {
-      const ch: TruthFrame[] = [];
-      for (let i = 0; i + 3 < flat.length; i += 4) ch.push({ kind: flat[i], sp: flat[i + 1], from: flat[i + 2], to: flat[i + 3] });
+      const ch = new TruthChain();
+      for (let i = 0; i + 3 < flat.length; i += 4) ch.push(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]);
       this.stacks.set(key, ch);
     }
     this.events = s.events;
@@ -109,6 +154,6 @@ export class CallStackTruth implements CallObserver {
   framesAt(sp: number): TruthFrame[] {
     const ch = this.stacks.get(Math.floor(sp / this.stackSize));
     if (ch === undefined) return [];
-    return ch.filter((f) => f.sp >= sp).reverse();
+    return [...ch].filter((f) => f.sp >= sp).reverse();
   }
 }

@@ -127,8 +127,8 @@ export class GuestKernelPort implements KernelPort {
     this.write(task.address, this.L.patchState, state);
   }
 
-  private flagBit(task: KlpTask, bit: number): boolean {
-    return Math.floor(this.read(task.address, this.L.tifFlags) / 2 ** bit) % 2 === 1;
+  private flagBit(address: number, bit: number): boolean {
+    return Math.floor(this.read(address, this.L.tifFlags) / 2 ** bit) % 2 === 1;
   }
 
   /** Between two guest instructions a read-modify-write is as atomic as the guest's lock ops. */
@@ -142,7 +142,12 @@ export class GuestKernelPort implements KernelPort {
   }
 
   patchPending(task: KlpTask): boolean {
-    return this.flagBit(task, this.L.tifPatchPending);
+    return this.patchPendingAt(task.address);
+  }
+
+  /** TIF_PATCH_PENDING of the task struct at `address`, without looking the task up. */
+  patchPendingAt(address: number): boolean {
+    return this.flagBit(address, this.L.tifPatchPending);
   }
 
   setPatchPending(task: KlpTask, pending: boolean): void {

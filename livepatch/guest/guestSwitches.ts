@@ -11,10 +11,12 @@ export function watchGuestSwitches(lab: LivepatchLab): void {
     if (!lab.recorder.current) return;
     const regs = lab.machine.cpu.regs;
     const address = fixedPath ? lab.port.currentTaskAddress() : regs.addr(RDI);
+    // Every return to user space passes here: the task's own flag is read before the task list is
+    // walked, so only the few calls that switch a task pay for finding it.
+    if (address === 0 || !lab.port.patchPendingAt(address)) return;
     const task = lab.port.findTask(address);
     if (!task) return;
     const klpTask = { address: task.addr, pid: task.pid, comm: task.name, kind: task.kind };
-    if (!lab.port.patchPending(klpTask)) return;
     let by = fixedPath;
     if (by === 'kthread-patch-point' && !lab.port.kthreadPatchPoints) return; // the point is off
     if (!by) {

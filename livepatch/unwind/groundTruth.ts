@@ -8,7 +8,7 @@ import { PTREGS_CS, PTREGS_IP, type RegsSnapshot, userModeCs } from './ptRegs';
 
 /** The shape of emulator/truth CallStackTruth that this file reads (structural, no import). */
 export interface TruthSource {
-  readonly stacks: Map<number, readonly { kind: number; sp: number; from: number; to: number }[]>;
+  readonly stacks: ReadonlyMap<number, Iterable<{ kind: number; sp: number; from: number; to: number }>>;
   readonly stackSize: number;
 }
 
