@@ -15,6 +15,7 @@ import type { Insn } from '../decode/insn';
 import { RCX, RSI, RDI } from '../cpu/registers';
 import { ES } from '../cpu/modes';
 import * as A from './arith';
+import { bulkMovs, bulkStos } from './stringBulk';
 
 function regAddr(c: Cpu, r: number, asz: number): number {
   if (asz === 8) return c.regs.addr(r);
@@ -92,7 +93,9 @@ function movsOnce(c: Cpu, d: Insn): boolean {
   advance(c, RSI, asz, step); advance(c, RDI, asz, step);
   return true;
 }
-export function movs(c: Cpu, d: Insn): void { if (d.rep !== 0) repeat(c, d, movsOnce); else movsOnce(c, d); }
+export function movs(c: Cpu, d: Insn): void {
+  if (d.rep !== 0) { bulkMovs(c, d); repeat(c, d, movsOnce); } else movsOnce(c, d);
+}
 
 function stosOnce(c: Cpu, d: Insn): boolean {
   const s = d.msize, step = c.flags.df() ? -s : s;
@@ -100,7 +103,9 @@ function stosOnce(c: Cpu, d: Insn): boolean {
   advance(c, RDI, d.asz, step);
   return true;
 }
-export function stos(c: Cpu, d: Insn): void { if (d.rep !== 0) repeat(c, d, stosOnce); else stosOnce(c, d); }
+export function stos(c: Cpu, d: Insn): void {
+  if (d.rep !== 0) { bulkStos(c, d); repeat(c, d, stosOnce); } else stosOnce(c, d);
+}
 
 function lodsOnce(c: Cpu, d: Insn): boolean {
   const s = d.msize, step = c.flags.df() ? -s : s;
