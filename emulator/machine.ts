@@ -516,6 +516,14 @@ export class Machine {
   }
 
   /** Stop the run loop after the current instruction (callable from hooks and device callbacks). */
+  /**
+   * The host is done with this machine: its RAM goes to the next machine of the same size made in
+   * this thread (a study's next run). Nothing may use this machine afterwards.
+   */
+  release(): void {
+    this.mem.release();
+  }
+
   stop(message = 'stopped by host'): void {
     if (this.cpu.stopReason === STOP_NONE) { this.cpu.stopReason = STOP_HOST; this.stopMessage = message; }
     this.cpu.exit = true;

@@ -157,7 +157,10 @@ export function runOne(opts: StudySettings, k: number, bytes: Uint8Array): RunOu
     snapshot,
     reseedJitter: snapshot ? { seed, maxNs: opts.jitterNs } : undefined,
   }, bytes);
-  return outcomeOf(k, { seed, patchAt }, r);
+  const outcome = outcomeOf(k, { seed, patchAt }, r);
+  // The run's lab is not looked at again: the next run's machine takes its RAM.
+  r.lab.machine.release();
+  return outcome;
 }
 
 /**

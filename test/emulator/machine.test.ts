@@ -385,3 +385,17 @@ describe('ground truth', () => {
     expect(frames.map((f) => [f.kind, f.from, f.to])).toEqual([[FRAME_CALL, 0x10000a, 0x100010], [FRAME_CALL, 0x100000, 0x10000a]]);
   });
 });
+
+test('a released machine gives its RAM, zeroed, to the next machine of that size', () => {
+  const size = 4 << 20;
+  const a = new Machine({ memory: size });
+  a.physWrite(0x1000, Uint8Array.of(1, 2, 3));
+  a.physWrite(size - 1, Uint8Array.of(0xee));
+  a.release();
+  const b = new Machine({ memory: size });
+  expect(b.mem.buffer).toBe(a.mem.buffer);
+  expect(b.mem.u8.every((x) => x === 0)).toBe(true);
+  // Only one machine takes it: the next gets fresh memory.
+  const c = new Machine({ memory: size });
+  expect(c.mem.buffer).not.toBe(b.mem.buffer);
+});
