@@ -184,7 +184,7 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
   const loadAnswer = answers.get('modprobe');
   const callsAnswer = answers.get('calls');
   const rows = patching ? [...patching.tasks.values()] : [];
-  return {
+  const result: RealPatchRunResult = {
     loadResult: loadAnswer !== undefined ? Number(loadAnswer) : null,
     loadedAt: loaded ? opts.patchAt : -1,
     completed: patching !== undefined && patching.completedAt !== undefined && !w.inTransition,
@@ -208,4 +208,7 @@ export function runRealPatch(lab: RealLab, opts: RealPatchRunOptions): RealPatch
     hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
     stop,
   };
+  // The machine is not looked at again: the next run's (a study's) takes its RAM.
+  m.release();
+  return result;
 }
