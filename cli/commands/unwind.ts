@@ -16,7 +16,7 @@ import { BootError } from '../../emulator/loader/pvh';
 import { UserError } from '../userError';
 import { writeOutput } from './livepatch/options';
 import { jobsOf, shardOf, studyFailure } from './studyOptions';
-import { runUnwindStudy } from '../../livepatch/study/parallelStudy';
+import { runUnwindStudy, startFixtureStudyWorkers } from '../../livepatch/study/parallelStudy';
 import { LINUX_STUDY_INSNS, WorkloadGuests, isLinuxImage, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
 import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 import { PackageError } from '../../livepatch/linux/debianPackages';
@@ -134,7 +134,15 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     const seed = args.seed ?? (Date.now() % 2147483647);
     const showProgress = args.progress === true && process.stderr.isTTY;
     const linux = linuxGuests(args.image, showProgress);
-    const probe = linux ?? boot(args.image);
+    // A fixture study's workers load their modules and warm up while this thread finds the study's length.
+    const early = linux === null ? startFixtureStudyWorkers({ kind: 'unwind', image: args.image }, args.samples, jobs) : undefined;
+    let probe: StoppedGuest | WorkloadGuests;
+    try {
+      probe = linux ?? boot(args.image);
+    } catch (e) {
+      early?.stop();
+      throw e;
+    }
     const opts: StudyOptions = {
       samples: args.samples,
       seed,
@@ -153,7 +161,7 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     try {
       result = linux !== null
         ? await runUnwindStudy(() => linux.restore(), linux.bytes, args.image, opts, jobs, linux.snapshotFile)
-        : await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs);
+        : await runUnwindStudy(() => boot(args.image), probe.bytes, args.image, opts, jobs, undefined, early);
     } catch (e) {
       throw studyFailure(e);
     }

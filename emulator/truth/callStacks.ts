@@ -57,6 +57,11 @@ export class TruthChain implements Iterable<TruthFrame> {
     this.length = n;
   }
 
+  /** The return-address slot (or hardware frame) address of frame i: read without making its object. */
+  spAt(i: number): number {
+    return this.sps[i];
+  }
+
   frame(i: number): TruthFrame {
     return { kind: this.kinds[i], sp: this.sps[i], from: this.froms[i], to: this.tos[i] };
   }

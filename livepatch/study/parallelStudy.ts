@@ -4,15 +4,28 @@
 import { readImage } from '../run/patchRun';
 import { runStudy as runLivepatchStudyHere, shardRuns, studyResult, studySettings, type LivepatchStudyOptions, type LivepatchStudyResult, type RunOutcome } from './livepatchStudy';
 import { EarlyWorkers, runPool, sharedBytes, sharedCopy } from './workerPool';
-import type { RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyTasks';
+import type { EarlyInit, RealLivepatchWorkerSettings, UnwindWorkerSettings } from './studyTasks';
 import type { RealLab } from '../linux/realPatchRun';
 import { realStudyResult, runRealStudy, type RealStudyOptions } from '../linux/realStudy';
 import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStudyHere, stopPoints, studyLength, type StudyOptions, type StudyResult } from './unwindStudy';
 import type { StoppedGuest } from '../observe/stoppedGuest';
 
-/** The livepatch study on `jobs` threads (1: in this thread). */
-export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: number): Promise<LivepatchStudyResult> {
-  if (jobs <= 1) return runLivepatchStudyHere(opts);
+/**
+ * The workers of a fixture-kernel study of `tasks` tasks on `jobs` threads, of which this thread is
+ * one (none for one thread), started before the study is set up so that they load their modules (and
+ * warm up, see EarlyInit) meanwhile.
+ */
+export function startFixtureStudyWorkers(early: EarlyInit, tasks: number, jobs: number): EarlyWorkers | undefined {
+  const threads = Math.min(jobs, tasks);
+  return threads > 1 ? new EarlyWorkers(threads - 1, early) : undefined;
+}
+
+/** The livepatch study on `jobs` threads (1: in this thread), with workers started early or not. */
+export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: number, early?: EarlyWorkers): Promise<LivepatchStudyResult> {
+  if (jobs <= 1) {
+    early?.stop();
+    return runLivepatchStudyHere(opts);
+  }
   const started = Date.now();
   const bytes = readImage(opts.image);
   const runs = shardRuns(opts);
@@ -22,6 +35,7 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
     payloads: runs,
     // A run takes a fraction of a second: this thread takes runs too, and starts at once.
     runHere: true,
+    early,
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return studyResult(opts, perRun, (Date.now() - started) / 1000);
@@ -68,8 +82,12 @@ const MAX_RANGE_HERE = 1000;
  * consecutive ranges, several per worker so that a slow range does not hold the others up; each
  * worker runs its guest forward through the ranges it gets, and the parts add up in order.
  */
-export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array, image: string, opts: StudyOptions, jobs: number, linuxSnapshot?: string): Promise<StudyResult> {
-  if (jobs <= 1) return runUnwindStudyHere(boot, image, opts);
+export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array, image: string, opts: StudyOptions, jobs: number,
+  linuxSnapshot?: string, early?: EarlyWorkers): Promise<StudyResult> {
+  if (jobs <= 1) {
+    early?.stop();
+    return runUnwindStudyHere(boot, image, opts);
+  }
   const maxInsns = studyLength(boot, opts.maxInsns);
   const points = stopPoints(opts.samples, opts.seed, maxInsns, opts.shard, opts.origin ?? 0);
   // The fixture kernel's study runs ranges in this thread too, whose emulator is warm from finding
@@ -88,6 +106,7 @@ export async function runUnwindStudy(boot: () => StoppedGuest, bytes: Uint8Array
     init: { kind: 'unwind', settings, image: sharedBytes(bytes) },
     payloads: ranges,
     runHere: here,
+    early,
     onResult: (_done, _total, part) => {
       taken += part.stopPoints;
       opts.progress?.(taken, points.length);

@@ -37,25 +37,46 @@ export interface WorkerInit {
 
 /**
  * What a worker started before the study's inputs are ready can do meanwhile (workerPool.ts
- * EarlyWorkers): a real-kernel livepatch worker loads its modules and parses the vmlinux while the
- * main thread sets the lab up.
+ * EarlyWorkers): every kind loads its modules; a real-kernel livepatch worker parses the vmlinux
+ * while the main thread sets the lab up; a fixture unwind worker boots the image and runs it to its
+ * end, as the main thread does meanwhile to find the study's length, so that its emulator code is
+ * compiled when its first stop points come.
  */
-export interface EarlyInit {
-  kind: 'real-livepatch';
-  vmlinux: string;
-}
+export type EarlyInit =
+  | { kind: 'real-livepatch'; vmlinux: string }
+  | { kind: 'livepatch' }
+  | { kind: 'unwind'; image: string };
 
-/** What an early worker made, for its runner. */
+/** What an early worker made, for its runner: the parsed vmlinux (real-kernel livepatch). */
 export interface Prepared {
   vmlinux: string;
   image: LinuxImage;
 }
 
 /** Does what an early worker can do before its inputs come. */
-export function prepareEarly(early: EarlyInit): Prepared {
-  const { LinuxImage: Image } = require('../linux/linuxGuest') as typeof import('../linux/linuxGuest');
-  require('../linux/realStudy');
-  return { vmlinux: early.vmlinux, image: new Image(early.vmlinux) };
+export function prepareEarly(early: EarlyInit): Prepared | undefined {
+  switch (early.kind) {
+    case 'real-livepatch': {
+      const { LinuxImage: Image } = require('../linux/linuxGuest') as typeof import('../linux/linuxGuest');
+      require('../linux/realStudy');
+      return { vmlinux: early.vmlinux, image: new Image(early.vmlinux) };
+    }
+    case 'livepatch':
+      require('./livepatchStudy');
+      return undefined;
+    case 'unwind': {
+      require('./unwindStudy');
+      require('../unwind/stackInspector');
+      const { StoppedGuest: Guest } = require('../observe/stoppedGuest') as typeof import('../observe/stoppedGuest');
+      const fs = require('fs') as typeof import('fs');
+      try {
+        new Guest(new Uint8Array(fs.readFileSync(early.image)), early.image).runTo(Number.MAX_SAFE_INTEGER);
+      } catch {
+        // Only a warm-up: the main thread reports what is wrong with the image.
+      }
+      return undefined;
+    }
+  }
 }
 
 /** A task's result, or why it failed (one line; `userError` when the study's inputs are at fault). */

@@ -117,7 +117,7 @@ export interface PoolOptions<P, R> {
   runHere?: boolean;
   /** Called as each task finishes (in finishing order). */
   onResult?: (finished: number, total: number, result: R) => void;
-  /** Workers started early (not with `runHere`): used instead of new ones, the surplus stopped. */
+  /** Workers started early: used instead of new ones, the surplus stopped. */
   early?: EarlyWorkers;
 }
 

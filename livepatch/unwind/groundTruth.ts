@@ -5,10 +5,11 @@
 
 import type { GuestTask, GuestView } from './guestView';
 import { PTREGS_CS, PTREGS_IP, type RegsSnapshot, userModeCs } from './ptRegs';
+import type { TruthChain } from '../../emulator/truth/callStacks';
 
 /** The shape of emulator/truth CallStackTruth that this file reads (structural, no import). */
 export interface TruthSource {
-  readonly stacks: ReadonlyMap<number, Iterable<{ kind: number; sp: number; from: number; to: number }>>;
+  readonly stacks: ReadonlyMap<number, TruthChain>;
   readonly stackSize: number;
 }
 
@@ -83,7 +84,10 @@ function framesIn(truth: TruthSource, begin: number, end: number, sp: number): {
   for (let key = Math.floor(begin / size); key <= Math.floor((end - 1) / size); key++) {
     const chain = truth.stacks.get(key);
     if (!chain) continue;
-    for (const f of chain) if (f.sp >= sp && f.sp >= begin && f.sp < end) out.push(f);
+    for (let i = 0; i < chain.length; i++) {
+      const at = chain.spAt(i);
+      if (at >= sp && at >= begin && at < end) out.push(chain.frame(i));
+    }
   }
   return out.sort((a, b) => a.sp - b.sp);
 }

@@ -8,9 +8,9 @@
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
-import { formatStudy, mergeStudies, parseStudyJson, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
+import { formatStudy, mergeStudies, parseStudyJson, shardRuns, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
-import { runLivepatchStudy } from '../../../livepatch/study/parallelStudy';
+import { runLivepatchStudy, startFixtureStudyWorkers } from '../../../livepatch/study/parallelStudy';
 import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
 import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
@@ -88,7 +88,15 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       return;
     }
     if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
-    const snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
+    // The workers load their modules while this thread reads the inputs (and boots, with --boot-once).
+    const early = startFixtureStudyWorkers({ kind: 'livepatch' }, shardRuns({ runs: args.runs, shard }).length, jobs);
+    let snapshot: ReturnType<typeof readLabSnapshot> | undefined;
+    try {
+      snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
+    } catch (e) {
+      early?.stop();
+      throw e;
+    }
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
     let result: LivepatchStudyResult;
@@ -113,7 +121,7 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
         onProgress: args.progress && process.stderr.isTTY
           ? (done, total, o) => process.stderr.write(`\r  run ${done}/${total}${o.violations ? ', violation found' : ''}   `)
           : undefined,
-      }, jobs);
+      }, jobs, early);
     } catch (e) {
       if (e instanceof LabError) throw new UserError(e.message);
       throw studyFailure(e);

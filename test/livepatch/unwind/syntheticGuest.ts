@@ -19,6 +19,7 @@ import {
   UNWIND_HINT_TYPE_REGS_PARTIAL,
 } from '../../../objtool/orc/orcTypes';
 import { OrcTable, type OrcRow } from '../../../livepatch/unwind/orcTable';
+import { TruthChain } from '../../../emulator/truth/callStacks';
 import {
   LINUX_INACTIVE_TASK_FRAME,
   PTREGS_BP,
@@ -255,7 +256,7 @@ export class SyntheticTask implements GuestTask {
 export class SyntheticGuest implements GuestView {
   readonly mem = new SparseMemory();
   /** ground truth in emulator/truth's shape: stack region -> frames, outermost first */
-  readonly truth = { stacks: new Map<number, { kind: number; sp: number; from: number; to: number }[]>(), stackSize: THREAD_SIZE };
+  readonly truth = { stacks: new Map<number, TruthChain>(), stackSize: THREAD_SIZE };
   readonly taskList: SyntheticTask[] = [];
   regs: RegsSnapshot | null = null;
   readonly extra: ExtraStack[] = [];
@@ -344,8 +345,8 @@ export class StackBuilder {
     const key = Math.floor(sp / THREAD_SIZE);
     const stacks = this.guest.truth.stacks;
     let ch = stacks.get(key);
-    if (!ch) stacks.set(key, (ch = []));
-    ch.push({ kind, sp, from, to: 0 });
+    if (!ch) stacks.set(key, (ch = new TruthChain()));
+    ch.push(kind, sp, from, 0);
   }
 
   /** An interrupt or exception: the CPU's frame and the entry code's registers (a pt_regs). */
