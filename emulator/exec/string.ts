@@ -15,7 +15,7 @@ import type { Insn } from '../decode/insn';
 import { RCX, RSI, RDI } from '../cpu/registers';
 import { ES } from '../cpu/modes';
 import * as A from './arith';
-import { bulkMovs, bulkStos } from './stringBulk';
+import { bulkMayRun, bulkMovs, bulkStos } from './stringBulk';
 
 function regAddr(c: Cpu, r: number, asz: number): number {
   if (asz === 8) return c.regs.addr(r);
@@ -62,11 +62,15 @@ function dstAddr(c: Cpu, d: Insn): number {
  * when a REPE/REPNE condition ends the loop. Counts every iteration in `c.icount` as it completes (the
  * run loop adds one for the execution that returns, so the last is taken back).
  */
-function repeat(c: Cpu, d: Insn, once: (c: Cpu, d: Insn) => boolean): void {
+function repeat(c: Cpu, d: Insn, once: (c: Cpu, d: Insn) => boolean, bulk?: (c: Cpu, d: Insn) => void): void {
   const asz = d.asz;
   if (countIsZero(c, asz)) return;
   const until = c.repUntil > c.icount ? c.repUntil : c.icount + 1;
+  // Before each element, the elements that follow it in the same page in bulk (stringBulk.ts): the
+  // page's first element, the ordinary way, fills the TLB entry the bulk path needs.
+  const inBulk = bulk !== undefined && bulkMayRun(c, d);
   for (;;) {
+    if (inBulk) bulk!(c, d);
     const goOn = once(c, d);
     const zero = decrementCount(c, asz);
     c.icount++;
@@ -93,9 +97,7 @@ function movsOnce(c: Cpu, d: Insn): boolean {
   advance(c, RSI, asz, step); advance(c, RDI, asz, step);
   return true;
 }
-export function movs(c: Cpu, d: Insn): void {
-  if (d.rep !== 0) { bulkMovs(c, d); repeat(c, d, movsOnce); } else movsOnce(c, d);
-}
+export function movs(c: Cpu, d: Insn): void { if (d.rep !== 0) repeat(c, d, movsOnce, bulkMovs); else movsOnce(c, d); }
 
 function stosOnce(c: Cpu, d: Insn): boolean {
   const s = d.msize, step = c.flags.df() ? -s : s;
@@ -103,9 +105,7 @@ function stosOnce(c: Cpu, d: Insn): boolean {
   advance(c, RDI, d.asz, step);
   return true;
 }
-export function stos(c: Cpu, d: Insn): void {
-  if (d.rep !== 0) { bulkStos(c, d); repeat(c, d, stosOnce); } else stosOnce(c, d);
-}
+export function stos(c: Cpu, d: Insn): void { if (d.rep !== 0) repeat(c, d, stosOnce, bulkStos); else stosOnce(c, d); }
 
 function lodsOnce(c: Cpu, d: Insn): boolean {
   const s = d.msize, step = c.flags.df() ? -s : s;

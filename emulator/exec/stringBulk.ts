@@ -1,13 +1,14 @@
 /**
- * REP STOS and REP MOVS in bulk: the iterations that stay inside one page run as one typed-array fill
- * or copy, then the handler's loop (string.ts) runs the rest (the page end, the last iteration that
- * finds RCX = 0, faults, the budget's end). Linux clears and copies pages with `rep stosq` /
+ * REP STOS and REP MOVS in bulk: the handler's loop (string.ts) calls these before each element, and
+ * the elements from there to the page's end run as one typed-array fill or copy; the loop runs the
+ * rest one at a time (the page's first element, which fills the TLB entry needed here, elements that
+ * cross a page end, the last iteration that finds RCX = 0, faults, the budget's end). Linux clears and copies pages with `rep stosq` /
  * `rep movsq` / `rep stosb`; one iteration at a time costs about as much as a whole interpreted
  * instruction.
  *
- * The bulk part is exactly the first k iterations of the handler's loop, so the machine is the same:
- *   - only the forward direction (DF = 0), 64-bit mode and 64-bit addressing, no segment override
- *     on the source (its base would be added);
+ * A bulk part is exactly the next k iterations of the handler's loop, so the machine is the same:
+ *   - only the forward direction (DF = 0), with the mode's own address size; addresses as the
+ *     handler forms them (segment bases where they count), registers that do not wrap at 2^32;
  *   - k < RCX, so the count never reaches zero inside it (the handler's last, extra count stays its);
  *   - icount + k < the budget (c.repUntil), so the handler's "out of time" check would not have
  *     fired after any of those iterations; each iteration counts one, as there;
@@ -21,15 +22,25 @@ import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { RCX, RSI, RDI } from '../cpu/registers';
 import { TLB_MASK } from '../memory/tlb';
+import { ES } from '../cpu/modes';
 
 /** Whether the bulk path may run, and the iterations it ran (tests check that it runs). */
 export const stringBulk = { on: true, iterations: 0 };
 
-/** Iterations the bulk path may run: min(RCX - 1, budget), or 0 when it may not run at all. */
-function bulkCount(c: Cpu, d: Insn): number {
-  if (!stringBulk.on || c.bits !== 64 || d.asz !== 8 || c.exit || c.flags.df()) return 0;
+/**
+ * Whether the bulk path may run for this instruction at all (what does not change between its
+ * elements): forward, with 64-bit addressing in 64-bit mode or (STOS only) 32-bit addressing in
+ * 32-bit mode, where the PVH entry code clears memory with `rep stosb`.
+ */
+export function bulkMayRun(c: Cpu, d: Insn): boolean {
+  return stringBulk.on && ((c.bits === 64 && d.asz === 8) || (c.bits === 32 && d.asz === 4)) && !c.flags.df();
+}
+
+/** Iterations the bulk path may run now (bulkMayRun holds): min(RCX - 1, budget), or 0. */
+function bulkCount(c: Cpu): number {
+  if (c.exit) return 0;
   const u = c.regs.u32;
-  const count = u[(RCX << 1) | 1] !== 0 ? 0x7fffffff : u[RCX << 1];
+  const count = c.bits === 64 && u[(RCX << 1) | 1] !== 0 ? 0x7fffffff : u[RCX << 1];
   const budget = c.repUntil - c.icount - 1;
   const k = count - 1 < budget ? count - 1 : budget;
   return k > 0 ? k : 0;
@@ -43,31 +54,43 @@ function pageRun(tags: Float64Array, phys: Uint32Array, va: number): number {
   return phys[i] + (va & 0xfff);
 }
 
+/** The linear address of the destination (ES:RDI; ES's base counts only in 32-bit mode). */
+function dstLinear(c: Cpu): number {
+  return c.bits === 64 ? c.regs.addr(RDI) : (c.regs.u32[RDI << 1] + c.segBase[ES]) >>> 0;
+}
+
+/** Whether `bytes` more keep the register below 2^32 in 32-bit mode (there it would wrap). */
+function noWrap(c: Cpu, r: number, bytes: number): boolean {
+  return c.bits === 64 || c.regs.u32[r << 1] + bytes <= 0xffffffff;
+}
+
 function advanceBy(c: Cpu, r: number, bytes: number): void {
   const u = c.regs.u32;
   const lo = u[r << 1] + bytes;
-  if (lo > 0xffffffff) { u[r << 1] = lo - 4294967296; u[(r << 1) | 1] += 1; } else u[r << 1] = lo;
+  if (c.bits !== 64) c.regs.set32(r, lo);
+  else if (lo > 0xffffffff) { u[r << 1] = lo - 4294967296; u[(r << 1) | 1] += 1; } else u[r << 1] = lo;
 }
 
-/** RCX -= k (k is below RCX, so RCX stays above zero) and k retired iterations. */
+/** RCX -= k (k is below the count, so it stays above zero) and k retired iterations. */
 function retire(c: Cpu, k: number): void {
   const u = c.regs.u32;
   const lo = u[RCX << 1] - k;
-  if (lo < 0) { u[RCX << 1] = lo + 4294967296; u[(RCX << 1) | 1] -= 1; } else u[RCX << 1] = lo;
+  if (c.bits !== 64) c.regs.set32(RCX, lo);
+  else if (lo < 0) { u[RCX << 1] = lo + 4294967296; u[(RCX << 1) | 1] -= 1; } else u[RCX << 1] = lo;
   c.icount += k;
   stringBulk.iterations += k;
 }
 
 /** The first iterations of a REP STOS that fit in the page, as one fill. */
 export function bulkStos(c: Cpu, d: Insn): void {
-  let k = bulkCount(c, d);
+  let k = bulkCount(c);
   if (k === 0) return;
   const s = d.msize, mmu = c.mmu;
-  const va = c.regs.addr(RDI);
+  const va = dstLinear(c);
   const p = pageRun(mmu.tagW, mmu.phys, va);
   const fit = Math.floor((4096 - (va & 0xfff)) / s);
   if (k > fit) k = fit;
-  if (p < 0 || k <= 0) return;
+  if (p < 0 || k <= 0 || !noWrap(c, RDI, k * s)) return;
   const u = c.regs.u32, m8 = mmu.u8, lo = u[0], hi = u[1];
   const bytes = k * s;
   // A value whose bytes are all equal (zero, mostly) is a byte fill.
@@ -89,10 +112,11 @@ export function bulkStos(c: Cpu, d: Insn): void {
 
 /** The first iterations of a REP MOVS whose source and destination stay in their pages, as one copy. */
 export function bulkMovs(c: Cpu, d: Insn): void {
-  let k = d.seg < 4 ? bulkCount(c, d) : 0;
+  // 32-bit MOVS, and an FS/GS source, stay element by element: no guest we run copies that way.
+  let k = c.bits === 64 && d.seg < 4 ? bulkCount(c) : 0;
   if (k === 0) return;
   const s = d.msize, mmu = c.mmu;
-  const src = c.regs.addr(RSI), dst = c.regs.addr(RDI);
+  const src = c.regs.addr(RSI), dst = dstLinear(c);
   const ps = pageRun(mmu.tagR, mmu.phys, src);
   const pd = pageRun(mmu.tagW, mmu.phys, dst);
   const fitS = Math.floor((4096 - (src & 0xfff)) / s), fitD = Math.floor((4096 - (dst & 0xfff)) / s);
@@ -101,7 +125,7 @@ export function bulkMovs(c: Cpu, d: Insn): void {
   const bytes = k * s;
   // Element by element forward equals a memmove unless the destination starts inside the source
   // range after its start (then the copy repeats a pattern): leave that to the handler.
-  if (ps < 0 || pd < 0 || k <= 0 || (pd > ps && pd < ps + bytes)) return;
+  if (ps < 0 || pd < 0 || k <= 0 || (pd > ps && pd < ps + bytes) || !noWrap(c, RSI, bytes) || !noWrap(c, RDI, bytes)) return;
   mmu.u8.copyWithin(pd, ps, ps + bytes);
   advanceBy(c, RSI, bytes);
   advanceBy(c, RDI, bytes);

@@ -1,8 +1,12 @@
 // The interpreter's bulk path for REP STOS/MOVS (exec/stringBulk.ts) against the same instructions
 // run one element at a time: the string program (REP STOS/MOVS of every size, across page ends,
 // overlapping both ways) runs in run() slices of odd sizes, so the budget cuts the REP instructions at
-// many points, and both ways must leave the same machine and the same memory.
+// many points, and both ways must leave the same machine and the same memory; so must the fixture
+// kernel's boot, whose 32-bit entry code clears memory with rep stosb.
+import * as fs from 'fs';
+import * as path from 'path';
 import { Machine, STOP_HALTED, STOP_LIMIT } from '../../emulator/machine';
+import { loadPvh } from '../../emulator/loader/pvh';
 import { startDirect64 } from '../../emulator/loader/direct64';
 import { stringBulk } from '../../emulator/exec/stringBulk';
 import { machineState } from './jit/jitModes';
@@ -44,4 +48,34 @@ test.each([997, 1009, 65_537])('REP STOS/MOVS in bulk agree with one element at 
 test('with the direction flag set, nothing runs in bulk and the result agrees', () => {
   const { bulkIterations } = bothWays([0xfd, ...STRINGS], { rbx: 0x1234567n, rbp: 50n }, 1009);
   expect(bulkIterations).toBe(0);
+});
+
+test('the fixture kernel\'s PVH entry clears memory with rep stosb in 32-bit mode: in bulk, the same boot', () => {
+  const image = path.join(__dirname, '..', '..', 'fixtures', 'kernel', 'kernel.elf');
+  const bytes = fs.readFileSync(image);
+  const boot = (bulk: boolean) => {
+    stringBulk.on = bulk;
+    try {
+      const m = new Machine({ jit: false });
+      loadPvh(m, bytes, image);
+      const before = stringBulk.iterations;
+      let in32 = 0;
+      let r = m.run(7_919);
+      for (let slices = 1; r.reason === STOP_LIMIT && slices < 400; slices++) {
+        const at = stringBulk.iterations;
+        const bits = m.cpu.bits;
+        r = m.run(7_919);
+        if (bits === 32) in32 += stringBulk.iterations - at;
+      }
+      return { m, state: machineState(m, r), bulkIterations: stringBulk.iterations - before, in32 };
+    } finally {
+      stringBulk.on = true;
+    }
+  };
+  const one = boot(false);
+  const bulk = boot(true);
+  expect(one.bulkIterations).toBe(0);
+  expect(bulk.in32).toBeGreaterThan(100_000);
+  expect(bulk.state).toEqual(one.state);
+  expect(Buffer.compare(one.m.mem.u8, bulk.m.mem.u8)).toBe(0);
 });
