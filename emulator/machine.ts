@@ -467,7 +467,11 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
-    if (this.jit && this.compileThreshold > 0) b.execCount = initialExecCount(b.insns, this.compileThreshold);
+    if (this.jit && this.compileThreshold > 0) {
+      b.execCount = initialExecCount(b.insns, this.compileThreshold);
+      // Executions of released machines count too (below the threshold: its crossing compiles).
+      if (b.shared !== null && b.shared.execCount > b.execCount) b.execCount = Math.min(b.shared.execCount, this.compileThreshold - 1);
+    }
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
     if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
       const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
@@ -518,9 +522,11 @@ export class Machine {
   /** Stop the run loop after the current instruction (callable from hooks and device callbacks). */
   /**
    * The host is done with this machine: its RAM goes to the next machine of the same size made in
-   * this thread (a study's next run). Nothing may use this machine afterwards.
+   * this thread (a study's next run), and its blocks' execution counts to the blocks that machine
+   * builds from the same code. Nothing may use this machine afterwards.
    */
   release(): void {
+    this.cache.passOnExecCounts();
     this.mem.release();
   }
 

@@ -128,6 +128,14 @@ export class BlockCache {
     this.onInvalidate();
   }
 
+  /** Hands each shared block's execution count on to its shared entry (see SharedBlock.execCount). */
+  passOnExecCounts(): void {
+    for (const p of this.pages) {
+      if (p === undefined) continue;
+      for (const b of p.blocks) if (b.shared !== null && b.execCount > b.shared.execCount) b.shared.execCount = b.execCount;
+    }
+  }
+
   /** Drop everything (hooks added/removed, host-requested flush). */
   clear(): void {
     for (let i = 0; i < this.pages.length; i++) {

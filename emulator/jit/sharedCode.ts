@@ -18,6 +18,12 @@ export interface SharedBlock {
   /** Compiled form, set by the first machine that compiles the block (see Machine.run). */
   compiled: ((c: never) => void) | null;
   /**
+   * Executions counted by the machines of this thread that were released (Machine.release): a new
+   * machine's block starts from it, so a block that runs a few thousand times in each run of a study
+   * is compiled once its runs together reach the threshold.
+   */
+  execCount: number;
+  /**
    * The last trace translated from this block (jit/traceSelect.ts): valid wherever the block starts
    * at the same page offset and the page holds the same bytes from `lo` (relative to the block's
    * start) on, so that the whole trace is in the block's page again.
@@ -74,7 +80,7 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
   if (insns.length === 0 || end + 15 > limit) return null;
   if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
   const key = keyOf(bits, truth, maxInsns, bytes);
-  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null };
+  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null, execCount: 0 };
   const list = table.get(key);
   if (list === undefined) table.set(key, [s]); else list.push(s);
   count++;

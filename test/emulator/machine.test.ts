@@ -399,3 +399,23 @@ test('a released machine gives its RAM, zeroed, to the next machine of that size
   const c = new Machine({ memory: size });
   expect(c.mem.buffer).not.toBe(b.mem.buffer);
 });
+
+test('a released machine hands its blocks\' execution counts on: code warm in each run gets compiled', () => {
+  // dec ecx; jnz $-2; hlt, with ecx = 12,000: the loop block runs 12,000 times, under the threshold.
+  const code = Uint8Array.of(0xff, 0xc9, 0x75, 0xfc, 0xf4);
+  const runOnce = () => {
+    const m = new Machine({ memory: 4 << 20, jit: true, compileThreshold: 20_000 });
+    startDirect64(m, { code, entry: 0x100000 });
+    m.regWrite('rcx', 12_000n);
+    expect(m.run(1_000_000).reason).toBe(STOP_HALTED);
+    const compiled = m.cache.lookup(0x100000, 64)?.compiled ?? null;
+    return { m, compiled };
+  };
+  const first = runOnce();
+  expect(first.compiled).toBeNull();
+  // Not released: the next machine starts counting from zero.
+  expect(runOnce().compiled).toBeNull();
+  first.m.release();
+  // 12,000 carried over + 8,000 of its own reach the threshold.
+  expect(runOnce().compiled).not.toBeNull();
+});
