@@ -83,7 +83,7 @@ export class CallStackTruth implements CallObserver {
   readonly stacks = new Map<number, TruthChain>();
   events = 0;
   /** The stack of the last lookup: calls and returns mostly stay on one stack between switches. */
-  private lastKey = -1;
+  private lastKey = NaN;
   private lastChain = new TruthChain();
 
   constructor(private readonly c: Cpu, readonly stackSize: number) {}
@@ -146,7 +146,7 @@ export class CallStackTruth implements CallObserver {
 
   loadState(s: TruthState): void {
     this.stacks.clear();
-    this.lastKey = -1;
+    this.lastKey = NaN;
     for (const [key, flat] of s.stacks) {
       const ch = new TruthChain();
       for (let i = 0; i + 3 < flat.length; i += 4) ch.push(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]);
