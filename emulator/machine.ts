@@ -14,7 +14,7 @@ import { compileBlock } from './exec/threadedBlock';
 import { bindForm, runInsn } from './exec/table';
 import { translateBlock, translateTrace } from './jit/translateBlock';
 import { selectTrace, traceSpan } from './jit/traceSelect';
-import { matchingTrace } from './jit/sharedCode';
+import { countedExecutions, matchingTrace } from './jit/sharedCode';
 import { initialExecCount } from './jit/stringBulk';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
@@ -470,7 +470,9 @@ export class Machine {
     if (this.jit && this.compileThreshold > 0) {
       b.execCount = initialExecCount(b.insns, this.compileThreshold);
       // Executions of released machines count too (below the threshold: its crossing compiles).
-      if (b.shared !== null && b.shared.execCount > b.execCount) b.execCount = Math.min(b.shared.execCount, this.compileThreshold - 1);
+      const carried = b.shared !== null ? countedExecutions(b.shared) : 0;
+      if (carried > b.execCount) b.execCount = Math.min(carried, this.compileThreshold - 1);
+      b.carried = b.execCount;
     }
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
     if (this.jit && this.compileThreshold > 0 && b.shared !== null) {

@@ -9,7 +9,7 @@ import { Insn, InsnBinder } from './insn';
 import { InsnDecoder } from './decoder';
 import { PhysicalMemory } from '../memory/physicalMemory';
 import type { Cpu } from '../cpu/cpu';
-import { findShared, addShared, type SharedBlock } from '../jit/sharedCode';
+import { findShared, addShared, countExecutions, type SharedBlock } from '../jit/sharedCode';
 
 export class Block {
   valid = true;
@@ -26,6 +26,8 @@ export class Block {
   hookVa = NaN;
   /** Executions so far (until compiled) and the compiled form of the whole block (exec/threadedBlock.ts, jit/). */
   execCount = 0;
+  /** What execCount started from: other machines' executions of the same code (jit/sharedCode.ts). */
+  carried = 0;
   compiled: ((c: Cpu) => void) | null = null;
   /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
   shared: SharedBlock | null = null;
@@ -128,11 +130,11 @@ export class BlockCache {
     this.onInvalidate();
   }
 
-  /** Hands each shared block's execution count on to its shared entry (see SharedBlock.execCount). */
+  /** Adds each shared block's executions in this machine to the counts of its code (jit/sharedCode.ts). */
   passOnExecCounts(): void {
     for (const p of this.pages) {
       if (p === undefined) continue;
-      for (const b of p.blocks) if (b.shared !== null && b.execCount > b.shared.execCount) b.shared.execCount = b.execCount;
+      for (const b of p.blocks) if (b.shared !== null) countExecutions(b.shared, b.execCount - b.carried);
     }
   }
 

@@ -17,12 +17,8 @@ export interface SharedBlock {
   readonly insns: Insn[];
   /** Compiled form, set by the first machine that compiles the block (see Machine.run). */
   compiled: ((c: never) => void) | null;
-  /**
-   * Executions counted by the machines of this thread that were released (Machine.release): a new
-   * machine's block starts from it, so a block that runs a few thousand times in each run of a study
-   * is compiled once its runs together reach the threshold.
-   */
-  execCount: number;
+  /** This block's counter in the execution counts (see execCounts below). */
+  readonly countSlot: number;
   /**
    * The last trace translated from this block (jit/traceSelect.ts): valid wherever the block starts
    * at the same page offset and the page holds the same bytes from `lo` (relative to the block's
@@ -40,6 +36,48 @@ export function matchingTrace(s: SharedBlock, u8: Uint8Array, phys: number): Sha
   const b = t.bytes, at = phys + t.lo;
   for (let i = 0; i < b.length; i++) if (u8[at + i] !== b[i]) return null;
   return t;
+}
+
+/**
+ * Executions of shared blocks, counted by the machines that were released (Machine.release) and by
+ * slot, a hash of the block's mode and bytes: a new machine's block starts from its slot's count, so
+ * a block that runs a few thousand times in each run of a study is compiled once the runs together
+ * reach the threshold. A study's threads count in one shared buffer (adoptExecCounts), so each thread
+ * compiles what the study as a whole runs often. Two blocks in one slot only get compiled sooner.
+ */
+const COUNT_SLOTS = 1 << 16;
+let execCounts: Int32Array<ArrayBufferLike> = new Int32Array(COUNT_SLOTS);
+
+/** The execution counts in memory that worker threads can share (made shared on first call). */
+export function sharedExecCounts(): SharedArrayBuffer {
+  if (!(execCounts.buffer instanceof SharedArrayBuffer)) {
+    const shared = new Int32Array(new SharedArrayBuffer(COUNT_SLOTS * 4));
+    shared.set(execCounts);
+    execCounts = shared;
+  }
+  return execCounts.buffer as SharedArrayBuffer;
+}
+
+/** Counts in the buffer another thread made (sharedExecCounts), instead of this thread's own. */
+export function adoptExecCounts(buffer: SharedArrayBuffer): void {
+  execCounts = new Int32Array(buffer);
+}
+
+/** Executions of the block's code counted so far by released machines of this study. */
+export function countedExecutions(s: SharedBlock): number {
+  return execCounts[s.countSlot];
+}
+
+/** Adds a released machine's executions of the block's code. */
+export function countExecutions(s: SharedBlock, n: number): void {
+  if (n > 0) Atomics.add(execCounts, s.countSlot, Math.min(n, 0x3fffffff));
+}
+
+function slotOf(key: string, bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return (h >>> 0) & (COUNT_SLOTS - 1);
 }
 
 const PREFIX = 16;
@@ -80,7 +118,8 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
   if (insns.length === 0 || end + 15 > limit) return null;
   if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
   const key = keyOf(bits, truth, maxInsns, bytes);
-  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null, execCount: 0 };
+  const own = bytes.slice(0, end);
+  const s: SharedBlock = { bytes: own, insns, compiled: null, trace: null, countSlot: slotOf(key, own) };
   const list = table.get(key);
   if (list === undefined) table.set(key, [s]); else list.push(s);
   count++;

@@ -24,6 +24,7 @@ import { LabError } from '../guest/labError';
 import { BootError } from '../../emulator/loader/pvh';
 import { ElfError } from '../../elf/elfFile';
 import { SnapshotError } from '../../emulator/snapshot/snapshotError';
+import { adoptExecCounts } from '../../emulator/jit/sharedCode';
 
 /** What the runners are made from (the worker's workerData). */
 export interface WorkerInit {
@@ -33,6 +34,8 @@ export interface WorkerInit {
   image?: SharedArrayBuffer;
   /** Real Linux's livepatch study: the booted snapshot, unpacked once, its bytes in shared memory. */
   snapshot?: DecodedSnapshot;
+  /** The study's execution counts of guest code, which every thread adds to (emulator/jit/sharedCode.ts). */
+  execCounts?: SharedArrayBuffer;
 }
 
 /**
@@ -163,6 +166,7 @@ function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: De
  * is the reply's one-line error.
  */
 export function taskRunner(init: WorkerInit, prepared?: Prepared): (task: number, payload: unknown) => WorkerReply {
+  if (init.execCounts !== undefined) adoptExecCounts(init.execCounts);
   let runner: Runner;
   switch (init.kind) {
     case 'livepatch':

@@ -18,6 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { taskRunner, type EarlyInit, type WorkerInit, type WorkerReply } from './studyTasks';
+import { sharedExecCounts } from '../../emulator/jit/sharedCode';
 
 export type { WorkerInit, WorkerReply } from './studyTasks';
 
@@ -139,6 +140,9 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
   for (const w of early.slice(workerCount)) void w.terminate();
   const entry = workerCount > early.length ? workerEntryFile() : '';
   const queued = here ? QUEUED_WHILE_BUSY : 1;
+  // Every thread counts its guest code's executions in one buffer, so each compiles what the whole
+  // study runs often (the results do not depend on it: translated code runs as the interpreter).
+  const init: WorkerInit = { ...opts.init, execCounts: sharedExecCounts() };
   return new Promise<R[]>((resolve, reject) => {
     const workers: Worker[] = [];
     let next = 0;
@@ -180,9 +184,9 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
       if (i < early.length) {
         w = early[i];
         w.ref();
-        w.postMessage({ init: opts.init } satisfies WorkerRequest);
+        w.postMessage({ init } satisfies WorkerRequest);
       } else {
-        w = new Worker(entry, { workerData: opts.init });
+        w = new Worker(entry, { workerData: init });
       }
       workers.push(w);
       w.on('message', (m: WorkerReply) => {
