@@ -10,7 +10,8 @@
 // The load average is printed with the figures: other work on the machine skews the ratio; the
 // CPU seconds (user + system) show what the threads cost beyond the one-thread study. Each figure is
 // the median of KLP_BENCH_STUDY_REPEATS runs (default 3), the order of the variants alternating.
-// KLP_BENCH_STUDY_RUNS and KLP_BENCH_STUDY_SAMPLES change the study sizes.
+// KLP_BENCH_STUDY_RUNS (default 48,200) and KLP_BENCH_STUDY_SAMPLES (default 20000,100000) set the
+// study sizes, comma-separated.
 
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -100,12 +101,23 @@ function studyVariants(args: string[]): Variant[] {
   ];
 }
 
+/** A comma-separated list of sizes from the environment, or the defaults. */
+function sizes(name: string, defaults: number[]): number[] {
+  const v = process.env[name];
+  return v === undefined ? defaults : v.split(',').map(Number);
+}
+
 export async function run(): Promise<void> {
-  const runs = Number(process.env.KLP_BENCH_STUDY_RUNS ?? 48);
-  const samples = Number(process.env.KLP_BENCH_STUDY_SAMPLES ?? 20000);
+  // Two sizes each: a small study, where each thread's start-up and warm-up (about a second of CPU:
+  // loading, V8 optimizing the emulator and the guest's hot code) weighs, and one nearer what studies
+  // are run at (the issue asks for 1,000 runs and 10^5 stop points).
   const repeats = Number(process.env.KLP_BENCH_STUDY_REPEATS ?? 3);
-  await compareVariants(`livepatch study (klp_chain_a2, ${runs} runs)`,
-    studyVariants(['livepatch', 'study', 'fixtures/kernel/kernel.elf', 'fixtures/livepatch/klp_chain_a2.o', '--runs', String(runs), '--seed', '1']), repeats);
-  await compareVariants(`unwind study (${samples} samples, fp and ORC)`,
-    studyVariants(['unwind', 'study', 'fixtures/kernel/kernel.elf', '--samples', String(samples), '--seed', '1', '--unwinder', 'all']), repeats);
+  for (const runs of sizes('KLP_BENCH_STUDY_RUNS', [48, 200])) {
+    await compareVariants(`livepatch study (klp_chain_a2, ${runs} runs)`,
+      studyVariants(['livepatch', 'study', 'fixtures/kernel/kernel.elf', 'fixtures/livepatch/klp_chain_a2.o', '--runs', String(runs), '--seed', '1']), repeats);
+  }
+  for (const samples of sizes('KLP_BENCH_STUDY_SAMPLES', [20000, 100000])) {
+    await compareVariants(`unwind study (${samples} samples, fp and ORC)`,
+      studyVariants(['unwind', 'study', 'fixtures/kernel/kernel.elf', '--samples', String(samples), '--seed', '1', '--unwinder', 'all']), repeats);
+  }
 }
