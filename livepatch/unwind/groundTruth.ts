@@ -43,11 +43,11 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
   // The running task may be on another stack (IRQ, exception, entry): its frames come first, then
   // those of the stack it was entered from above the stack pointer it left there (next_sp).
   let sp = startSp;
-  const visited = new Set<number>();
+  const visited: number[] = [];
   for (;;) {
     const stack = stackOf(mem, task, regs !== null, sp);
-    if (stack === null || visited.has(stack.begin)) break;
-    visited.add(stack.begin);
+    if (stack === null || visited.includes(stack.begin)) break;
+    visited.push(stack.begin);
     for (const f of framesIn(truth, stack.begin, stack.end, sp)) if (!staleCall(mem, f)) frames.push(f);
     if (stack.nextSp === 0) break;
     sp = stack.nextSp;
@@ -89,7 +89,14 @@ function framesIn(truth: TruthSource, begin: number, end: number, sp: number): {
       if (at >= sp && at >= begin && at < end) out.push(chain.frame(i));
     }
   }
-  return out.sort((a, b) => a.sp - b.sp);
+  // A chain runs from the outermost frame to the innermost (descending addresses): reversed, it is in
+  // address order, which a sort (stable, so frames that share a slot keep their order) is only
+  // needed for when several chains contribute or two frames share a slot.
+  out.reverse();
+  for (let i = 1; i < out.length; i++) {
+    if (out[i].sp <= out[i - 1].sp) return out.reverse().sort((a, b) => a.sp - b.sp);
+  }
+  return out;
 }
 
 /**

@@ -55,7 +55,9 @@ export class ReliableStackTrace {
 
   /** The entries of the last walk as an array. */
   entries(): number[] {
-    return Array.from(this.store.subarray(0, this.len));
+    const out = new Array<number>(this.len);
+    for (let i = 0; i < this.len; i++) out[i] = this.store[i];
+    return out;
   }
 
   /**
