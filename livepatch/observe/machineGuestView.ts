@@ -37,6 +37,8 @@ export function taskLayoutOf(img: KernelImage): KernelLayout | string {
 export class MachineGuestView implements GuestView {
   readonly inactiveTaskFrame: InactiveTaskFrameLayout;
   private readonly pageCache = new Map<number, number>();
+  private lastVpage = NaN;
+  private lastPhys = -1;
   private taskCache: MachineTask[] | null = null;
   private regsCache: RegsSnapshot | null = null;
 
@@ -56,6 +58,7 @@ export class MachineGuestView implements GuestView {
   /** Forget cached translations, tasks and registers (call after the machine ran again). */
   refresh(): void {
     this.pageCache.clear();
+    this.lastVpage = NaN;
     this.taskCache = null;
     this.regsCache = null;
     this.extraCache = null;
@@ -63,8 +66,14 @@ export class MachineGuestView implements GuestView {
 
   /** The physical address of a virtual page (-1 if unmapped), walking the tables read-only. */
   private physPage(vpage: number): number {
+    // Reads go mostly to the page of the read before (a stack, a task struct).
+    if (vpage === this.lastVpage) return this.lastPhys;
     const hit = this.pageCache.get(vpage);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.lastVpage = vpage;
+      this.lastPhys = hit;
+      return hit;
+    }
     const c = this.machine.cpu;
     const mem = this.machine.mem;
     let result = -1;
@@ -92,6 +101,8 @@ export class MachineGuestView implements GuestView {
     }
     if (result + 4096 > mem.size) result = -1;
     this.pageCache.set(vpage, result);
+    this.lastVpage = vpage;
+    this.lastPhys = result;
     return result;
   }
 
@@ -112,12 +123,17 @@ export class MachineGuestView implements GuestView {
 
   readBytes(addr: number, len: number): Uint8Array | null {
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
+    const u8 = this.machine.mem.u8;
+    // Page by page: each piece is one copy out of RAM.
+    for (let i = 0; i < len;) {
       const a = addr + i;
       const vpage = Math.floor(a / 4096);
       const pa = this.physPage(vpage);
       if (pa < 0) return null;
-      out[i] = this.machine.mem.u8[pa + (a - vpage * 4096)];
+      const off = a - vpage * 4096;
+      const n = Math.min(len - i, 4096 - off);
+      out.set(u8.subarray(pa + off, pa + off + n), i);
+      i += n;
     }
     return out;
   }
