@@ -34,9 +34,21 @@ export function taskLayoutOf(img: KernelImage): KernelLayout | string {
   return 'the image describes no task layout: neither the fixture kernel\'s exported offsets (fixtures/kernel/asm-offsets.c) nor a Linux .BTF with kallsyms';
 }
 
+/** Slots of the guest view's page-translation table (a power of two). */
+const PAGE_SLOTS = 4096;
+
 export class MachineGuestView implements GuestView {
   readonly inactiveTaskFrame: InactiveTaskFrameLayout;
-  private readonly pageCache = new Map<number, number>();
+  /**
+   * Translations since the last refresh, in an open-addressing table (a Map keyed by kernel page
+   * numbers, which are not small integers, cost a tenth of an unwind study): slots belong to the
+   * current generation, so a refresh is one increment.
+   */
+  private readonly pageKeys = new Float64Array(PAGE_SLOTS);
+  private readonly pagePhys = new Float64Array(PAGE_SLOTS);
+  private readonly pageGen = new Uint32Array(PAGE_SLOTS);
+  private generation = 1;
+  private pagesCached = 0;
   private lastVpage = NaN;
   private lastPhys = -1;
   private taskCache: MachineTask[] | null = null;
@@ -57,7 +69,11 @@ export class MachineGuestView implements GuestView {
 
   /** Forget cached translations, tasks and registers (call after the machine ran again). */
   refresh(): void {
-    this.pageCache.clear();
+    if (++this.generation === 0xffffffff) {
+      this.pageGen.fill(0);
+      this.generation = 1;
+    }
+    this.pagesCached = 0;
     this.lastVpage = NaN;
     this.taskCache = null;
     this.regsCache = null;
@@ -68,11 +84,14 @@ export class MachineGuestView implements GuestView {
   private physPage(vpage: number): number {
     // Reads go mostly to the page of the read before (a stack, a task struct).
     if (vpage === this.lastVpage) return this.lastPhys;
-    const hit = this.pageCache.get(vpage);
-    if (hit !== undefined) {
-      this.lastVpage = vpage;
-      this.lastPhys = hit;
-      return hit;
+    let slot = (vpage | 0) & (PAGE_SLOTS - 1);
+    while (this.pageGen[slot] === this.generation) {
+      if (this.pageKeys[slot] === vpage) {
+        this.lastVpage = vpage;
+        this.lastPhys = this.pagePhys[slot];
+        return this.lastPhys;
+      }
+      slot = (slot + 1) & (PAGE_SLOTS - 1);
     }
     const c = this.machine.cpu;
     const mem = this.machine.mem;
@@ -100,7 +119,13 @@ export class MachineGuestView implements GuestView {
       }
     }
     if (result + 4096 > mem.size) result = -1;
-    this.pageCache.set(vpage, result);
+    // Kept while the table is at most half full (a full one would never end a probe).
+    if (this.pagesCached < PAGE_SLOTS / 2) {
+      this.pageGen[slot] = this.generation;
+      this.pageKeys[slot] = vpage;
+      this.pagePhys[slot] = result;
+      this.pagesCached++;
+    }
     this.lastVpage = vpage;
     this.lastPhys = result;
     return result;
