@@ -57,9 +57,17 @@ export class TruthChain implements Iterable<TruthFrame> {
     this.length = n;
   }
 
-  /** The return-address slot (or hardware frame) address of frame i: read without making its object. */
+  /** Frame i's fields, read without making its object. */
   spAt(i: number): number {
     return this.sps[i];
+  }
+
+  kindAt(i: number): number {
+    return this.kinds[i];
+  }
+
+  fromAt(i: number): number {
+    return this.froms[i];
   }
 
   frame(i: number): TruthFrame {

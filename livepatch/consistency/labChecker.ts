@@ -10,7 +10,7 @@ import { KLP_PATCHED, type PatchState } from '../patchState';
 import { checkedRange } from '../transition/trySwitchTask';
 import type { AttemptRecord, TransitionListener } from '../transition/transition';
 import type { KlpTask } from '../kernelPort';
-import { truthTrace } from '../unwind/groundTruth';
+import { truthAddresses } from '../unwind/groundTruth';
 import { userModeCs } from '../unwind/ptRegs';
 import { HOOK_CODE } from '../../emulator/hooks/registry';
 import { RSP } from '../../emulator/cpu/registers';
@@ -57,7 +57,7 @@ export class LabConsistencyChecker implements TransitionListener {
     const t = lab.port.findTask(task.address);
     if (!t || !t.hasStack) return;
     const regs = t.running ? lab.view.cpuRegs() : null;
-    const addresses = truthTrace(lab.truth!, lab.view, t, regs).map((e) => e.addr);
+    const addresses = truthAddresses(lab.truth!, lab.view, t, regs);
     this.checker.observeSwitch(time, patch.name, `${t.name}:${t.pid}`, addresses);
   }
 
@@ -67,7 +67,7 @@ export class LabConsistencyChecker implements TransitionListener {
     const regs = lab.view.cpuRegs();
     const stacks = lab.view.tasks().filter((t) => t.hasStack).map((t) => ({
       task: `${t.name}:${t.pid}`,
-      addresses: truthTrace(lab.truth!, lab.view, t, t.running ? regs : null).map((e) => e.addr),
+      addresses: truthAddresses(lab.truth!, lab.view, t, t.running ? regs : null),
     }));
     this.checker.observeCompletion(time, patch.name, stacks);
   }

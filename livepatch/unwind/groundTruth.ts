@@ -34,12 +34,34 @@ export interface TruthEntry {
  */
 export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, regs: RegsSnapshot | null): TruthEntry[] {
   const out: TruthEntry[] = [];
+  visitTrace(truth, mem, task, regs, (addr, kind, slot, from) => out.push({ addr, kind, slot, from }));
+  return out;
+}
+
+/** truthTrace's addresses alone (what the studies compare traces with). */
+export function truthAddresses(truth: TruthSource, mem: GuestView, task: GuestTask, regs: RegsSnapshot | null): number[] {
+  const out: number[] = [];
+  visitTrace(truth, mem, task, regs, (addr) => out.push(addr));
+  return out;
+}
+
+/**
+ * The frames a trace gathers, in columns that every trace reuses (a study traces every task at
+ * hundreds of thousands of stop points): kind, slot address and call site, `frameCount` of them.
+ */
+const frameKind: number[] = [];
+const frameSp: number[] = [];
+const frameFrom: number[] = [];
+let frameCount = 0;
+
+function visitTrace(truth: TruthSource, mem: GuestView, task: GuestTask, regs: RegsSnapshot | null,
+  visit: (addr: number, kind: TruthEntry['kind'], slot: number, from: number) => void): void {
   if (regs !== null) {
-    if (userModeCs(regs[PTREGS_CS / 8])) return out;
-    out.push({ addr: regs[PTREGS_IP / 8], kind: 'cpu', slot: 0, from: regs[PTREGS_IP / 8] });
+    if (userModeCs(regs[PTREGS_CS / 8])) return;
+    visit(regs[PTREGS_IP / 8], 'cpu', 0, regs[PTREGS_IP / 8]);
   }
+  frameCount = 0;
   const startSp = regs !== null ? regs[152 / 8] : task.threadSp;
-  const frames: { kind: number; sp: number; from: number }[] = [];
   // The running task may be on another stack (IRQ, exception, entry): its frames come first, then
   // those of the stack it was entered from above the stack pointer it left there (next_sp).
   let sp = startSp;
@@ -48,7 +70,7 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
     const stack = stackOf(mem, task, regs !== null, sp);
     if (stack === null || visited.includes(stack.begin)) break;
     visited.push(stack.begin);
-    for (const f of framesIn(truth, stack.begin, stack.end, sp)) if (!staleCall(mem, f)) frames.push(f);
+    framesIn(truth, mem, stack.begin, stack.end, sp);
     if (stack.nextSp === 0) break;
     sp = stack.nextSp;
   }
@@ -56,17 +78,22 @@ export function truthTrace(truth: TruthSource, mem: GuestView, task: GuestTask, 
   // address (ret_from_fork), but switching to it "returns" there, so it is an active frame.
   if (regs === null && task.hasStack) {
     const slot = task.threadSp + mem.inactiveTaskFrame.retAddr;
-    if (!frames.some((f) => f.sp === slot)) frames.unshift({ kind: TRUTH_FRAME_CALL, sp: slot, from: 0 });
+    let found = false;
+    for (let i = 0; i < frameCount && !found; i++) found = frameSp[i] === slot;
+    if (!found) {
+      for (let i = frameCount; i > 0; i--) { frameKind[i] = frameKind[i - 1]; frameSp[i] = frameSp[i - 1]; frameFrom[i] = frameFrom[i - 1]; }
+      frameKind[0] = TRUTH_FRAME_CALL; frameSp[0] = slot; frameFrom[0] = 0;
+      frameCount++;
+    }
   }
-  for (const f of frames) {
-    if (f.kind === TRUTH_FRAME_INTERRUPT) {
-      const cs = mem.readWord(f.sp + 8);
+  for (let i = 0; i < frameCount; i++) {
+    const kind = frameKind[i], at = frameSp[i];
+    if (kind === TRUTH_FRAME_INTERRUPT) {
+      const cs = mem.readWord(at + 8);
       if (cs !== undefined && userModeCs(cs)) break;
     }
-    const addr = mem.readWord(f.sp);
-    out.push({ addr: addr ?? 0, kind: f.kind === TRUTH_FRAME_INTERRUPT ? 'interrupt' : 'call', slot: f.sp, from: f.from });
+    visit(mem.readWord(at) ?? 0, kind === TRUTH_FRAME_INTERRUPT ? 'interrupt' : 'call', at, frameFrom[i]);
   }
-  return out;
 }
 
 /** The stack holding `sp`: the task stack, or (running task only) one of the view's other stacks. */
@@ -77,26 +104,52 @@ function stackOf(mem: GuestView, task: GuestTask, running: boolean, sp: number):
   return null;
 }
 
-/** The truth's frames at or above `sp` in [begin, end), by address (innermost first). */
-function framesIn(truth: TruthSource, begin: number, end: number, sp: number): { kind: number; sp: number; from: number }[] {
-  const out: { kind: number; sp: number; from: number }[] = [];
+/**
+ * Appends the truth's frames at or above `sp` in [begin, end) to the frame columns, by address
+ * (innermost first), leaving out stale calls (staleCall).
+ */
+function framesIn(truth: TruthSource, mem: GuestView, begin: number, end: number, sp: number): void {
+  const first = frameCount;
   const size = truth.stackSize;
   for (let key = Math.floor(begin / size); key <= Math.floor((end - 1) / size); key++) {
     const chain = truth.stacks.get(key);
     if (!chain) continue;
     for (let i = 0; i < chain.length; i++) {
       const at = chain.spAt(i);
-      if (at >= sp && at >= begin && at < end) out.push(chain.frame(i));
+      if (at >= sp && at >= begin && at < end) {
+        frameKind[frameCount] = chain.kindAt(i); frameSp[frameCount] = at; frameFrom[frameCount] = chain.fromAt(i);
+        frameCount++;
+      }
     }
   }
   // A chain runs from the outermost frame to the innermost (descending addresses): reversed, it is in
   // address order, which a sort (stable, so frames that share a slot keep their order) is only
   // needed for when several chains contribute or two frames share a slot.
-  out.reverse();
-  for (let i = 1; i < out.length; i++) {
-    if (out[i].sp <= out[i - 1].sp) return out.reverse().sort((a, b) => a.sp - b.sp);
+  reverseFrames(first, frameCount);
+  let ordered = true;
+  for (let i = first + 1; i < frameCount && ordered; i++) ordered = frameSp[i] > frameSp[i - 1];
+  if (!ordered) {
+    reverseFrames(first, frameCount);
+    const order: { kind: number; sp: number; from: number }[] = [];
+    for (let i = first; i < frameCount; i++) order.push({ kind: frameKind[i], sp: frameSp[i], from: frameFrom[i] });
+    order.sort((x, y) => x.sp - y.sp);
+    order.forEach((f, k) => { frameKind[first + k] = f.kind; frameSp[first + k] = f.sp; frameFrom[first + k] = f.from; });
   }
-  return out;
+  let kept = first;
+  for (let i = first; i < frameCount; i++) {
+    if (staleCall(mem, frameKind[i], frameSp[i], frameFrom[i])) continue;
+    frameKind[kept] = frameKind[i]; frameSp[kept] = frameSp[i]; frameFrom[kept] = frameFrom[i];
+    kept++;
+  }
+  frameCount = kept;
+}
+
+function reverseFrames(from: number, to: number): void {
+  for (let i = from, j = to - 1; i < j; i++, j--) {
+    const k = frameKind[i], s = frameSp[i], f = frameFrom[i];
+    frameKind[i] = frameKind[j]; frameSp[i] = frameSp[j]; frameFrom[i] = frameFrom[j];
+    frameKind[j] = k; frameSp[j] = s; frameFrom[j] = f;
+  }
 }
 
 /**
@@ -105,8 +158,8 @@ function framesIn(truth: TruthSource, begin: number, end: number, sp: number): {
  * pt_regs it builds over the slot and RETs from there), or the stack was given to a new task whose
  * copy_thread() wrote over it (vmalloc'd stacks are reused). Either way it is no active frame.
  */
-function staleCall(mem: GuestView, f: { kind: number; sp: number; from: number }): boolean {
-  if (f.kind !== TRUTH_FRAME_CALL) return false;
-  const addr = mem.readWord(f.sp);
-  return addr === undefined || !(addr - f.from >= 1 && addr - f.from <= MAX_CALL_LENGTH);
+function staleCall(mem: GuestView, kind: number, sp: number, from: number): boolean {
+  if (kind !== TRUTH_FRAME_CALL) return false;
+  const addr = mem.readWord(sp);
+  return addr === undefined || !(addr - from >= 1 && addr - from <= MAX_CALL_LENGTH);
 }

@@ -2,7 +2,7 @@
 // plus a plain walk for display and for judging refusals) and compares with the ground truth.
 
 import { FrameUnwinder } from './frameUnwinder';
-import { type TruthSource, truthTrace } from './groundTruth';
+import { type TruthSource, truthAddresses } from './groundTruth';
 import type { GuestTask, GuestView } from './guestView';
 import type { KernelImage } from './kernelImage';
 import { OrcUnwinder } from './orcUnwinder';
@@ -55,7 +55,7 @@ export class StackInspector {
 
   unwindTask(task: GuestTask, truth: TruthSource | null = null): TaskUnwind {
     const regs = task.running ? this.view.cpuRegs() : null;
-    const truthAddrs = truth !== null && task.hasStack ? truthTrace(truth, this.view, task, regs).map((e) => e.addr) : truth !== null ? [] : null;
+    const truthAddrs = truth !== null && task.hasStack ? truthAddresses(truth, this.view, task, regs) : truth !== null ? [] : null;
     const runs: UnwinderRun[] = [];
     for (let i = 0; i < this.unwinders.length; i++) {
       const u = this.unwinders[i];
