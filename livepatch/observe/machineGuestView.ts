@@ -185,7 +185,18 @@ export class MachineGuestView implements GuestView {
   /** A field of `size` 1, 2, 4 or 8 bytes as an unsigned number (8: a signed word). */
   readField(addr: number, f: Field): number | undefined {
     if (f.size === 8) return this.readWord(addr + f.offset);
-    const b = this.readBytes(addr + f.offset, Math.min(f.size, 4));
+    const at = addr + f.offset, n = Math.min(f.size, 4);
+    const vpage = Math.floor(at / 4096), off = at - vpage * 4096;
+    if (off + n <= 4096) {
+      // Within one page (nearly always): straight from RAM.
+      const pa = this.physPage(vpage);
+      if (pa < 0) return undefined;
+      const u8 = this.machine.mem.u8;
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + u8[pa + off + i];
+      return v;
+    }
+    const b = this.readBytes(at, n);
     if (b === null) return undefined;
     let v = 0;
     for (let i = b.length - 1; i >= 0; i--) v = v * 256 + b[i];

@@ -178,7 +178,7 @@ export function takeStopPoints(g: StoppedGuest, insp: StackInspector, result: St
   for (const at of points) {
     if (!g.runTo(at)) return false;
     for (const t of g.view.tasks()) {
-      const tu = insp.unwindTask(t, g.truth);
+      const tu = insp.unwindTask(t, g.truth, false);
       result.tasksUnwound++;
       const on = tu.regs === null ? null : runningStackName(g.view, t, tu.regs[PTREGS_SP / 8], userModeCs(tu.regs[PTREGS_CS / 8]));
       for (const run of tu.runs) accumulate(result, g.image, at, t.name, run, tu.truth ?? [], on);

@@ -8,7 +8,7 @@ import type { KernelImage } from './kernelImage';
 import { OrcUnwinder } from './orcUnwinder';
 import type { RegsSnapshot } from './ptRegs';
 import { ReliableStackTrace, type ReliableVersion, type UnreliableReason } from './reliableStackTrace';
-import { type WalkResult, walkStack } from './stackWalk';
+import { type WalkResult, walkIps as walkOnlyIps, walkStack } from './stackWalk';
 import type { UnwindErrorCause, Unwinder } from './unwinder';
 import { type VerdictClass, classify } from './verdict';
 
@@ -53,7 +53,12 @@ export class StackInspector {
     this.walkers = this.unwinders.map((u) => new ReliableStackTrace(u, image.text, version));
   }
 
-  unwindTask(task: GuestTask, truth: TruthSource | null = null): TaskUnwind {
+  /**
+   * Every unwinder's reliable walk and plain walk of `task`, judged against the truth when given.
+   * `walkFrames` false leaves the plain walk's frames out (its ips, error and cause stay): what a
+   * study needs, without an object per frame.
+   */
+  unwindTask(task: GuestTask, truth: TruthSource | null = null, walkFrames = true): TaskUnwind {
     const regs = task.running ? this.view.cpuRegs() : null;
     const truthAddrs = truth !== null && task.hasStack ? truthAddresses(truth, this.view, task, regs) : truth !== null ? [] : null;
     const runs: UnwinderRun[] = [];
@@ -62,13 +67,24 @@ export class StackInspector {
       const r = this.walkers[i];
       const ret = r.save(task, regs);
       const entries = r.entries();
-      const walk = task.hasStack ? walkStack(u, this.image.text, task, regs) : { frames: [], error: false, cause: null, truncated: false };
-      const walkIps: number[] = [];
-      for (const f of walk.frames) {
-        if (f.kind === 'user-regs') break;
-        walkIps.push(f.ip);
+      let walk: WalkResult;
+      let walkIps: number[];
+      if (!task.hasStack) {
+        walk = { frames: [], error: false, cause: null, truncated: false };
+        walkIps = [];
+      } else if (walkFrames) {
+        walk = walkStack(u, this.image.text, task, regs);
+        walkIps = [];
+        for (const f of walk.frames) {
+          if (f.kind === 'user-regs') break;
+          walkIps.push(f.ip);
+        }
+        if (walk.error || walk.truncated) walkIps.push(NaN); // an incomplete walk never matches the truth
+      } else {
+        const lean = walkOnlyIps(u, task, regs);
+        walk = { frames: [], error: lean.error, cause: lean.cause, truncated: lean.truncated };
+        walkIps = lean.ips;
       }
-      if (walk.error || walk.truncated) walkIps.push(NaN); // an incomplete walk never matches the truth
       runs.push({
         unwinder: u.name,
         ret,

@@ -50,3 +50,39 @@ export function walkStack(
   }
   return { frames, error: u.error(), cause: u.errorCause(), truncated };
 }
+
+/**
+ * What the studies compare of a walk, without its frame objects: the ips of walkStack's frames up to
+ * the first user-mode regs frame, and NaN after them when the walk is incomplete (an unwinder error
+ * or maxFrames reached; an incomplete walk never matches the truth). The walk itself goes on to its
+ * end as walkStack's does. Also returns walkStack's error, cause and truncated.
+ */
+export function walkIps(
+  u: Unwinder,
+  task: GuestTask,
+  regs: RegsSnapshot | null,
+  maxFrames = 256,
+): { ips: number[]; error: boolean; cause: UnwindErrorCause | null; truncated: boolean } {
+  const ips: number[] = [];
+  let frames = 0;
+  let atUser = false;
+  if (regs !== null) {
+    frames++;
+    if (userModeCs(regs[PTREGS_CS / 8])) atUser = true;
+    else ips.push(regs[PTREGS_IP / 8]);
+  }
+  let truncated = false;
+  for (u.start(task, regs); !u.done(); u.next()) {
+    if (frames >= maxFrames) {
+      truncated = true;
+      break;
+    }
+    frames++;
+    if (atUser) continue;
+    if (u.atRegs() && u.regsUserMode()) atUser = true;
+    else ips.push(u.ip());
+  }
+  const error = u.error();
+  if (error || truncated) ips.push(NaN);
+  return { ips, error, cause: u.errorCause(), truncated };
+}

@@ -74,3 +74,24 @@ test('classify', () => {
   expect(classify(false, [1], [1, 2], [1, 2])).toBe('refused');
   expect(classify(false, [1], [1, 3], [1, 2])).toBe('wrong_refused');
 });
+
+describe('the studies\' lean walk (no frame objects)', () => {
+  test('gives the same ips, error, cause, truncation, truth addresses and verdicts as the full walk', () => {
+    const { g } = guestWithEverything();
+    const insp = new StackInspector(g, k.image);
+    let compared = 0;
+    for (const t of g.tasks()) {
+      const full = insp.unwindTask(t, g.truth, true);
+      const lean = insp.unwindTask(t, g.truth, false);
+      expect(lean.truth).toEqual(full.truth);
+      expect(full.truth).toEqual(truthTrace(g.truth, g, t, full.regs).map((e) => e.addr));
+      lean.runs.forEach((r, i) => {
+        const f = full.runs[i];
+        expect([r.walkIps, r.walk.error, r.walk.cause, r.walk.truncated, r.verdict, r.entries]).toEqual([f.walkIps, f.walk.error, f.walk.cause, f.walk.truncated, f.verdict, f.entries]);
+        expect(r.walk.frames).toEqual([]);
+        compared++;
+      });
+    }
+    expect(compared).toBe(10);
+  });
+});
