@@ -134,8 +134,8 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     const seed = args.seed ?? (Date.now() % 2147483647);
     const showProgress = args.progress === true && process.stderr.isTTY;
     const linux = linuxGuests(args.image, showProgress);
-    // A fixture study's workers load their modules and warm up while this thread finds the study's length.
-    const early = linux === null ? startFixtureStudyWorkers({ kind: 'unwind', image: args.image }, args.samples, jobs) : undefined;
+    // A fixture study's workers load their modules while this thread finds the study's length.
+    const early = linux === null ? startFixtureStudyWorkers({ kind: 'unwind' }, args.samples, jobs) : undefined;
     let probe: StoppedGuest | WorkloadGuests;
     try {
       probe = linux ?? boot(args.image);
