@@ -30,6 +30,8 @@ export class CodeState {
   private readonly regs = new Uint8Array(16);
   /** Every GPR that ever had a local (declared at the top of the function). */
   readonly used = new Set<number>();
+  /** Every GPR the code emitted so far assigned. */
+  readonly written = new Set<number>();
   private pending: PendingFlags | null = null;
   /** Whether code emitted so far relied on the FlagState before any record was made (loop heads). */
   flagsReadAtEntry = false;
@@ -63,10 +65,11 @@ export class CodeState {
     this.used.add(r);
     // Both halves are computed before either is assigned: hi may read the old lo.
     const l = this.tmp('nl'), h = this.tmp('nh');
-    // Written through to the register file at once: a sync then has no registers to write back,
-    // which keeps every slow path (and the translation) short; reads still come from the locals.
-    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h}; u[${r << 1}] = ${l}; u[${(r << 1) | 1}] = ${h};`);
-    this.regs[r] = REG_CLEAN;
+    // The register file gets the value only at a sync (a slow path, a handler call, an exit): a
+    // loop's registers then stay in locals, and V8 keeps them in machine registers.
+    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h};`);
+    this.regs[r] = REG_DIRTY;
+    this.written.add(r);
   }
 
   /** Write back every dirty register (they stay in locals; state unchanged at translation time). */
@@ -104,13 +107,26 @@ export class CodeState {
 
   /**
    * Loop-carried registers: load them before the loop; the locals stay valid across iterations.
+   * Those the body assigns (`dirty`) may differ from the register file at the loop's head after the
+   * first iteration, so a sync there writes them back.
    */
-  preload(regs: Iterable<number>): string {
+  preload(regs: Iterable<number>, dirty: ReadonlySet<number>): string {
     let s = '';
     for (const r of regs) {
       this.used.add(r);
       s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
-      this.regs[r] = REG_CLEAN; // written through (see setReg)
+      this.regs[r] = dirty.has(r) ? REG_DIRTY : REG_CLEAN;
+    }
+    return s;
+  }
+
+  /** Load every register of `regs` that is not in a local now (the loop's back edge after a handler call). */
+  reload(regs: Iterable<number>): string {
+    let s = '';
+    for (const r of regs) {
+      if (this.regs[r] !== REG_NONE) continue;
+      s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
+      this.regs[r] = REG_CLEAN;
     }
     return s;
   }

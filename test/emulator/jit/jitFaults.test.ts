@@ -240,3 +240,75 @@ test('a host stop from an interrupt hook inside a translated trace ends it there
   expect(states[0].length).toBe(500 / 37 + 2 | 0);
   expect(states[1]).toEqual(states[0]);
 });
+
+// Loops inside a translated trace keep registers in locals across iterations and write them back
+// only at a sync: a fault after many iterations, and budgets that end anywhere in the loop, must
+// still see the interpreter's registers.
+const FALL_THROUGH_LOOP = [
+  0xeb, 0x0a,                               // jmp again
+  0x48, 0x89, 0x54, 0xc7, 0x08,             // next: mov [rdi+rax*8+0x8], rdx
+  0x48, 0x85, 0xc0,                         // test rax, rax
+  0x74, 0x10,                               // je out (falls through to again, the trace's start)
+  0x48, 0x89, 0xc1,                         // again: mov rcx, rax
+  0x48, 0x8d, 0x40, 0xff,                   // lea rax, [rax-0x1]
+  0x48, 0x8b, 0x14, 0xc7,                   // mov rdx, [rdi+rax*8]
+  0x48, 0x39, 0xf2,                         // cmp rdx, rsi
+  0x72, 0xe6,                               // jb next
+  0xf4,                                     // out: hlt
+];
+
+// A loop with an instruction that has no inline form (BSWAP: a handler call in the loop body); the
+// register it changes is read again only at the next iteration's start.
+const HANDLER_LOOP = [
+  0x4c, 0x01, 0xc0,                         // loop: add rax, r8
+  0x48, 0x8b, 0x17,                         // mov rdx, [rdi]
+  0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+  0x49, 0x0f, 0xc8,                         // bswap r8
+  0x48, 0x01, 0xd0,                         // add rax, rdx
+  0x48, 0x39, 0xd8,                         // cmp rax, rbx
+  0x75, 0x01,                               // jne next
+  0xf4,                                     // hlt
+  0x83, 0xe9, 0x01,                         // next: sub ecx, 1
+  0x75, 0xe2,                               // jnz loop
+  0xf4,                                     // hlt
+];
+
+/** Both modes in run() slices; `firstUse`: translations are shared per process, so only a program's first run translates it. */
+function runLoopBoth(code: number[], regs: Record<string, bigint>, slice: number, firstUse = false) {
+  const loops = jitStats.loops;
+  const runs = JIT_MODES.map(([, opts]) => {
+    const { m, deliveries } = machine(opts, code, regs);
+    const seen: unknown[] = [];
+    for (;;) {
+      const r = m.run(slice);
+      seen.push([r.instructions, m.cpu.icount, m.cpu.rip, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+      if (r.reason === STOP_HALTED) { seen.push(machineState(m, r)); break; }
+    }
+    return { m, deliveries, seen };
+  });
+  expect(runs[1].deliveries).toEqual(runs[0].deliveries);
+  expect(runs[1].seen).toEqual(runs[0].seen);
+  expect(Buffer.compare(runs[0].m.mem.u8, runs[1].m.mem.u8)).toBe(0);
+  // The JIT translated a trace that loops inside its function.
+  if (firstUse) expect(jitStats.loops).toBeGreaterThan(loops);
+  return runs;
+}
+
+test('#PF in a trace that loops by falling through to its start', () => {
+  // rax counts down from 1000; the load at rdi + 8 * rax walks down into the absent page at rax = 499.
+  const [a] = runLoopBoth(FALL_THROUGH_LOOP, { rax: 1000n, rsi: 1n, rdi: BigInt(ABSENT_PAGE + 96) }, 1_000_000, true);
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 19, ABSENT_PAGE + 4088]]);
+  expect(Number(a.m.regRead('rax'))).toBe(499);
+});
+
+test('a looping trace stops exactly at the instruction budget, its registers written back', () => {
+  runLoopBoth(FALL_THROUGH_LOOP, { rax: 3000n, rsi: 1n, rdi: 0x300000n }, 97);
+});
+
+test('a looping trace with a handler call faults and stops at the budget as the interpreter does', () => {
+  // rdi walks up a page per iteration into the absent page; rbx is never reached.
+  const [a] = runLoopBoth(HANDLER_LOOP, { rax: 0n, rbx: 1n, rcx: 1000n, rdi: BigInt(ABSENT_PAGE - 300 * 4096), r8: 0x1234n },
+    1_000_000, true);
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 3, ABSENT_PAGE]]);
+  runLoopBoth(HANDLER_LOOP, { rax: 0n, rbx: 1n, rcx: 1000n, rdi: 0x200000n, r8: 0x1234n }, 89);
+});
