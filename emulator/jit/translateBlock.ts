@@ -29,6 +29,7 @@ import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
 import { bulkHandler } from './stringBulk';
+import { branchesTo } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;
 
@@ -63,11 +64,7 @@ export function traceSource(segs: TraceSegment[]): {
 /** Whether the last block's branch (taken or not) may go to the trace's start. */
 function endsAtStart(segs: TraceSegment[]): boolean {
   const seg = segs[segs.length - 1];
-  let len = 0;
-  for (const d of seg.insns) len += d.len;
-  const last = seg.insns[seg.insns.length - 1];
-  if (last === undefined || (last.form !== FORM.jcc && last.form !== FORM.jmpRel)) return false;
-  return seg.offset + len + last.target === 0 || (last.form === FORM.jcc && seg.offset + len === 0);
+  return branchesTo(seg, seg.offset, 0);
 }
 
 /** Registers of a loop: those the body keeps in locals, and those it assigns. */
