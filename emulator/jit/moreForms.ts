@@ -12,6 +12,7 @@ import { CF, OF } from '../cpu/flags';
 import { effectiveAddress, store, type InsnSite } from './memoryAccess';
 import * as mv from '../exec/dataMove';
 import { condition, regOperand, setRegOperand, source } from './forms';
+import { emitDiv } from './divide';
 
 const CF_OF = CF | OF;
 
@@ -60,7 +61,7 @@ export function imulLow64(aLo: number, aHi: number, bLo: number, bHi: number): n
  * Whether `d` replaces every status flag without reading any and cannot fault: then the flags of the
  * instruction before it are never seen (FlagState drops the old eager status bits when it records).
  */
-function recordsAllFlags(d: Insn | undefined): boolean {
+export function recordsAllFlags(d: Insn | undefined): boolean {
   if (d === undefined || d.bits !== 64 || d.lock !== 0 || d.k0 !== OK_REG) return false;
   const m = d.mnemonic;
   if (m === Mnemonic.Add || m === Mnemonic.Sub || m === Mnemonic.Cmp || m === Mnemonic.And || m === Mnemonic.Or ||
@@ -148,6 +149,7 @@ export function emitMore(s: InsnSite): boolean {
   switch (d.mnemonic) {
     case Mnemonic.Movsx: case Mnemonic.Movsxd: return movsx(s);
     case Mnemonic.Imul: return imul(s);
+    case Mnemonic.Div: return emitDiv(s, recordsAllFlags(s.nextInsn));
     default: break;
   }
   if (d.fn === mv.cmovcc) return cmov(s);

@@ -312,3 +312,36 @@ test('a looping trace with a handler call faults and stops at the budget as the 
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 3, ABSENT_PAGE]]);
   runLoopBoth(HANDLER_LOOP, { rax: 0n, rbx: 1n, rcx: 1000n, rdi: 0x200000n, r8: 0x1234n }, 89);
 });
+
+// DIV inline (jit/divide.ts) raises #DE through the interpreter's handler, after a sync: a zero
+// divisor after a pending CMP record, and a 32-bit quotient that does not fit.
+const DIVIDE_LOOP = [
+  0x48, 0x89, 0xd8,                         // loop: mov rax, rbx
+  0x31, 0xd2,                               // xor edx, edx
+  0x4c, 0x39, 0xc0,                         // cmp rax, r8
+  0x48, 0xf7, 0xf1,                         // div rcx
+  0x49, 0x01, 0xc0,                         // add r8, rax
+  0x49, 0x01, 0xd1,                         // add r9, rdx
+  0x89, 0xd8,                               // mov eax, ebx
+  0x44, 0x89, 0xd2,                         // mov edx, r10d
+  0xf7, 0xf6,                               // div esi
+  0x49, 0x01, 0xc3,                         // add r11, rax
+  0x49, 0x01, 0xd4,                         // add r12, rdx
+  0x41, 0x83, 0xc2, 0x01,                   // add r10d, 1
+  0x48, 0x83, 0xe9, 0x01,                   // sub rcx, 1
+  0xeb, 0xd8,                               // jmp loop
+];
+
+test('#DE from DIV r64 by zero in a translated loop', () => {
+  const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 500n, rsi: 100_000n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 8, 500 * 14 + 3]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('#DE from DIV r32 whose quotient does not fit, in a translated loop', () => {
+  const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 1_000_000n, rsi: 300n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 22, 300 * 14 + 8]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});

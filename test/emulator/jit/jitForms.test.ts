@@ -10,6 +10,7 @@ import { startDirect64 } from '../../../emulator/loader/direct64';
 import { blockSource } from '../../../emulator/jit/translateBlock';
 import { bulkStats } from '../../../emulator/jit/stringBulk';
 import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
+import { udiv32, divOut } from '../../../emulator/jit/divide';
 import { JIT_MODES, machineState } from './jitModes';
 
 const CODE = 0x100000;
@@ -288,6 +289,74 @@ const STRINGS = [
   0xf4,                                     // hlt
 ];
 
+// DIV r32/r64 inline (divisors below 2^32, in 16-bit digits) and through the handler (larger
+// divisors), with the high half of the dividend 0 or a remainder, divisors 1 and 0xffffffff, the flags
+// DIV leaves read at once (SETB, SETO, PUSHF after a pending CMP record) and replaced unseen (XOR).
+const DIV = [
+  0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xee, 0x23,                   // shr rsi,0x23
+  0x48, 0x83, 0xce, 0x01,                   // or rsi,0x1
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x31, 0xd2,                               // xor edx,edx
+  0x48, 0xf7, 0xf6,                         // div rsi
+  0x49, 0x89, 0xc1,                         // mov r9,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xc8, 0x11,                   // ror rax,0x11
+  0x48, 0x39, 0xde,                         // cmp rsi,rbx
+  0x48, 0xf7, 0xf6,                         // div rsi
+  0x41, 0x0f, 0x92, 0xc3,                   // setb r11b
+  0x41, 0x0f, 0x90, 0xc4,                   // seto r12b
+  0x9c,                                     // pushf
+  0x41, 0x5f,                               // pop r15
+  0x4d, 0x01, 0xfe,                         // add r14,r15
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x4d, 0x01, 0xe6,                         // add r14,r12
+  0x89, 0xd9,                               // mov ecx,ebx
+  0xc1, 0xe9, 0x07,                         // shr ecx,0x7
+  0x81, 0xc9, 0x00, 0x00, 0x00, 0x80,       // or ecx,0x80000000
+  0x89, 0xd8,                               // mov eax,ebx
+  0x31, 0xd2,                               // xor edx,edx
+  0xf7, 0xf1,                               // div ecx
+  0x41, 0x89, 0xc2,                         // mov r10d,eax
+  0x44, 0x89, 0xc8,                         // mov eax,r9d
+  0xf7, 0xf1,                               // div ecx
+  0x41, 0x31, 0xd0,                         // xor r8d,edx
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x31, 0xd2,                               // xor edx,edx
+  0x4c, 0x89, 0xc8,                         // mov rax,r9
+  0x48, 0xf7, 0xf7,                         // div rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x89, 0xd8,                               // mov eax,ebx
+  0xbf, 0x01, 0x00, 0x00, 0x00,             // mov edi,0x1
+  0x31, 0xd2,                               // xor edx,edx
+  0x48, 0xf7, 0xf7,                         // div rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0xbf, 0xff, 0xff, 0xff, 0xff,             // mov edi,0xffffffff
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0xc1, 0xea, 0x21,                   // shr rdx,0x21
+  0x48, 0xf7, 0xf7,                         // div rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x83, 0xed, 0x01,                         // sub ebp,0x1
+  0x0f, 0x85, 0x42, 0xff, 0xff, 0xff,       // jne xs
+  0xf4,                                     // hlt
+];
+
 function run(opts: MachineOptions, code: number[], regs: Record<string, bigint>, slice: number) {
   const m = new Machine({ memory: 16 << 20, ...opts });
   startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
@@ -394,4 +463,27 @@ test('at the default threshold, blocks ending in REP STOS/MOVS are translated af
   expect(loopEnd?.insns.length).toBe(2);
   expect(loopEnd?.compiled).toBeNull();
   expect(bulkStats.iterations - before).toBeGreaterThan(10_000);
+});
+
+test('DIV inline agrees with the interpreter', () => {
+  const [a, b] = bothModes(DIV, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
+  // ROR and PUSHF are the only handler calls (DIV by a divisor above 2^32 calls it at run time).
+  expect(handlerCalls(b.m, CODE)).toBe(2);
+});
+
+test('udiv32 divides 96-bit dividends by 32-bit divisors exactly (against BigInt)', () => {
+  let x = 0x9e3779b97f4a7c15n;
+  const next = (): bigint => { x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n); return x; };
+  const divisors = [1n, 2n, 3n, 7n, 0xffffn, 0x10000n, 0x10001n, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn];
+  for (let i = 0; i < 3000; i++) divisors.push((next() >> BigInt(32 + (i % 32))) | 1n);
+  for (const d of divisors) {
+    for (const hiPick of [0n, d - 1n, next() % d]) {
+      const lo = next();
+      const n = (hiPick << 64n) | lo;
+      const q = n / d, r = n % d;
+      const ql = udiv32(Number(hiPick), Number(lo >> 32n), Number(lo & 0xffffffffn), Number(d));
+      expect([ql >>> 0, divOut.hi >>> 0, divOut.rem]).toEqual([Number(q & 0xffffffffn), Number(q >> 32n), Number(r)]);
+    }
+  }
 });
