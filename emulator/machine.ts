@@ -12,9 +12,9 @@ import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block } from './decode/blockCache';
 import { compileBlock } from './exec/threadedBlock';
 import { bindForm, runInsn } from './exec/table';
-import { translateBlock, translateTrace } from './jit/translateBlock';
+import { translateBlock, translateTrace, compiledSpan } from './jit/translateBlock';
 import { selectTrace, traceSpan } from './jit/traceSelect';
-import { matchingTrace } from './jit/sharedCode';
+import { matchingTrace, startExecCount } from './jit/sharedCode';
 import { initialExecCount } from './jit/stringBulk';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
@@ -337,7 +337,8 @@ export class Machine {
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
-        // Translated code chains blocks itself only when nothing watches block entries.
+        // Translated code chains blocks itself only when nothing watches block entries (with code
+        // hooks installed: when none covers the trace, decided at each call below).
         c.jitLoop = chain && observer === null && codeHooks.length === 0;
         for (;;) {
           const insns = blk.insns;
@@ -348,8 +349,13 @@ export class Machine {
           if (shadow) n = 1;
           if (n === insns.length) {
             const f = blk.compiled;
-            if (f !== null) { f(c); n = 0; }
-            else if (++blk.execCount === compileAt) blk.compiled = this.compile(blk);
+            if (f !== null) {
+              if (codeHooks.length > 0) c.jitLoop = chain && observer === null && !blk.spanHooked;
+              f(c); n = 0;
+            } else if (++blk.execCount === compileAt) {
+              blk.compiled = this.compile(blk);
+              blk.hookGen = -1; // its span changed (blockHooked)
+            }
           }
           for (let i = 0; i < n; i++) {
             const d = insns[i];
@@ -467,7 +473,7 @@ export class Machine {
       nextPhys = -1;
     }
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
-    if (this.jit && this.compileThreshold > 0) b.execCount = initialExecCount(b.insns, this.compileThreshold);
+    if (this.jit && this.compileThreshold > 0) b.execCount = startExecCount(b, initialExecCount(b.insns, this.compileThreshold), this.compileThreshold);
     // Code another machine of this process compiled runs compiled at once (nothing to compile again).
     if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
       const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
@@ -487,9 +493,14 @@ export class Machine {
     if (b.hookGen !== this.hookGen || b.hookVa !== this.cpu.rip) {
       let len = 0;
       for (const d of b.insns) len += d.len;
-      b.hooked = this.hooks.codeOverlaps(this.cpu.rip, this.cpu.rip + len - 1);
+      const rip = this.cpu.rip;
+      b.hooked = this.hooks.codeOverlaps(rip, rip + len - 1);
+      // A translated trace runs its later blocks and loops without the run loop: it may do so only
+      // when no hook covers any of its code (jit/translateBlock.ts compiledSpan).
+      const span = b.compiled !== null ? compiledSpan.get(b.compiled) : undefined;
+      b.spanHooked = b.hooked || (span !== undefined && this.hooks.codeOverlaps(rip + span.lo, rip + span.hi - 1));
       b.hookGen = this.hookGen;
-      b.hookVa = this.cpu.rip;
+      b.hookVa = rip;
     }
     return b.hooked;
   }

@@ -23,6 +23,11 @@ export interface SharedBlock {
    * start) on, so that the whole trace is in the block's page again.
    */
   trace: SharedTrace | null;
+  /**
+   * The last machine's block for these bytes: its execution count is the process's so far (each new
+   * block starts from it, see startExecCount).
+   */
+  last: { execCount: number } | null;
 }
 
 export interface SharedTrace { readonly pageOffset: number; readonly lo: number; readonly bytes: Uint8Array; readonly fn: (c: never) => void }
@@ -74,12 +79,27 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
   if (insns.length === 0 || end + 15 > limit) return null;
   if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
   const key = keyOf(bits, truth, maxInsns, bytes);
-  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null };
+  const s: SharedBlock = { bytes: bytes.slice(0, end), insns, compiled: null, trace: null, last: null };
   const list = table.get(key);
   if (list === undefined) table.set(key, [s]); else list.push(s);
   count++;
   sharedCodeStats.added++;
   return s;
+}
+
+/**
+ * The execution count a new block starts from: what the process's earlier machines ran of the same
+ * bytes (at most `threshold - 1`, so that this machine still compiles it at its next execution if they
+ * did not), or `initial`. A study runs the same kernel in a new machine per run: a block each run
+ * executes a few thousand times is then translated once the runs together reach the threshold, and
+ * later runs find the translation (jit/sharedCode.ts) instead of interpreting it again.
+ */
+export function startExecCount(b: { shared: SharedBlock | null; execCount: number }, initial: number, threshold: number): number {
+  const s = b.shared;
+  if (s === null) return initial;
+  const carried = s.last !== null ? s.last.execCount : 0;
+  s.last = b;
+  return Math.max(initial, Math.min(carried, threshold - 1));
 }
 
 /** Forget everything (tests that measure compilation). */

@@ -30,9 +30,15 @@ import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
 import { bulkHandler } from './stringBulk';
 import { udiv32, divOut } from './divide';
-import { branchesTo } from './traceSelect';
+import { branchesTo, traceSpan } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;
+
+/**
+ * The code a translated function runs, in bytes from its entry RIP [lo, hi): the run loop lets it
+ * chain and loop with code hooks installed only when none covers that span (machine.ts blockHooked).
+ */
+export const compiledSpan = new WeakMap<CompiledBlock, { lo: number; hi: number }>();
 
 /** Counts for the run report and the benchmarks. */
 export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0, traceBlocks: 0, loops: 0 };
@@ -182,5 +188,7 @@ export function translateTrace(segs: TraceSegment[]): CompiledBlock {
   // object (a slow interceptor when the realm is a vm context, as under jest).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('Math', ...params, `"use strict"; return function jitBlock(c) {\n${body}\n};`);
-  return factory(Math, ...args) as CompiledBlock;
+  const fn = factory(Math, ...args) as CompiledBlock;
+  compiledSpan.set(fn, traceSpan(segs));
+  return fn;
 }

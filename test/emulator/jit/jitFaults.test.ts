@@ -3,7 +3,7 @@
 // store into the block's own code ends it where the interpreter ends it. Each program loops until
 // its block is translated, then faults or patches itself; both modes must agree on everything, and
 // the known answer is checked too.
-import { Machine, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
+import { Machine, HOOK_CODE, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../../emulator/loader/direct64';
 import { JIT_MODES, machineState } from './jitModes';
 import { jitStats } from '../../../emulator/jit/translateBlock';
@@ -344,4 +344,26 @@ test('#DE from DIV r32 whose quotient does not fit, in a translated loop', () =>
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 22, 300 * 14 + 8]]);
   expect(b.deliveries).toEqual(a.deliveries);
   expect(b.state).toEqual(a.state);
+});
+
+// With code hooks installed, a translated trace chains and loops by itself only when no hook covers
+// any of its code: a hook on a later block of a trace (or its loop head) must see every execution,
+// and a hook elsewhere must not change anything.
+test('code hooks on a later block of a translated trace, or elsewhere, see what the interpreter shows', () => {
+  const SKIP = CODE + 13, HLT = CODE + 25;
+  for (const at of [SKIP, CODE, HLT]) {
+    const states = JIT_MODES.map(([, opts]) => {
+      const { m } = machine(opts, TRACE_LOOP, { rax: 0n, rbx: 1n, rcx: 500n, rdi: 0x100000n });
+      const seen: unknown[] = [];
+      m.hookAdd(HOOK_CODE, (address: number) => {
+        seen.push([address, m.cpu.icount, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+      }, at, at);
+      const r = m.run(1_000_000);
+      expect(r.reason).toBe(STOP_HALTED);
+      seen.push(machineState(m, r));
+      return seen;
+    });
+    expect(states[0].length).toBe(at === HLT ? 2 : 501);
+    expect(states[1]).toEqual(states[0]);
+  }
 });
