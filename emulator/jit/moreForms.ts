@@ -149,7 +149,7 @@ export function emitMore(s: InsnSite): boolean {
   switch (d.mnemonic) {
     case Mnemonic.Movsx: case Mnemonic.Movsxd: return movsx(s);
     case Mnemonic.Imul: return imul(s);
-    case Mnemonic.Div: return emitDiv(s, recordsAllFlags(s.nextInsn));
+    case Mnemonic.Div: case Mnemonic.Idiv: return emitDiv(s, recordsAllFlags(s.nextInsn));
     default: break;
   }
   if (d.fn === mv.cmovcc) return cmov(s);

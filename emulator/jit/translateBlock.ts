@@ -29,7 +29,7 @@ import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
 import { bulkHandler } from './stringBulk';
-import { udiv32, divOut } from './divide';
+import { udiv32, divOut, idivSmall, idivOut } from './divide';
 import { branchesTo, traceSpan } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;
@@ -86,8 +86,10 @@ function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
   const loopRegs = loop === null ? [] : [...loop.regs].sort((a, b) => a - b);
   const preheader = loop !== null ? st.preload(loopRegs, loop.written) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut', 'udiv32', 'divOut'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recAC, recR, at, imulLow64, mulOut, udiv32, divOut];
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut', 'udiv32', 'divOut',
+    'idivSmall', 'idivOut'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recAC, recR, at, imulLow64, mulOut, udiv32, divOut, idivSmall,
+    idivOut];
   let total = 0;
   for (const g of segs) total += g.insns.length;
   const headLen = segs[0].insns.length;

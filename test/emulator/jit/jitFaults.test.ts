@@ -367,3 +367,37 @@ test('code hooks on a later block of a translated trace, or elsewhere, see what 
     expect(states[1]).toEqual(states[0]);
   }
 });
+
+// IDIV inline: the quotients that do not fit (-2^63 / -1, -2^31 / -1) raise #DE through the handler.
+const SIGNED_DIVIDE_LOOP = [
+  0x4c, 0x89, 0xc0,                         // loop: mov rax, r8
+  0x48, 0x99,                               // cqo
+  0x48, 0x89, 0xcf,                         // mov rdi, rcx
+  0x48, 0xf7, 0xdf,                         // neg rdi
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc1,                         // add r9, rax
+  0x49, 0x01, 0xd2,                         // add r10, rdx
+  0x44, 0x89, 0xd8,                         // mov eax, r11d
+  0x99,                                     // cdq
+  0x89, 0xfe,                               // mov esi, edi
+  0xf7, 0xfe,                               // idiv esi
+  0x49, 0x01, 0xc4,                         // add r12, rax
+  0x49, 0x01, 0xd5,                         // add r13, rdx
+  0x48, 0x83, 0xe9, 0x01,                   // sub rcx, 1
+  0xeb, 0xd8,                               // jmp loop
+];
+
+test('#DE from IDIV r64 of -2^63 by -1 in a translated loop', () => {
+  // Divisors -300 .. -1; the 32-bit division before that divides 3 by them.
+  const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 1n << 63n, rcx: 300n, r11: 3n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 11, 299 * 15 + 4]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('#DE from IDIV r32 of -2^31 by -1 in a translated loop', () => {
+  const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 12345n, rcx: 300n, r11: 0x80000000n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 26, 299 * 15 + 10]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});

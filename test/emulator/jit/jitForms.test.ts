@@ -358,6 +358,92 @@ const DIV = [
   0xf4,                                     // hlt
 ];
 
+// IDIV r32/r64 inline (int32-range divisors, RDX/EDX the sign extension of RAX/EAX) and through the
+// handler (other divisors and dividends): signs mixed, -2^63 by 1 and by -7, -2^31 by 3, the flags
+// read at once after a pending CMP record.
+const IDIV = [
+  0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x48, 0xc1, 0xfe, 0x21,                   // sar rsi,0x21
+  0x48, 0x83, 0xce, 0x01,                   // or rsi,0x1
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0x99,                               // cqo
+  0x48, 0xf7, 0xfe,                         // idiv rsi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xf8, 0x14,                   // sar rax,0x14
+  0x48, 0x99,                               // cqo
+  0x48, 0x39, 0xf0,                         // cmp rax,rsi
+  0x48, 0xf7, 0xfe,                         // idiv rsi
+  0x41, 0x0f, 0x92, 0xc3,                   // setb r11b
+  0x9c,                                     // pushf
+  0x41, 0x5f,                               // pop r15
+  0x4d, 0x01, 0xfe,                         // add r14,r15
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0x99,                               // cqo
+  0x48, 0x89, 0xdf,                         // mov rdi,rbx
+  0x48, 0xc1, 0xcf, 0x09,                   // ror rdi,0x9
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0xc1, 0xea, 0x3e,                   // shr rdx,0x3e
+  0xbf, 0xff, 0xff, 0xff, 0x7f,             // mov edi,0x7fffffff
+  0x48, 0x83, 0xea, 0x02,                   // sub rdx,0x2
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, // movabs rax,0x8000000000000000
+  0x48, 0x99,                               // cqo
+  0xbf, 0x01, 0x00, 0x00, 0x00,             // mov edi,0x1
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, // movabs rax,0x8000000000000000
+  0x48, 0x99,                               // cqo
+  0x48, 0xc7, 0xc7, 0xf9, 0xff, 0xff, 0xff, // mov rdi,0xfffffffffffffff9
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0xeb, 0x00,                               // jmp second (a translated block has at most 64 instructions)
+  0x89, 0xd8,                               // second: mov eax,ebx
+  0x99,                                     // cdq
+  0x89, 0xf1,                               // mov ecx,esi
+  0xf7, 0xf9,                               // idiv ecx
+  0x41, 0x31, 0xd0,                         // xor r8d,edx
+  0x41, 0x89, 0xc2,                         // mov r10d,eax
+  0xb8, 0x00, 0x00, 0x00, 0x80,             // mov eax,0x80000000
+  0x99,                                     // cdq
+  0xb9, 0x03, 0x00, 0x00, 0x00,             // mov ecx,0x3
+  0xf7, 0xf9,                               // idiv ecx
+  0x41, 0x31, 0xd0,                         // xor r8d,edx
+  0x41, 0x01, 0xc2,                         // add r10d,eax
+  0x89, 0xd8,                               // mov eax,ebx
+  0xba, 0x00, 0x00, 0x00, 0x00,             // mov edx,0x0
+  0xb9, 0x45, 0x23, 0x01, 0x00,             // mov ecx,0x12345
+  0xf7, 0xf9,                               // idiv ecx
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x83, 0xed, 0x01,                         // sub ebp,0x1
+  0x0f, 0x85, 0xfb, 0xfe, 0xff, 0xff,       // jne xs
+  0xf4,                                     // hlt
+];
+
 function run(opts: MachineOptions, code: number[], regs: Record<string, bigint>, slice: number) {
   const m = new Machine({ memory: 16 << 20, ...opts });
   startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
@@ -489,4 +575,12 @@ test('udiv32 divides 96-bit dividends by 32-bit divisors exactly (against BigInt
       expect([ql >>> 0, divOut.hi >>> 0, divOut.rem]).toEqual([Number(q & 0xffffffffn), Number(q >> 32n), Number(r)]);
     }
   }
+});
+
+test('IDIV inline agrees with the interpreter', () => {
+  const [a, b] = bothModes(IDIV, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
+  // SAR (2), CQO (5), ROR and PUSHF, and in the second block CDQ (2) are the only handler calls.
+  expect(handlerCalls(b.m, CODE)).toBe(9);
+  expect(handlerCalls(b.m, CODE + 0xc2)).toBe(2);
 });
