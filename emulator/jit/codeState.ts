@@ -79,6 +79,13 @@ export class CodeState {
     return s;
   }
 
+  /** Write back every dirty register and mark them clean (before code outside the block reads them). */
+  writeBackAll(): string {
+    const s = this.regWriteBack();
+    for (let r = 0; r < 16; r++) if (this.regs[r] === REG_DIRTY) this.regs[r] = REG_CLEAN;
+    return s;
+  }
+
   /** Write back one register if dirty, and mark it clean (for helpers that read the register file). */
   flushReg(r: number): void {
     if (r < 0 || this.regs[r] !== REG_DIRTY) return;

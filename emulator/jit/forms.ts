@@ -281,8 +281,17 @@ function checkTarget(s: InsnSite, t: string): void {
   s.out.push(`if (!(${t} >= -0x800000000000 && ${t} < 0x800000000000)) { ${s.st.syncAt(s.index, s.start, s.next)}throw new GuestFault(${13}, 0); }`);
 }
 
+/**
+ * Ground truth (truth/callStacks.ts, exec/table.ts callRelTruth/retTruth): the observer runs right after
+ * the CALL or RET, with the CPU object as the truth handler leaves it (registers written back, RIP at
+ * the target, the instruction not yet counted).
+ */
+function observe(s: InsnSite, target: string, event: string): void {
+  s.out.push(`${s.st.writeBackAll()}at(c, rip0 + ${s.start}, ${target}, ic0 + ${s.index}); c.truth.${event};`);
+}
+
 /** CALL rel (control.ts callRel): target check, push the return address, jump. Sets `nrip`. */
-function call(s: InsnSite): boolean {
+function call(s: InsnSite, truth: boolean): boolean {
   const st0 = s.st, out = s.out;
   const t = st0.tmp('ct');
   out.push(`const ${t} = (rip0 + ${s.next}) + ${s.d.target};`);
@@ -295,11 +304,12 @@ function call(s: InsnSite): boolean {
   store(s, 8, va, `(${r} >>> 0)`, `(Math.floor(${r} / 4294967296) >>> 0)`);
   st0.setReg(4, `${sl} - 8 | 0`, `(${sl} >>> 0) < 8 ? ${sh} - 1 | 0 : ${sh}`);
   out.push(`nrip = ${t};`);
+  if (truth) observe(s, t, `onCall(rip0 + ${s.start}, ${t})`);
   return true;
 }
 
 /** RET (near, no immediate, 64-bit stack) (control.ts ret). Sets `nrip`. */
-function ret(s: InsnSite): boolean {
+function ret(s: InsnSite, truth: boolean): boolean {
   const st0 = s.st, out = s.out;
   const [sl, sh] = st0.reg(4);
   const va = st0.tmp('va');
@@ -312,6 +322,7 @@ function ret(s: InsnSite): boolean {
   out.push(`const ${nl} = (${sl} >>> 0) + 8;`);
   st0.setReg(4, `${nl} | 0`, `${nl} > 0xffffffff ? ${sh} + 1 | 0 : ${sh}`);
   out.push(`nrip = ${t};`);
+  if (truth) observe(s, t, 'onRet()');
   return true;
 }
 
@@ -393,8 +404,10 @@ export function emitInline(s: InsnSite): boolean {
   }
   if (d.form === FORM.pushR64 && d.k0 === OK_REG && d.ssz === 8) return push(s);
   if (d.form === FORM.popR64 && d.k0 === OK_REG && d.ssz === 8) return pop(s);
-  if (d.form === FORM.callRel && d.k0 === OK_BRANCH && d.ssz === 8) return call(s);
-  if (d.form === FORM.ret && d.k0 === 0 && d.ssz === 8) return ret(s);
+  if ((d.form === FORM.callRel || d.form === FORM.callRelTruth) && d.k0 === OK_BRANCH && d.ssz === 8) {
+    return call(s, d.form === FORM.callRelTruth);
+  }
+  if ((d.form === FORM.ret || d.form === FORM.retTruth) && d.k0 === 0 && d.ssz === 8) return ret(s, d.form === FORM.retTruth);
   if (d.form === FORM.jmpRel && d.k0 === OK_BRANCH) return jmp(s);
   return false;
 }

@@ -142,6 +142,18 @@ export function setcc(s: InsnSite): boolean {
   return true;
 }
 
+/** CDQE, CDQ, CQO (exec/dataMove.ts): sign extensions of RAX/EAX, no flags. */
+export function signExtendAccumulator(s: InsnSite): boolean {
+  const st = s.st;
+  const [al, ah] = st.reg(0);
+  switch (s.d.mnemonic) {
+    case Mnemonic.Cdqe: st.setReg(0, al, `(${al} >> 31)`); return true;
+    case Mnemonic.Cdq: st.setReg(2, `(${al} >> 31)`, '0'); return true;
+    case Mnemonic.Cqo: st.setReg(2, `(${ah} >> 31)`, `(${ah} >> 31)`); return true;
+    default: return false;
+  }
+}
+
 /** Emit the inline form of s.d if this file has one; false when the interpreter's handler must run it. */
 export function emitMore(s: InsnSite): boolean {
   const d = s.d;
@@ -150,6 +162,7 @@ export function emitMore(s: InsnSite): boolean {
     case Mnemonic.Movsx: case Mnemonic.Movsxd: return movsx(s);
     case Mnemonic.Imul: return imul(s);
     case Mnemonic.Div: case Mnemonic.Idiv: return emitDiv(s, recordsAllFlags(s.nextInsn));
+    case Mnemonic.Cdqe: case Mnemonic.Cdq: case Mnemonic.Cqo: return signExtendAccumulator(s);
     default: break;
   }
   if (d.fn === mv.cmovcc) return cmov(s);

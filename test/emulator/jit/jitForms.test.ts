@@ -360,7 +360,7 @@ const DIV = [
 
 // IDIV r32/r64 inline (int32-range divisors, RDX/EDX the sign extension of RAX/EAX) and through the
 // handler (other divisors and dividends): signs mixed, -2^63 by 1 and by -7, -2^31 by 3, the flags
-// read at once after a pending CMP record.
+// read at once after a pending CMP record; CQO, CDQ and CDQE inline.
 const IDIV = [
   0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
   0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
@@ -439,8 +439,11 @@ const IDIV = [
   0x4d, 0x01, 0xd6,                         // add r14,r10
   0x49, 0x01, 0xc6,                         // add r14,rax
   0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x89, 0xd8,                               // mov eax,ebx
+  0x48, 0x98,                               // cdqe
+  0x49, 0x01, 0xc6,                         // add r14,rax
   0x83, 0xed, 0x01,                         // sub ebp,0x1
-  0x0f, 0x85, 0xfb, 0xfe, 0xff, 0xff,       // jne xs
+  0x0f, 0x85, 0xf4, 0xfe, 0xff, 0xff,       // jne xs
   0xf4,                                     // hlt
 ];
 
@@ -580,7 +583,41 @@ test('udiv32 divides 96-bit dividends by 32-bit divisors exactly (against BigInt
 test('IDIV inline agrees with the interpreter', () => {
   const [a, b] = bothModes(IDIV, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
-  // SAR (2), CQO (5), ROR and PUSHF, and in the second block CDQ (2) are the only handler calls.
-  expect(handlerCalls(b.m, CODE)).toBe(9);
-  expect(handlerCalls(b.m, CODE + 0xc2)).toBe(2);
+  // SAR (2), ROR and PUSHF are the only handler calls (CQO, CDQ and CDQE are inline).
+  expect(handlerCalls(b.m, CODE)).toBe(4);
+  expect(handlerCalls(b.m, CODE + 0xc2)).toBe(0);
+});
+
+// With ground truth on, CALL rel and RET use the forms that report to it (exec/table.ts); the JIT
+// runs them inline and calls the observer with the state the truth handlers leave.
+const CALLS = [
+  0xe8, 0x09, 0x00, 0x00, 0x00,             // loop: call f
+  0x49, 0x01, 0xc0,                         // add r8, rax
+  0x83, 0xe9, 0x01,                         // sub ecx, 1
+  0x75, 0xf3,                               // jnz loop
+  0xf4,                                     // hlt
+  0x48, 0x8d, 0x40, 0x01,                   // f: lea rax, [rax+1]
+  0xe8, 0x01, 0x00, 0x00, 0x00,             // call g
+  0xc3,                                     // ret
+  0x48, 0x01, 0xd8,                         // g: add rax, rbx
+  0xc3,                                     // ret
+];
+
+test('CALL and RET reporting to ground truth run inline and report the same frames', () => {
+  const runs = JIT_MODES.map(([, opts]) => {
+    const m = new Machine({ memory: 16 << 20, ...opts });
+    startDirect64(m, { code: Uint8Array.from(CALLS), entry: CODE });
+    m.regWrite('rsp', 0x80000n); m.regWrite('rcx', 2000n); m.regWrite('rbx', 3n);
+    const truth = m.enableTruth();
+    const seen: unknown[] = [];
+    let r = m.run(97);
+    while (r.reason === STOP_LIMIT) { seen.push([m.cpu.icount, truth.saveState()]); r = m.run(97); }
+    expect(r.reason).toBe(STOP_HALTED);
+    seen.push(machineState(m, r), truth.saveState());
+    return { m, seen, events: truth.events };
+  });
+  expect(runs[1].seen).toEqual(runs[0].seen);
+  expect(runs[0].events).toBe(2000 * 4);
+  // The blocks with CALL and RET call no handler.
+  for (const va of [CODE, CODE + 14, CODE + 23, CODE + 24]) expect(handlerCalls(runs[1].m, va)).toBe(0);
 });
