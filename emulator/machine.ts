@@ -457,12 +457,18 @@ export class Machine {
     return f;
   }
 
+  private readonly blockBytes = new Uint8Array(4096 + 15);
+
   private buildBlock(phys: number): Block {
     const c = this.cpu;
     const va = c.rip;
     const pageLeft = 4096 - (phys & 0xfff);
-    const bytes = new Uint8Array(pageLeft + 15);
-    bytes.set(this.mem.u8.subarray(phys, Math.min(this.mem.size, phys + pageLeft)));
+    // One buffer for every build: a study builds about a thousand blocks per run, and a fresh page-sized
+    // array each time was a good part of its garbage (the decoder and the shared table copy what they keep).
+    const bytes = this.blockBytes.subarray(0, pageLeft + 15);
+    const src = this.mem.u8.subarray(phys, Math.min(this.mem.size, phys + pageLeft));
+    bytes.set(src);
+    if (src.length < pageLeft) bytes.fill(0, src.length, pageLeft);
     let nextPhys = -1;
     let have = pageLeft;
     try {
