@@ -9,7 +9,7 @@
  * Locals hold int32 readings of the uint32 halves (`x | 0`), the representation FlagState already
  * takes (see cpu/flags.ts "64-bit values"), so nothing allocates.
  */
-import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, ZF, SF, PF, type FlagState } from '../cpu/flags';
+import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, CF, ZF, SF, PF, type FlagState } from '../cpu/flags';
 import type { Cpu } from '../cpu/cpu';
 
 /** A status-flag record whose kind and size are known at translation time; fields are JS expressions. */
@@ -21,6 +21,11 @@ export interface PendingFlags {
   eager: string;
   /** LAZY_ADD/LAZY_SUB of ADC/SBB: the carry-in (an expression, 0 or 1); absent means 0. */
   cin?: string;
+  /**
+   * INC/DEC: the record covers every status flag but CF, which stays what the FlagState says (the
+   * record before it was written there when this one was made).
+   */
+  cfKept?: boolean;
 }
 
 const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
@@ -103,6 +108,9 @@ export class CodeState {
     // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
     // most of what a translation costs.
     if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
+    if (f.cfKept === true) {
+      return `fl.recordArith(${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, 0, ${STATUS_FLAGS & ~CF}); `;
+    }
     if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
     return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
   }

@@ -62,7 +62,7 @@ export function source(s: InsnSite): [string, string] | null {
 }
 
 /** Copy expressions into fresh consts (a record must not see later changes of a register local). */
-function fix(s: InsnSite, e: [string, string]): [string, string] {
+export function fix(s: InsnSite, e: [string, string]): [string, string] {
   const l = s.st.tmp('x'), h = s.st.tmp('y');
   s.out.push(`const ${l} = ${e[0]} | 0, ${h} = ${e[1]} | 0;`);
   return [l, h];
@@ -82,6 +82,8 @@ function carryIn(s: InsnSite): string {
     s.out.push(s.st.flagsWriteBack()); // nothing to write; notes that the entry flags are read
     return 'fl.carry()';
   }
+  // INC/DEC keep CF: the FlagState still holds the record it comes from (see CodeState.flagsWriteBack).
+  if (f.cfKept === true) return 'fl.carry()';
   const cin = f.cin ?? '0';
   const u = (x: string): string => `(${x} >>> 0)`;
   if (f.kind === LAZY_ADD) {
@@ -109,7 +111,8 @@ function alu(s: InsnSite, op: string): boolean {
       const b = source(s);
       if (b === null) return false;
       a = fix(s, regOperand(s, size, d.r0));
-      return aluCore(s, op, a, fix(s, b), writes);
+      aluCore(s, op, a, fix(s, b), writes);
+      return true;
     }
     a = fix(s, regOperand(s, size, d.r0));
   } else if (d.k0 === OK_MEM && !writes && d.k1 !== OK_MEM) {
@@ -118,10 +121,15 @@ function alu(s: InsnSite, op: string): boolean {
   } else return false;
   const b = source(s);
   if (b === null) return false;
-  return aluCore(s, op, a, fix(s, b), writes);
+  aluCore(s, op, a, fix(s, b), writes);
+  return true;
 }
 
-function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, string], writes: boolean): boolean {
+/**
+ * The operation `op` on int32 operand expressions at d.size: the result as locals [lo, hi], its flag
+ * record made the pending one; `writes`: the result goes to the register operand 0.
+ */
+export function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, string], writes: boolean): [string, string] {
   const d = s.d, size = d.size, st0 = s.st, out = s.out;
   const rl = st0.tmp('rl'), rh = st0.tmp('rh');
   const m = SIZE_MASK[size] | 0;
@@ -157,7 +165,7 @@ function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, strin
     st0.flags = { kind: LAZY_RESULT, size, aLo: '0', aHi: '0', bLo: '0', bHi: '0', rLo: rl, rHi: rh, eager: '0' };
   }
   if (writes) setRegOperand(s, size, d.r0, rl, rh);
-  return true;
+  return [rl, rh];
 }
 
 /** MOV between registers, memory and immediates (no segment/control registers). */
@@ -346,7 +354,7 @@ export function condition(s: InsnSite, cc: number): string {
     const sign = `((${f.size === 8 ? f.rHi : f.rLo} & ${SIGN[f.size]}) !== 0)`;
     if (t === 2) e = zero;
     else if (t === 4) e = sign;
-    else if (f.kind === LAZY_SUB && (f.cin ?? '0') === '0') {
+    else if (f.kind === LAZY_SUB && (f.cin ?? '0') === '0' && !(f.cfKept === true && (t === 1 || t === 3))) {
       const ult = f.size === 8
         ? `((${f.aHi} >>> 0) !== (${f.bHi} >>> 0) ? (${f.aHi} >>> 0) < (${f.bHi} >>> 0) : (${f.aLo} >>> 0) < (${f.bLo} >>> 0))`
         : `((${f.aLo} >>> 0) < (${f.bLo} >>> 0))`;

@@ -13,6 +13,7 @@ import { effectiveAddress, store, type InsnSite } from './memoryAccess';
 import * as mv from '../exec/dataMove';
 import { condition, regOperand, setRegOperand, source } from './forms';
 import { emitDiv } from './divide';
+import { emitRmw } from './rmwForms';
 
 const CF_OF = CF | OF;
 
@@ -165,6 +166,7 @@ export function emitMore(s: InsnSite): boolean {
     case Mnemonic.Cdqe: case Mnemonic.Cdq: case Mnemonic.Cqo: return signExtendAccumulator(s);
     default: break;
   }
+  if (emitRmw(s)) return true;
   if (d.fn === mv.cmovcc) return cmov(s);
   if (d.fn === mv.setcc) return setcc(s);
   return false;

@@ -401,3 +401,27 @@ test('#DE from IDIV r32 of -2^31 by -1 in a translated loop', () => {
   expect(b.deliveries).toEqual(a.deliveries);
   expect(b.state).toEqual(a.state);
 });
+
+// Read-modify-write on memory (jit/rmwForms.ts): the destination is checked writable before it is
+// read, so a read-only page faults with a write error code, and the flags at the fault are the
+// pending record of the instruction before.
+const RMW_LOOP = [
+  0x48, 0x39, 0xd8,                         // loop: cmp rax, rbx
+  0x48, 0x01, 0x07,                         // add [rdi], rax
+  0x48, 0xff, 0x47, 0x08,                   // inc qword [rdi+0x8]
+  0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+  0x48, 0x83, 0xc0, 0x03,                   // add rax, 3
+  0x83, 0xe9, 0x01,                         // sub ecx, 1
+  0x75, 0xe6,                               // jnz loop
+  0xf4,                                     // hlt
+];
+
+test('#PF from a read-modify-write on a read-only page, and on an absent one', () => {
+  for (const [page, errorCode] of [[READ_ONLY_PAGE, 3], [ABSENT_PAGE, 2]]) {
+    const [a, b] = runBoth(RMW_LOOP, { rax: 7n, rbx: 100n, rcx: 1000n, rdi: BigInt(page - 16 * 4096) });
+    expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2, d.icount])).toEqual([[14, errorCode, CODE + 3, page, 16 * 7 + 1]]);
+    expect(b.deliveries).toEqual(a.deliveries);
+    expect(b.state).toEqual(a.state);
+    expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+  }
+});
