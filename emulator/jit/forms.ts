@@ -220,8 +220,8 @@ function lea(s: InsnSite): boolean {
   return true;
 }
 
-/** SHL/SHR with an immediate count on a 32- or 64-bit register (exec/shift.ts shl, shr). */
-function shiftImm(s: InsnSite, left: boolean): boolean {
+/** SHL/SHR/SAR with an immediate count on a 32- or 64-bit register (exec/shift.ts shl, shr, sar). */
+function shiftImm(s: InsnSite, left: boolean, arith = false): boolean {
   const d = s.d, size = d.size, st0 = s.st, out = s.out;
   if (d.k0 !== OK_REG || d.k1 !== OK_IMM || (size !== 4 && size !== 8)) return false;
   const n = d.immLo & (size === 8 ? 0x3f : 0x1f);
@@ -229,7 +229,19 @@ function shiftImm(s: InsnSite, left: boolean): boolean {
   if (n === 0) { if (size === 4) st0.setReg(d.r0, l, '0'); return true; }
   const rl = st0.tmp('rl'), rh = st0.tmp('rh'), ef = st0.tmp('ef');
   let cf: string, of: string;
-  if (size === 4) {
+  if (arith) {
+    // SAR: the vacated bits take the sign; OF = 0.
+    if (size === 4) {
+      out.push(`const ${rl} = ${l} >> ${n}, ${rh} = 0;`);
+      cf = `((${l} >> ${n - 1}) & 1)`;
+    } else {
+      if (n < 32) out.push(`const ${rl} = (${l} >>> ${n}) | (${h} << ${32 - n}), ${rh} = ${h} >> ${n};`);
+      else out.push(`const ${rl} = ${h} >> ${n - 32}, ${rh} = ${h} >> 31;`);
+      const i = n - 1;
+      cf = i < 32 ? `((${l} >>> ${i}) & 1)` : `((${h} >>> ${i - 32}) & 1)`;
+    }
+    of = '0';
+  } else if (size === 4) {
     if (left) {
       out.push(`const ${rl} = ${l} << ${n}, ${rh} = 0;`);
       cf = `((${l} >>> ${32 - n}) & 1)`;
@@ -407,6 +419,7 @@ export function emitInline(s: InsnSite): boolean {
     case Mnemonic.Lea: return d.k0 === OK_REG && lea(s);
     case Mnemonic.Shl: case Mnemonic.Sal: return shiftImm(s, true);
     case Mnemonic.Shr: return shiftImm(s, false);
+    case Mnemonic.Sar: return shiftImm(s, false, true);
     case Mnemonic.Nop: return d.form === FORM.nop;
     default: break;
   }

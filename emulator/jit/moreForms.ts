@@ -69,7 +69,7 @@ export function recordsAllFlags(d: Insn | undefined): boolean {
     m === Mnemonic.Xor || m === Mnemonic.Test) {
     return d.k2 === 0 && (d.k1 === OK_REG || d.k1 === OK_IMM) && (d.size === 1 || d.size === 2 || d.size === 4 || d.size === 8);
   }
-  if (m === Mnemonic.Shl || m === Mnemonic.Sal || m === Mnemonic.Shr) {
+  if (m === Mnemonic.Shl || m === Mnemonic.Sal || m === Mnemonic.Shr || m === Mnemonic.Sar) {
     return d.k1 === OK_IMM && (d.size === 4 || d.size === 8) && (d.immLo & (d.size === 8 ? 0x3f : 0x1f)) !== 0;
   }
   return false;
