@@ -12,7 +12,7 @@ import { PhysicalMemory } from './memory/physicalMemory';
 import { BlockCache, Block } from './decode/blockCache';
 import { compileBlock } from './exec/threadedBlock';
 import { bindForm, runInsn } from './exec/table';
-import { translateBlock, translateTrace } from './jit/translateBlock';
+import { translateBlock, translateTrace, compiledSpan } from './jit/translateBlock';
 import { selectTrace, traceSpan } from './jit/traceSelect';
 import { countedExecutions, matchingTrace } from './jit/sharedCode';
 import { initialExecCount } from './jit/stringBulk';
@@ -337,7 +337,8 @@ export class Machine {
         let blk: Block = b;
         c.exit = false;
         c.repUntil = endIcount;
-        // Translated code chains blocks itself only when nothing watches block entries.
+        // Translated code chains blocks itself only when nothing watches block entries (with code
+        // hooks installed: when none covers the trace, decided at each call below).
         c.jitLoop = chain && observer === null && codeHooks.length === 0;
         for (;;) {
           const insns = blk.insns;
@@ -348,8 +349,13 @@ export class Machine {
           if (shadow) n = 1;
           if (n === insns.length) {
             const f = blk.compiled;
-            if (f !== null) { f(c); n = 0; }
-            else if (++blk.execCount === compileAt) blk.compiled = this.compile(blk);
+            if (f !== null) {
+              if (codeHooks.length > 0) c.jitLoop = chain && observer === null && !blk.spanHooked;
+              f(c); n = 0;
+            } else if (++blk.execCount === compileAt) {
+              blk.compiled = this.compile(blk);
+              blk.hookGen = -1; // its span changed (blockHooked)
+            }
           }
           for (let i = 0; i < n; i++) {
             const d = insns[i];
@@ -451,12 +457,18 @@ export class Machine {
     return f;
   }
 
+  private readonly blockBytes = new Uint8Array(4096 + 15);
+
   private buildBlock(phys: number): Block {
     const c = this.cpu;
     const va = c.rip;
     const pageLeft = 4096 - (phys & 0xfff);
-    const bytes = new Uint8Array(pageLeft + 15);
-    bytes.set(this.mem.u8.subarray(phys, Math.min(this.mem.size, phys + pageLeft)));
+    // One buffer for every build: a study builds about a thousand blocks per run, and a fresh page-sized
+    // array each time was a good part of its garbage (the decoder and the shared table copy what they keep).
+    const bytes = this.blockBytes.subarray(0, pageLeft + 15);
+    const src = this.mem.u8.subarray(phys, Math.min(this.mem.size, phys + pageLeft));
+    bytes.set(src);
+    if (src.length < pageLeft) bytes.fill(0, src.length, pageLeft);
     let nextPhys = -1;
     let have = pageLeft;
     try {
@@ -493,9 +505,14 @@ export class Machine {
     if (b.hookGen !== this.hookGen || b.hookVa !== this.cpu.rip) {
       let len = 0;
       for (const d of b.insns) len += d.len;
-      b.hooked = this.hooks.codeOverlaps(this.cpu.rip, this.cpu.rip + len - 1);
+      const rip = this.cpu.rip;
+      b.hooked = this.hooks.codeOverlaps(rip, rip + len - 1);
+      // A translated trace runs its later blocks and loops without the run loop: it may do so only
+      // when no hook covers any of its code (jit/translateBlock.ts compiledSpan).
+      const span = b.compiled !== null ? compiledSpan.get(b.compiled) : undefined;
+      b.spanHooked = b.hooked || (span !== undefined && this.hooks.codeOverlaps(rip + span.lo, rip + span.hi - 1));
       b.hookGen = this.hookGen;
-      b.hookVa = this.cpu.rip;
+      b.hookVa = rip;
     }
     return b.hooked;
   }

@@ -15,6 +15,8 @@ export class Block {
   valid = true;
   /** Set when instruction hooks cover the block: the run loop then goes one instruction at a time. */
   hooked = false;
+  /** Set when instruction hooks cover any of the code its compiled form runs (a translated trace). */
+  spanHooked = false;
   /**
    * Two successor links (block chaining): the next block reached from this one at virtual address
    * linkVa*, valid while the MMU epoch and CPL are unchanged and the target block is valid.

@@ -335,6 +335,7 @@ export const runInsn: Handler = (() => {
 /** The forms the JIT and the tools name. */
 export const FORM = {
   jcc: JCC.id, jmpRel: JMP_REL.id, callRel: CALL_REL.id, ret: RET.id, nop: NOP.id, mov: MOV.id,
+  callRelTruth: (CALL_REL.truth as Form).id, retTruth: (RET.truth as Form).id,
   push: PUSH.id, pop: POP.id, pushR64: (byCode[Code.Push_r64] as Form).id, popR64: (byCode[Code.Pop_r64] as Form).id,
 } as const;
 

@@ -9,7 +9,7 @@
  * Locals hold int32 readings of the uint32 halves (`x | 0`), the representation FlagState already
  * takes (see cpu/flags.ts "64-bit values"), so nothing allocates.
  */
-import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, ZF, SF, PF, type FlagState } from '../cpu/flags';
+import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, CF, ZF, SF, PF, type FlagState } from '../cpu/flags';
 import type { Cpu } from '../cpu/cpu';
 
 /** A status-flag record whose kind and size are known at translation time; fields are JS expressions. */
@@ -21,6 +21,11 @@ export interface PendingFlags {
   eager: string;
   /** LAZY_ADD/LAZY_SUB of ADC/SBB: the carry-in (an expression, 0 or 1); absent means 0. */
   cin?: string;
+  /**
+   * INC/DEC: the record covers every status flag but CF, which stays what the FlagState says (the
+   * record before it was written there when this one was made).
+   */
+  cfKept?: boolean;
 }
 
 const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
@@ -30,6 +35,8 @@ export class CodeState {
   private readonly regs = new Uint8Array(16);
   /** Every GPR that ever had a local (declared at the top of the function). */
   readonly used = new Set<number>();
+  /** Every GPR the code emitted so far assigned. */
+  readonly written = new Set<number>();
   private pending: PendingFlags | null = null;
   /** Whether code emitted so far relied on the FlagState before any record was made (loop heads). */
   flagsReadAtEntry = false;
@@ -63,16 +70,24 @@ export class CodeState {
     this.used.add(r);
     // Both halves are computed before either is assigned: hi may read the old lo.
     const l = this.tmp('nl'), h = this.tmp('nh');
-    // Written through to the register file at once: a sync then has no registers to write back,
-    // which keeps every slow path (and the translation) short; reads still come from the locals.
-    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h}; u[${r << 1}] = ${l}; u[${(r << 1) | 1}] = ${h};`);
-    this.regs[r] = REG_CLEAN;
+    // The register file gets the value only at a sync (a slow path, a handler call, an exit): a
+    // loop's registers then stay in locals, and V8 keeps them in machine registers.
+    this.out.push(`const ${l} = ${lo}, ${h} = ${hi}; g${r}l = ${l}; g${r}h = ${h};`);
+    this.regs[r] = REG_DIRTY;
+    this.written.add(r);
   }
 
   /** Write back every dirty register (they stay in locals; state unchanged at translation time). */
   regWriteBack(): string {
     let s = '';
     for (let r = 0; r < 16; r++) if (this.regs[r] === REG_DIRTY) s += `u[${r << 1}] = g${r}l; u[${(r << 1) | 1}] = g${r}h; `;
+    return s;
+  }
+
+  /** Write back every dirty register and mark them clean (before code outside the block reads them). */
+  writeBackAll(): string {
+    const s = this.regWriteBack();
+    for (let r = 0; r < 16; r++) if (this.regs[r] === REG_DIRTY) this.regs[r] = REG_CLEAN;
     return s;
   }
 
@@ -93,6 +108,9 @@ export class CodeState {
     // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
     // most of what a translation costs.
     if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
+    if (f.cfKept === true) {
+      return `fl.recordArith(${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, 0, ${STATUS_FLAGS & ~CF}); `;
+    }
     if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
     return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
   }
@@ -104,13 +122,26 @@ export class CodeState {
 
   /**
    * Loop-carried registers: load them before the loop; the locals stay valid across iterations.
+   * Those the body assigns (`dirty`) may differ from the register file at the loop's head after the
+   * first iteration, so a sync there writes them back.
    */
-  preload(regs: Iterable<number>): string {
+  preload(regs: Iterable<number>, dirty: ReadonlySet<number>): string {
     let s = '';
     for (const r of regs) {
       this.used.add(r);
       s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
-      this.regs[r] = REG_CLEAN; // written through (see setReg)
+      this.regs[r] = dirty.has(r) ? REG_DIRTY : REG_CLEAN;
+    }
+    return s;
+  }
+
+  /** Load every register of `regs` that is not in a local now (the loop's back edge after a handler call). */
+  reload(regs: Iterable<number>): string {
+    let s = '';
+    for (const r of regs) {
+      if (this.regs[r] !== REG_NONE) continue;
+      s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
+      this.regs[r] = REG_CLEAN;
     }
     return s;
   }

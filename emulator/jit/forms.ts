@@ -62,7 +62,7 @@ export function source(s: InsnSite): [string, string] | null {
 }
 
 /** Copy expressions into fresh consts (a record must not see later changes of a register local). */
-function fix(s: InsnSite, e: [string, string]): [string, string] {
+export function fix(s: InsnSite, e: [string, string]): [string, string] {
   const l = s.st.tmp('x'), h = s.st.tmp('y');
   s.out.push(`const ${l} = ${e[0]} | 0, ${h} = ${e[1]} | 0;`);
   return [l, h];
@@ -82,6 +82,8 @@ function carryIn(s: InsnSite): string {
     s.out.push(s.st.flagsWriteBack()); // nothing to write; notes that the entry flags are read
     return 'fl.carry()';
   }
+  // INC/DEC keep CF: the FlagState still holds the record it comes from (see CodeState.flagsWriteBack).
+  if (f.cfKept === true) return 'fl.carry()';
   const cin = f.cin ?? '0';
   const u = (x: string): string => `(${x} >>> 0)`;
   if (f.kind === LAZY_ADD) {
@@ -109,7 +111,8 @@ function alu(s: InsnSite, op: string): boolean {
       const b = source(s);
       if (b === null) return false;
       a = fix(s, regOperand(s, size, d.r0));
-      return aluCore(s, op, a, fix(s, b), writes);
+      aluCore(s, op, a, fix(s, b), writes);
+      return true;
     }
     a = fix(s, regOperand(s, size, d.r0));
   } else if (d.k0 === OK_MEM && !writes && d.k1 !== OK_MEM) {
@@ -118,10 +121,15 @@ function alu(s: InsnSite, op: string): boolean {
   } else return false;
   const b = source(s);
   if (b === null) return false;
-  return aluCore(s, op, a, fix(s, b), writes);
+  aluCore(s, op, a, fix(s, b), writes);
+  return true;
 }
 
-function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, string], writes: boolean): boolean {
+/**
+ * The operation `op` on int32 operand expressions at d.size: the result as locals [lo, hi], its flag
+ * record made the pending one; `writes`: the result goes to the register operand 0.
+ */
+export function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, string], writes: boolean): [string, string] {
   const d = s.d, size = d.size, st0 = s.st, out = s.out;
   const rl = st0.tmp('rl'), rh = st0.tmp('rh');
   const m = SIZE_MASK[size] | 0;
@@ -157,7 +165,7 @@ function aluCore(s: InsnSite, op: string, a: [string, string], b: [string, strin
     st0.flags = { kind: LAZY_RESULT, size, aLo: '0', aHi: '0', bLo: '0', bHi: '0', rLo: rl, rHi: rh, eager: '0' };
   }
   if (writes) setRegOperand(s, size, d.r0, rl, rh);
-  return true;
+  return [rl, rh];
 }
 
 /** MOV between registers, memory and immediates (no segment/control registers). */
@@ -212,8 +220,8 @@ function lea(s: InsnSite): boolean {
   return true;
 }
 
-/** SHL/SHR with an immediate count on a 32- or 64-bit register (exec/shift.ts shl, shr). */
-function shiftImm(s: InsnSite, left: boolean): boolean {
+/** SHL/SHR/SAR with an immediate count on a 32- or 64-bit register (exec/shift.ts shl, shr, sar). */
+function shiftImm(s: InsnSite, left: boolean, arith = false): boolean {
   const d = s.d, size = d.size, st0 = s.st, out = s.out;
   if (d.k0 !== OK_REG || d.k1 !== OK_IMM || (size !== 4 && size !== 8)) return false;
   const n = d.immLo & (size === 8 ? 0x3f : 0x1f);
@@ -221,7 +229,19 @@ function shiftImm(s: InsnSite, left: boolean): boolean {
   if (n === 0) { if (size === 4) st0.setReg(d.r0, l, '0'); return true; }
   const rl = st0.tmp('rl'), rh = st0.tmp('rh'), ef = st0.tmp('ef');
   let cf: string, of: string;
-  if (size === 4) {
+  if (arith) {
+    // SAR: the vacated bits take the sign; OF = 0.
+    if (size === 4) {
+      out.push(`const ${rl} = ${l} >> ${n}, ${rh} = 0;`);
+      cf = `((${l} >> ${n - 1}) & 1)`;
+    } else {
+      if (n < 32) out.push(`const ${rl} = (${l} >>> ${n}) | (${h} << ${32 - n}), ${rh} = ${h} >> ${n};`);
+      else out.push(`const ${rl} = ${h} >> ${n - 32}, ${rh} = ${h} >> 31;`);
+      const i = n - 1;
+      cf = i < 32 ? `((${l} >>> ${i}) & 1)` : `((${h} >>> ${i - 32}) & 1)`;
+    }
+    of = '0';
+  } else if (size === 4) {
     if (left) {
       out.push(`const ${rl} = ${l} << ${n}, ${rh} = 0;`);
       cf = `((${l} >>> ${32 - n}) & 1)`;
@@ -281,8 +301,17 @@ function checkTarget(s: InsnSite, t: string): void {
   s.out.push(`if (!(${t} >= -0x800000000000 && ${t} < 0x800000000000)) { ${s.st.syncAt(s.index, s.start, s.next)}throw new GuestFault(${13}, 0); }`);
 }
 
+/**
+ * Ground truth (truth/callStacks.ts, exec/table.ts callRelTruth/retTruth): the observer runs right after
+ * the CALL or RET, with the CPU object as the truth handler leaves it (registers written back, RIP at
+ * the target, the instruction not yet counted).
+ */
+function observe(s: InsnSite, target: string, event: string): void {
+  s.out.push(`${s.st.writeBackAll()}at(c, rip0 + ${s.start}, ${target}, ic0 + ${s.index}); c.truth.${event};`);
+}
+
 /** CALL rel (control.ts callRel): target check, push the return address, jump. Sets `nrip`. */
-function call(s: InsnSite): boolean {
+function call(s: InsnSite, truth: boolean): boolean {
   const st0 = s.st, out = s.out;
   const t = st0.tmp('ct');
   out.push(`const ${t} = (rip0 + ${s.next}) + ${s.d.target};`);
@@ -295,11 +324,12 @@ function call(s: InsnSite): boolean {
   store(s, 8, va, `(${r} >>> 0)`, `(Math.floor(${r} / 4294967296) >>> 0)`);
   st0.setReg(4, `${sl} - 8 | 0`, `(${sl} >>> 0) < 8 ? ${sh} - 1 | 0 : ${sh}`);
   out.push(`nrip = ${t};`);
+  if (truth) observe(s, t, `onCall(rip0 + ${s.start}, ${t})`);
   return true;
 }
 
 /** RET (near, no immediate, 64-bit stack) (control.ts ret). Sets `nrip`. */
-function ret(s: InsnSite): boolean {
+function ret(s: InsnSite, truth: boolean): boolean {
   const st0 = s.st, out = s.out;
   const [sl, sh] = st0.reg(4);
   const va = st0.tmp('va');
@@ -312,6 +342,7 @@ function ret(s: InsnSite): boolean {
   out.push(`const ${nl} = (${sl} >>> 0) + 8;`);
   st0.setReg(4, `${nl} | 0`, `${nl} > 0xffffffff ? ${sh} + 1 | 0 : ${sh}`);
   out.push(`nrip = ${t};`);
+  if (truth) observe(s, t, 'onRet()');
   return true;
 }
 
@@ -335,7 +366,7 @@ export function condition(s: InsnSite, cc: number): string {
     const sign = `((${f.size === 8 ? f.rHi : f.rLo} & ${SIGN[f.size]}) !== 0)`;
     if (t === 2) e = zero;
     else if (t === 4) e = sign;
-    else if (f.kind === LAZY_SUB && (f.cin ?? '0') === '0') {
+    else if (f.kind === LAZY_SUB && (f.cin ?? '0') === '0' && !(f.cfKept === true && (t === 1 || t === 3))) {
       const ult = f.size === 8
         ? `((${f.aHi} >>> 0) !== (${f.bHi} >>> 0) ? (${f.aHi} >>> 0) < (${f.bHi} >>> 0) : (${f.aLo} >>> 0) < (${f.bLo} >>> 0))`
         : `((${f.aLo} >>> 0) < (${f.bLo} >>> 0))`;
@@ -388,13 +419,16 @@ export function emitInline(s: InsnSite): boolean {
     case Mnemonic.Lea: return d.k0 === OK_REG && lea(s);
     case Mnemonic.Shl: case Mnemonic.Sal: return shiftImm(s, true);
     case Mnemonic.Shr: return shiftImm(s, false);
+    case Mnemonic.Sar: return shiftImm(s, false, true);
     case Mnemonic.Nop: return d.form === FORM.nop;
     default: break;
   }
   if (d.form === FORM.pushR64 && d.k0 === OK_REG && d.ssz === 8) return push(s);
   if (d.form === FORM.popR64 && d.k0 === OK_REG && d.ssz === 8) return pop(s);
-  if (d.form === FORM.callRel && d.k0 === OK_BRANCH && d.ssz === 8) return call(s);
-  if (d.form === FORM.ret && d.k0 === 0 && d.ssz === 8) return ret(s);
+  if ((d.form === FORM.callRel || d.form === FORM.callRelTruth) && d.k0 === OK_BRANCH && d.ssz === 8) {
+    return call(s, d.form === FORM.callRelTruth);
+  }
+  if ((d.form === FORM.ret || d.form === FORM.retTruth) && d.k0 === 0 && d.ssz === 8) return ret(s, d.form === FORM.retTruth);
   if (d.form === FORM.jmpRel && d.k0 === OK_BRANCH) return jmp(s);
   return false;
 }

@@ -26,7 +26,7 @@ export interface InsnSite {
 }
 
 /** Mark that a slow path ran (the block must look at c.exit after this instruction). */
-const SLOW = 'sp = 1;';
+const SLOW = 'sp = 1; tr = mmu.tagR; tw = mmu.tagW;';
 
 /** A local holding the linear address of d's memory operand; faults (#GP) precisely. */
 export function effectiveAddress(s: InsnSite): string {
@@ -64,7 +64,7 @@ export function load(s: InsnSite, size: number, va: string): [string, string] {
   const fix = s.eaFix ?? '';
   s.eaFix = undefined;
   const slow = `${sync}${fix}${lo} = mmu.slowRead(${va}, ${size}, mmu.user) | 0;${size === 8 ? ` ${hi} = mmu.hi | 0;` : ''} ${SLOW}`;
-  out.push(`if (mmu.tagR[${ti}] === ${vp}${inPage}) ${fast} else { ${slow} }`);
+  out.push(`if (tr[${ti}] === ${vp}${inPage}) ${fast} else { ${slow} }`);
   return [lo, hi];
 }
 
@@ -81,7 +81,7 @@ export function store(s: InsnSite, size: number, va: string, lo: string, hi: str
   const inPage = size === 1 ? '' : ` && (${va} & 0xfff) <= ${4096 - size}`;
   const fix = s.eaFix ?? '';
   s.eaFix = undefined;
-  out.push(`if (mmu.tagW[${ti}] === ${vp}${inPage}) ${fast} else { ${sync}${fix}mmu.slowWrite(${va}, ${size}, ${lo}, ${size === 8 ? hi : '0'}, mmu.user); ${SLOW} }`);
+  out.push(`if (tw[${ti}] === ${vp}${inPage}) ${fast} else { ${sync}${fix}mmu.slowWrite(${va}, ${size}, ${lo}, ${size === 8 ? hi : '0'}, mmu.user); ${SLOW} }`);
 }
 
 /** exec/operands.ts `eaNoFault`: `ea` with NaN for #GP, so that generated code syncs before it raises. */

@@ -12,6 +12,8 @@ import { CF, OF } from '../cpu/flags';
 import { effectiveAddress, store, type InsnSite } from './memoryAccess';
 import * as mv from '../exec/dataMove';
 import { condition, regOperand, setRegOperand, source } from './forms';
+import { emitDiv } from './divide';
+import { emitRmw } from './rmwForms';
 
 const CF_OF = CF | OF;
 
@@ -60,14 +62,14 @@ export function imulLow64(aLo: number, aHi: number, bLo: number, bHi: number): n
  * Whether `d` replaces every status flag without reading any and cannot fault: then the flags of the
  * instruction before it are never seen (FlagState drops the old eager status bits when it records).
  */
-function recordsAllFlags(d: Insn | undefined): boolean {
+export function recordsAllFlags(d: Insn | undefined): boolean {
   if (d === undefined || d.bits !== 64 || d.lock !== 0 || d.k0 !== OK_REG) return false;
   const m = d.mnemonic;
   if (m === Mnemonic.Add || m === Mnemonic.Sub || m === Mnemonic.Cmp || m === Mnemonic.And || m === Mnemonic.Or ||
     m === Mnemonic.Xor || m === Mnemonic.Test) {
     return d.k2 === 0 && (d.k1 === OK_REG || d.k1 === OK_IMM) && (d.size === 1 || d.size === 2 || d.size === 4 || d.size === 8);
   }
-  if (m === Mnemonic.Shl || m === Mnemonic.Sal || m === Mnemonic.Shr) {
+  if (m === Mnemonic.Shl || m === Mnemonic.Sal || m === Mnemonic.Shr || m === Mnemonic.Sar) {
     return d.k1 === OK_IMM && (d.size === 4 || d.size === 8) && (d.immLo & (d.size === 8 ? 0x3f : 0x1f)) !== 0;
   }
   return false;
@@ -141,6 +143,18 @@ export function setcc(s: InsnSite): boolean {
   return true;
 }
 
+/** CDQE, CDQ, CQO (exec/dataMove.ts): sign extensions of RAX/EAX, no flags. */
+export function signExtendAccumulator(s: InsnSite): boolean {
+  const st = s.st;
+  const [al, ah] = st.reg(0);
+  switch (s.d.mnemonic) {
+    case Mnemonic.Cdqe: st.setReg(0, al, `(${al} >> 31)`); return true;
+    case Mnemonic.Cdq: st.setReg(2, `(${al} >> 31)`, '0'); return true;
+    case Mnemonic.Cqo: st.setReg(2, `(${ah} >> 31)`, `(${ah} >> 31)`); return true;
+    default: return false;
+  }
+}
+
 /** Emit the inline form of s.d if this file has one; false when the interpreter's handler must run it. */
 export function emitMore(s: InsnSite): boolean {
   const d = s.d;
@@ -148,8 +162,11 @@ export function emitMore(s: InsnSite): boolean {
   switch (d.mnemonic) {
     case Mnemonic.Movsx: case Mnemonic.Movsxd: return movsx(s);
     case Mnemonic.Imul: return imul(s);
+    case Mnemonic.Div: case Mnemonic.Idiv: return emitDiv(s, recordsAllFlags(s.nextInsn));
+    case Mnemonic.Cdqe: case Mnemonic.Cdq: case Mnemonic.Cqo: return signExtendAccumulator(s);
     default: break;
   }
+  if (emitRmw(s)) return true;
   if (d.fn === mv.cmovcc) return cmov(s);
   if (d.fn === mv.setcc) return setcc(s);
   return false;

@@ -128,4 +128,4 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
 }
 
 /** Forget everything (tests that measure compilation). */
-export function clearShared(): void { table.clear(); count = 0; }
+export function clearShared(): void { table.clear(); count = 0; execCounts.fill(0); }

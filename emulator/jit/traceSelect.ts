@@ -12,7 +12,9 @@
  * (translateBlock.ts chainTail); otherwise it leaves with the state the run loop expects.
  */
 import type { Block } from '../decode/blockCache';
+import type { Insn } from '../decode/insn';
 import type { TraceSegment } from './translateBlock';
+import { FORM } from '../exec/table';
 
 /** Longest trace, in instructions. */
 export const MAX_TRACE_INSNS = 64;
@@ -21,10 +23,18 @@ export const MAX_TRACE_BLOCKS = 8;
 /** A successor joins the trace when it ran at least 1/HOT_SHARE as often as the head so far. */
 const HOT_SHARE = 4;
 
-function length(b: Block): number {
+function length(b: { insns: Insn[] }): number {
   let n = 0;
   for (const d of b.insns) n += d.len;
   return n;
+}
+
+/** Whether block `b`, at `offset` from the trace's head, ends in a JMP or Jcc (taken or not) to `target`. */
+export function branchesTo(b: Block | { insns: Insn[] }, offset: number, target: number): boolean {
+  const last = b.insns[b.insns.length - 1];
+  if (last === undefined || (last.form !== FORM.jcc && last.form !== FORM.jmpRel)) return false;
+  const end = offset + length(b);
+  return end + last.target === target || (last.form === FORM.jcc && end === target);
 }
 
 /**
@@ -44,7 +54,11 @@ export function selectTrace(head: Block, va: number, epoch: number, cpl: number)
       if (lb === null || le !== epoch || lc !== cpl || !lb.valid || lb.bits !== 64) continue;
       if (next === null || lb.execCount > next.execCount) { next = lb; nextVa = lva; }
     }
-    if (next === null || blocks.includes(next)) break;
+    // A block whose branch goes back to the head closes a loop, which the translation runs inside
+    // its function: the trace ends there even if the other successor ran more often (blocks that
+    // run inside a translated trace are not counted, and a trace head's links record the exits of
+    // its whole trace, so counts and links say little about loop bodies).
+    if (branchesTo(cur, segs[segs.length - 1].offset, 0) || next === null || blocks.includes(next)) break;
     // A successor that ran much less often than the head is a cold path: translating it costs V8's
     // optimizing time for little.
     if (next.execCount * HOT_SHARE < head.execCount) break;

@@ -29,11 +29,19 @@ import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
 import { bulkHandler } from './stringBulk';
+import { udiv32, divOut, idivSmall, idivOut } from './divide';
+import { branchesTo, traceSpan } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;
 
+/**
+ * The code a translated function runs, in bytes from its entry RIP [lo, hi): the run loop lets it
+ * chain and loop with code hooks installed only when none covers that span (machine.ts blockHooked).
+ */
+export const compiledSpan = new WeakMap<CompiledBlock, { lo: number; hi: number }>();
+
 /** Counts for the run report and the benchmarks. */
-export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0, traceBlocks: 0 };
+export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0, traceBlocks: 0, loops: 0 };
 
 /**
  * One block of a trace: its instructions and where it starts, in bytes from the trace's first block
@@ -42,7 +50,7 @@ export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0,
 export interface TraceSegment { insns: Insn[]; offset: number }
 
 /** JS source of the block's function body and the handler/Insn arguments it takes. */
-export function blockSource(insns: Insn[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
+export function blockSource(insns: Insn[]): ReturnType<typeof traceSource> {
   return traceSource([{ insns, offset: 0 }]);
 }
 
@@ -50,30 +58,38 @@ export function blockSource(insns: Insn[]): { params: string[]; args: unknown[];
  * JS source of a trace: its blocks one after the other, each continuing into the next when the run
  * loop would have chained them (see emitBody); a single segment is a plain block.
  */
-export function traceSource(segs: TraceSegment[]): { params: string[]; args: unknown[]; body: string; inline: number; handlers: number } {
+export function traceSource(segs: TraceSegment[]): {
+  params: string[]; args: unknown[]; body: string; inline: number; handlers: number; loops: boolean;
+} {
   const first = emitBody(segs, null);
-  // A trace that is all inline and branches back to its own start runs its next iterations itself,
-  // with registers staying in locals (see loopTail).
-  if (!first.allInline || !endsAtStart(segs)) return first;
-  return emitBody(segs, first.used);
+  // A trace whose last block branches or falls through to its own start runs its next iterations
+  // itself, with registers staying in locals (see loopTail).
+  if (!first.lastInline || !endsAtStart(segs)) return { ...first, loops: false };
+  return { ...emitBody(segs, { regs: first.used, written: first.written }), loops: true };
 }
 
+/** Whether the last block's branch (taken or not) may go to the trace's start. */
 function endsAtStart(segs: TraceSegment[]): boolean {
   const seg = segs[segs.length - 1];
-  let len = 0;
-  for (const d of seg.insns) len += d.len;
-  const last = seg.insns[seg.insns.length - 1];
-  return last !== undefined && (last.form === FORM.jcc || last.form === FORM.jmpRel) && seg.offset + len + last.target === 0;
+  return branchesTo(seg, seg.offset, 0);
 }
 
-function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
-  { params: string[]; args: unknown[]; body: string; allInline: boolean; used: Set<number>; inline: number; handlers: number } {
+/** Registers of a loop: those the body keeps in locals, and those it assigns. */
+interface LoopRegs { regs: ReadonlySet<number>; written: ReadonlySet<number> }
+
+function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
+  params: string[]; args: unknown[]; body: string; allInline: boolean; lastInline: boolean;
+  used: Set<number>; written: Set<number>; inline: number; handlers: number;
+} {
   const out: string[] = [];
   const st = new CodeState(out);
-  const preheader = loopRegs !== null ? st.preload([...loopRegs].sort((a, b) => a - b)) : '';
+  const loopRegs = loop === null ? [] : [...loop.regs].sort((a, b) => a - b);
+  const preheader = loop !== null ? st.preload(loopRegs, loop.written) : '';
   let allInline = true, inline = 0;
-  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut'];
-  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recAC, recR, at, imulLow64, mulOut];
+  const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut', 'udiv32', 'divOut',
+    'idivSmall', 'idivOut'];
+  const args: unknown[] = [GuestFault, ea, eaNoFault, recA, recAC, recR, at, imulLow64, mulOut, udiv32, divOut, idivSmall,
+    idivOut];
   let total = 0;
   for (const g of segs) total += g.insns.length;
   const headLen = segs[0].insns.length;
@@ -108,7 +124,8 @@ function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
       lastInline = false;
       allInline = false;
       params.push(`h${i}`); args.push(bulkHandler(d));
-      out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++;` +
+      // A handler may change the privilege level, and with it the TLB's tag arrays.
+      out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++; tr = mmu.tagR; tw = mmu.tagW;` +
         (more ? (k < n - 1 ? ` if (c.exit) return;` : ' nrip = c.rip;') + ` ic0 = c.icount - ${i + 1};` : ''));
       st.forgetAll();
     }
@@ -123,32 +140,39 @@ function emitBody(segs: TraceSegment[], loopRegs: Set<number> | null):
       out.push(`if (nrip !== rip0 + ${nextSeg.offset} || c.exit || !c.jitLoop || ic0 + ${i + nextSeg.insns.length} > c.repUntil) { ${leave} }`);
     }
   }
-  if (loopRegs !== null) {
+  if (loop !== null) {
     // loopTail: run the next iteration here when the run loop would chain the last block to the
-    // first and the whole first block fits in the budget (machine.ts: endIcount - icount >= length).
-    // The flags go to the FlagState only if the body reads them there before making its own record.
+    // first (nothing set c.exit: only a handler or a slow path can) and the whole first block fits
+    // in the budget (machine.ts: endIcount - icount >= length). The flags go to the FlagState only
+    // if the body reads them there before making its own record; registers a handler call dropped
+    // from locals are loaded again.
     const carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
-    out.push(`if (nrip === rip0 && c.jitLoop && ic0 + ${total + headLen} <= c.repUntil) { ${carry}ic0 += ${total}; continue; }`);
+    const exitCheck = allInline ? '' : ' && !c.exit';
+    out.push(`if (nrip === rip0${exitCheck} && c.jitLoop && ic0 + ${total + headLen} <= c.repUntil) { ` +
+      `${st.reload(loopRegs)}${carry}ic0 += ${total}; continue; }`);
   }
   if (lastInline) {
     out.push(`${st.regWriteBack()}${st.flagsWriteBack()}c.insnStart = rip0 + ${lastStart}; c.rip = nrip; c.icount = ic0 + ${total};`);
   }
   const locals: string[] = [];
   for (const r of [...st.used].sort((a, b) => a - b)) locals.push(`g${r}l = 0, g${r}h = 0`);
-  const loop = loopRegs !== null;
   let firstEnd = 0;
   for (const d of segs[0].insns) firstEnd += d.len;
   const body = [
     'const u = c.regs.u32, fl = c.flags, mmu = c.mmu, dv = mmu.dv, m8 = mmu.u8, tp = mmu.phys;',
+    'let tr = mmu.tagR, tw = mmu.tagW;',
     `const rip0 = c.rip; let ic0 = c.icount;`,
     `let nrip = rip0 + ${firstEnd}, sp = 0;`,
     locals.length > 0 ? `let ${locals.join(', ')};` : '',
     preheader,
-    loop ? `for (;;) { nrip = rip0 + ${firstEnd};` : '',
+    loop !== null ? `for (;;) { nrip = rip0 + ${firstEnd};` : '',
     ...out,
-    loop ? 'return; }' : '',
+    loop !== null ? 'return; }' : '',
   ].join('\n');
-  return { params, args, body, allInline, used: new Set(st.used), inline, handlers: total - inline };
+  return {
+    params, args, body, allInline, lastInline, used: new Set(st.used), written: new Set(st.written), inline,
+    handlers: total - inline,
+  };
 }
 
 /** Translate a block into a function that runs all of it (see the file comment). */
@@ -158,12 +182,15 @@ export function translateBlock(insns: Insn[]): CompiledBlock {
 
 /** Translate a trace (see traceSource) into one function. */
 export function translateTrace(segs: TraceSegment[]): CompiledBlock {
-  const { params, args, body, inline, handlers } = traceSource(segs);
+  const { params, args, body, inline, handlers, loops } = traceSource(segs);
   jitStats.blocks++; jitStats.inlineInsns += inline; jitStats.handlerInsns += handlers;
+  if (loops) jitStats.loops++;
   if (segs.length > 1) { jitStats.traces++; jitStats.traceBlocks += segs.length; }
   // Math comes in as a parameter: generated code then finds it in its closure, not through the global
   // object (a slow interceptor when the realm is a vm context, as under jest).
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('Math', ...params, `"use strict"; return function jitBlock(c) {\n${body}\n};`);
-  return factory(Math, ...args) as CompiledBlock;
+  const fn = factory(Math, ...args) as CompiledBlock;
+  compiledSpan.set(fn, traceSpan(segs));
+  return fn;
 }

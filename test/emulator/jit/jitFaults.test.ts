@@ -3,7 +3,7 @@
 // store into the block's own code ends it where the interpreter ends it. Each program loops until
 // its block is translated, then faults or patches itself; both modes must agree on everything, and
 // the known answer is checked too.
-import { Machine, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
+import { Machine, HOOK_CODE, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../../emulator/loader/direct64';
 import { JIT_MODES, machineState } from './jitModes';
 import { jitStats } from '../../../emulator/jit/translateBlock';
@@ -239,4 +239,189 @@ test('a host stop from an interrupt hook inside a translated trace ends it there
   });
   expect(states[0].length).toBe(500 / 37 + 2 | 0);
   expect(states[1]).toEqual(states[0]);
+});
+
+// Loops inside a translated trace keep registers in locals across iterations and write them back
+// only at a sync: a fault after many iterations, and budgets that end anywhere in the loop, must
+// still see the interpreter's registers.
+const FALL_THROUGH_LOOP = [
+  0xeb, 0x0a,                               // jmp again
+  0x48, 0x89, 0x54, 0xc7, 0x08,             // next: mov [rdi+rax*8+0x8], rdx
+  0x48, 0x85, 0xc0,                         // test rax, rax
+  0x74, 0x10,                               // je out (falls through to again, the trace's start)
+  0x48, 0x89, 0xc1,                         // again: mov rcx, rax
+  0x48, 0x8d, 0x40, 0xff,                   // lea rax, [rax-0x1]
+  0x48, 0x8b, 0x14, 0xc7,                   // mov rdx, [rdi+rax*8]
+  0x48, 0x39, 0xf2,                         // cmp rdx, rsi
+  0x72, 0xe6,                               // jb next
+  0xf4,                                     // out: hlt
+];
+
+// A loop with an instruction that has no inline form (BSWAP: a handler call in the loop body); the
+// register it changes is read again only at the next iteration's start.
+const HANDLER_LOOP = [
+  0x4c, 0x01, 0xc0,                         // loop: add rax, r8
+  0x48, 0x8b, 0x17,                         // mov rdx, [rdi]
+  0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+  0x49, 0x0f, 0xc8,                         // bswap r8
+  0x48, 0x01, 0xd0,                         // add rax, rdx
+  0x48, 0x39, 0xd8,                         // cmp rax, rbx
+  0x75, 0x01,                               // jne next
+  0xf4,                                     // hlt
+  0x83, 0xe9, 0x01,                         // next: sub ecx, 1
+  0x75, 0xe2,                               // jnz loop
+  0xf4,                                     // hlt
+];
+
+/** Both modes in run() slices; `firstUse`: translations are shared per process, so only a program's first run translates it. */
+function runLoopBoth(code: number[], regs: Record<string, bigint>, slice: number, firstUse = false) {
+  const loops = jitStats.loops;
+  const runs = JIT_MODES.map(([, opts]) => {
+    const { m, deliveries } = machine(opts, code, regs);
+    const seen: unknown[] = [];
+    for (;;) {
+      const r = m.run(slice);
+      seen.push([r.instructions, m.cpu.icount, m.cpu.rip, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+      if (r.reason === STOP_HALTED) { seen.push(machineState(m, r)); break; }
+    }
+    return { m, deliveries, seen };
+  });
+  expect(runs[1].deliveries).toEqual(runs[0].deliveries);
+  expect(runs[1].seen).toEqual(runs[0].seen);
+  expect(Buffer.compare(runs[0].m.mem.u8, runs[1].m.mem.u8)).toBe(0);
+  // The JIT translated a trace that loops inside its function.
+  if (firstUse) expect(jitStats.loops).toBeGreaterThan(loops);
+  return runs;
+}
+
+test('#PF in a trace that loops by falling through to its start', () => {
+  // rax counts down from 1000; the load at rdi + 8 * rax walks down into the absent page at rax = 499.
+  const [a] = runLoopBoth(FALL_THROUGH_LOOP, { rax: 1000n, rsi: 1n, rdi: BigInt(ABSENT_PAGE + 96) }, 1_000_000, true);
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 19, ABSENT_PAGE + 4088]]);
+  expect(Number(a.m.regRead('rax'))).toBe(499);
+});
+
+test('a looping trace stops exactly at the instruction budget, its registers written back', () => {
+  runLoopBoth(FALL_THROUGH_LOOP, { rax: 3000n, rsi: 1n, rdi: 0x300000n }, 97);
+});
+
+test('a looping trace with a handler call faults and stops at the budget as the interpreter does', () => {
+  // rdi walks up a page per iteration into the absent page; rbx is never reached.
+  const [a] = runLoopBoth(HANDLER_LOOP, { rax: 0n, rbx: 1n, rcx: 1000n, rdi: BigInt(ABSENT_PAGE - 300 * 4096), r8: 0x1234n },
+    1_000_000, true);
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 3, ABSENT_PAGE]]);
+  runLoopBoth(HANDLER_LOOP, { rax: 0n, rbx: 1n, rcx: 1000n, rdi: 0x200000n, r8: 0x1234n }, 89);
+});
+
+// DIV inline (jit/divide.ts) raises #DE through the interpreter's handler, after a sync: a zero
+// divisor after a pending CMP record, and a 32-bit quotient that does not fit.
+const DIVIDE_LOOP = [
+  0x48, 0x89, 0xd8,                         // loop: mov rax, rbx
+  0x31, 0xd2,                               // xor edx, edx
+  0x4c, 0x39, 0xc0,                         // cmp rax, r8
+  0x48, 0xf7, 0xf1,                         // div rcx
+  0x49, 0x01, 0xc0,                         // add r8, rax
+  0x49, 0x01, 0xd1,                         // add r9, rdx
+  0x89, 0xd8,                               // mov eax, ebx
+  0x44, 0x89, 0xd2,                         // mov edx, r10d
+  0xf7, 0xf6,                               // div esi
+  0x49, 0x01, 0xc3,                         // add r11, rax
+  0x49, 0x01, 0xd4,                         // add r12, rdx
+  0x41, 0x83, 0xc2, 0x01,                   // add r10d, 1
+  0x48, 0x83, 0xe9, 0x01,                   // sub rcx, 1
+  0xeb, 0xd8,                               // jmp loop
+];
+
+test('#DE from DIV r64 by zero in a translated loop', () => {
+  const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 500n, rsi: 100_000n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 8, 500 * 14 + 3]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('#DE from DIV r32 whose quotient does not fit, in a translated loop', () => {
+  const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 1_000_000n, rsi: 300n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 22, 300 * 14 + 8]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+// With code hooks installed, a translated trace chains and loops by itself only when no hook covers
+// any of its code: a hook on a later block of a trace (or its loop head) must see every execution,
+// and a hook elsewhere must not change anything.
+test('code hooks on a later block of a translated trace, or elsewhere, see what the interpreter shows', () => {
+  const SKIP = CODE + 13, HLT = CODE + 25;
+  for (const at of [SKIP, CODE, HLT]) {
+    const states = JIT_MODES.map(([, opts]) => {
+      const { m } = machine(opts, TRACE_LOOP, { rax: 0n, rbx: 1n, rcx: 500n, rdi: 0x100000n });
+      const seen: unknown[] = [];
+      m.hookAdd(HOOK_CODE, (address: number) => {
+        seen.push([address, m.cpu.icount, m.cpu.regs.u32.join(), m.cpu.flags.get()]);
+      }, at, at);
+      const r = m.run(1_000_000);
+      expect(r.reason).toBe(STOP_HALTED);
+      seen.push(machineState(m, r));
+      return seen;
+    });
+    expect(states[0].length).toBe(at === HLT ? 2 : 501);
+    expect(states[1]).toEqual(states[0]);
+  }
+});
+
+// IDIV inline: the quotients that do not fit (-2^63 / -1, -2^31 / -1) raise #DE through the handler.
+const SIGNED_DIVIDE_LOOP = [
+  0x4c, 0x89, 0xc0,                         // loop: mov rax, r8
+  0x48, 0x99,                               // cqo
+  0x48, 0x89, 0xcf,                         // mov rdi, rcx
+  0x48, 0xf7, 0xdf,                         // neg rdi
+  0x48, 0xf7, 0xff,                         // idiv rdi
+  0x49, 0x01, 0xc1,                         // add r9, rax
+  0x49, 0x01, 0xd2,                         // add r10, rdx
+  0x44, 0x89, 0xd8,                         // mov eax, r11d
+  0x99,                                     // cdq
+  0x89, 0xfe,                               // mov esi, edi
+  0xf7, 0xfe,                               // idiv esi
+  0x49, 0x01, 0xc4,                         // add r12, rax
+  0x49, 0x01, 0xd5,                         // add r13, rdx
+  0x48, 0x83, 0xe9, 0x01,                   // sub rcx, 1
+  0xeb, 0xd8,                               // jmp loop
+];
+
+test('#DE from IDIV r64 of -2^63 by -1 in a translated loop', () => {
+  // Divisors -300 .. -1; the 32-bit division before that divides 3 by them.
+  const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 1n << 63n, rcx: 300n, r11: 3n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 11, 299 * 15 + 4]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+test('#DE from IDIV r32 of -2^31 by -1 in a translated loop', () => {
+  const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 12345n, rcx: 300n, r11: 0x80000000n });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 26, 299 * 15 + 10]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
+
+// Read-modify-write on memory (jit/rmwForms.ts): the destination is checked writable before it is
+// read, so a read-only page faults with a write error code, and the flags at the fault are the
+// pending record of the instruction before.
+const RMW_LOOP = [
+  0x48, 0x39, 0xd8,                         // loop: cmp rax, rbx
+  0x48, 0x01, 0x07,                         // add [rdi], rax
+  0x48, 0xff, 0x47, 0x08,                   // inc qword [rdi+0x8]
+  0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+  0x48, 0x83, 0xc0, 0x03,                   // add rax, 3
+  0x83, 0xe9, 0x01,                         // sub ecx, 1
+  0x75, 0xe6,                               // jnz loop
+  0xf4,                                     // hlt
+];
+
+test('#PF from a read-modify-write on a read-only page, and on an absent one', () => {
+  for (const [page, errorCode] of [[READ_ONLY_PAGE, 3], [ABSENT_PAGE, 2]]) {
+    const [a, b] = runBoth(RMW_LOOP, { rax: 7n, rbx: 100n, rcx: 1000n, rdi: BigInt(page - 16 * 4096) });
+    expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2, d.icount])).toEqual([[14, errorCode, CODE + 3, page, 16 * 7 + 1]]);
+    expect(b.deliveries).toEqual(a.deliveries);
+    expect(b.state).toEqual(a.state);
+    expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
+  }
 });
