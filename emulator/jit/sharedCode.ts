@@ -63,14 +63,30 @@ export function adoptExecCounts(buffer: SharedArrayBuffer): void {
   execCounts = new Int32Array(buffer);
 }
 
+/**
+ * Whether counts carry over at all. Translating code that runs only a few thousand times a run pays
+ * when V8 compiles it on an idle core; with every core running a study thread, the compiles take
+ * time from the runs: a 48-run fixture study at --jobs 2 on 2 cores took 2.87 s without carrying
+ * counts, 3.25 s with (200 runs: 7.54 against 7.80 s), while at --jobs 1 carrying made 200 runs take
+ * 9.55 s instead of 11.23 s. A study turns it off when its threads fill the machine's cores.
+ */
+let carryOver = true;
+
+/** Sets whether counts carry over; returns the setting before. */
+export function carryExecCounts(on: boolean): boolean {
+  const before = carryOver;
+  carryOver = on;
+  return before;
+}
+
 /** Executions of the block's code counted so far by released machines of this study. */
 export function countedExecutions(s: SharedBlock): number {
-  return execCounts[s.countSlot];
+  return carryOver ? execCounts[s.countSlot] : 0;
 }
 
 /** Adds a released machine's executions of the block's code. */
 export function countExecutions(s: SharedBlock, n: number): void {
-  if (n > 0) Atomics.add(execCounts, s.countSlot, Math.min(n, 0x3fffffff));
+  if (carryOver && n > 0) Atomics.add(execCounts, s.countSlot, Math.min(n, 0x3fffffff));
 }
 
 function slotOf(key: string, bytes: Uint8Array): number {

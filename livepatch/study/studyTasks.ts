@@ -24,7 +24,7 @@ import { LabError } from '../guest/labError';
 import { BootError } from '../../emulator/loader/pvh';
 import { ElfError } from '../../elf/elfFile';
 import { SnapshotError } from '../../emulator/snapshot/snapshotError';
-import { adoptExecCounts } from '../../emulator/jit/sharedCode';
+import { adoptExecCounts, carryExecCounts } from '../../emulator/jit/sharedCode';
 
 /** What the runners are made from (the worker's workerData). */
 export interface WorkerInit {
@@ -36,6 +36,8 @@ export interface WorkerInit {
   snapshot?: DecodedSnapshot;
   /** The study's execution counts of guest code, which every thread adds to (emulator/jit/sharedCode.ts). */
   execCounts?: SharedArrayBuffer;
+  /** Whether they carry over between machines (not when the study's threads fill every core). */
+  carryCounts?: boolean;
 }
 
 /**
@@ -159,6 +161,7 @@ function realLivepatchRunner(settings: RealLivepatchWorkerSettings, snapshot: De
  */
 export function taskRunner(init: WorkerInit, prepared?: Prepared): (task: number, payload: unknown) => WorkerReply {
   if (init.execCounts !== undefined) adoptExecCounts(init.execCounts);
+  if (init.carryCounts !== undefined) carryExecCounts(init.carryCounts);
   let runner: Runner;
   switch (init.kind) {
     case 'livepatch':

@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { taskRunner, type EarlyInit, type WorkerInit, type WorkerReply } from './studyTasks';
-import { sharedExecCounts } from '../../emulator/jit/sharedCode';
+import { carryExecCounts, sharedExecCounts } from '../../emulator/jit/sharedCode';
 
 export type { WorkerInit, WorkerReply } from './studyTasks';
 
@@ -141,8 +141,11 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
   const entry = workerCount > early.length ? workerEntryFile() : '';
   const queued = here ? QUEUED_WHILE_BUSY : 1;
   // Every thread counts its guest code's executions in one buffer, so each compiles what the whole
-  // study runs often (the results do not depend on it: translated code runs as the interpreter).
-  const init: WorkerInit = { ...opts.init, execCounts: sharedExecCounts() };
+  // study runs often, unless the threads fill every core (sharedCode.ts carryExecCounts). The results
+  // do not depend on it: translated code runs as the interpreter does.
+  const carryCounts = threads < os.availableParallelism();
+  const carriedBefore = here ? carryExecCounts(carryCounts) : null;
+  const init: WorkerInit = { ...opts.init, execCounts: sharedExecCounts(), carryCounts };
   return new Promise<R[]>((resolve, reject) => {
     const workers: Worker[] = [];
     let next = 0;
@@ -151,6 +154,7 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
     const finish = (err: Error | null) => {
       if (settled) return;
       settled = true;
+      if (carriedBefore !== null) carryExecCounts(carriedBefore);
       process.removeListener('SIGINT', onSigint);
       for (const w of workers) void w.terminate();
       if (err) reject(err);
