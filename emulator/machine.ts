@@ -259,6 +259,7 @@ export class Machine {
     if (c.rip !== this.resumeAt) this.resumeAt = NaN;
     const pic = this.pic, cache = this.cache, mmu = c.mmu;
     const codeHooks = this.hooks.code;
+    const cpuArg = [c];
     const observer = this.blockObserver;
     let prev: Block | null = null;
     let idleEvents = 0;
@@ -351,7 +352,9 @@ export class Machine {
             const f = blk.compiled;
             if (f !== null) {
               if (codeHooks.length > 0) c.jitLoop = chain && observer === null && !blk.spanHooked;
-              f(c); n = 0;
+              // Through Reflect.apply, this call site collects no target of its own: a direct f(c)
+              // saw one translated block after another and deoptimized the run loop each time.
+              Reflect.apply(f, undefined, cpuArg); n = 0;
             } else if (++blk.execCount === compileAt) {
               blk.compiled = this.compile(blk);
               blk.hookGen = -1; // its span changed (blockHooked)
