@@ -13,8 +13,13 @@
  */
 import type { Block } from '../decode/blockCache';
 import type { Insn } from '../decode/insn';
-import type { TraceSegment } from './translateBlock';
 import { FORM } from '../exec/table';
+
+/**
+ * One block of a trace: its instructions and where it starts, in bytes from the trace's first block
+ * (all blocks of a trace lie in one page, so the distance is the same virtually and physically).
+ */
+export interface TraceSegment { insns: Insn[]; offset: number }
 
 /** Longest trace, in instructions. */
 export const MAX_TRACE_INSNS = 64;

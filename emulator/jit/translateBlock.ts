@@ -30,7 +30,7 @@ import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
 import { bulkHandler } from './stringBulk';
 import { udiv32, divOut, idivSmall, idivOut } from './divide';
-import { branchesTo, traceSpan } from './traceSelect';
+import { branchesTo, traceSpan, type TraceSegment } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;
 
@@ -43,11 +43,7 @@ export const compiledSpan = new WeakMap<CompiledBlock, { lo: number; hi: number 
 /** Counts for the run report and the benchmarks. */
 export const jitStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, traces: 0, traceBlocks: 0, loops: 0 };
 
-/**
- * One block of a trace: its instructions and where it starts, in bytes from the trace's first block
- * (all blocks of a trace lie in one page, so the distance is the same virtually and physically).
- */
-export interface TraceSegment { insns: Insn[]; offset: number }
+export type { TraceSegment };
 
 /** JS source of the block's function body and the handler/Insn arguments it takes. */
 export function blockSource(insns: Insn[]): ReturnType<typeof traceSource> {
