@@ -38,6 +38,13 @@ export class CodeState {
   /** Every GPR the code emitted so far assigned. */
   readonly written = new Set<number>();
   private pending: PendingFlags | null = null;
+  /**
+   * In a loop's body before its first record: the record the previous iteration ended with, in the
+   * loop-carried locals (translateBlock.ts loopTail), valid when `fc` is 1 (not in the first
+   * iteration, where the FlagState holds the flags). A write-back stores it under that guard; any
+   * other use writes it back first (`flags` reads null).
+   */
+  private carried: PendingFlags | null = null;
   /** Whether code emitted so far relied on the FlagState before any record was made (loop heads). */
   flagsReadAtEntry = false;
   private recorded = false;
@@ -48,7 +55,11 @@ export class CodeState {
   set flags(f: PendingFlags | null) {
     if (f !== null) this.recorded = true;
     this.pending = f;
+    this.carried = null;
   }
+
+  /** At a loop's head: the previous iteration's record (of the shape of `f`) is in the carried locals. */
+  carry(f: PendingFlags): void { this.carried = carriedRecord(f); }
 
   constructor(private readonly out: string[]) {}
 
@@ -103,16 +114,9 @@ export class CodeState {
     const f = this.flags;
     if (f === null) {
       if (!this.recorded) this.flagsReadAtEntry = true;
-      return '';
+      return this.carried !== null ? `if (fc !== 0) { ${recordCode(this.carried)}} ` : '';
     }
-    // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
-    // most of what a translation costs.
-    if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
-    if (f.cfKept === true) {
-      return `fl.recordArith(${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, 0, ${STATUS_FLAGS & ~CF}); `;
-    }
-    if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
-    return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
+    return recordCode(f);
   }
 
   /** Everything the CPU object needs before instruction `index` (at `start`, next at `next`) may fault. */
@@ -153,6 +157,35 @@ export class CodeState {
     this.flags = null;
   }
 }
+
+/** Code that stores record `f` into the FlagState, as FlagState.recordArith/recordResult would. */
+function recordCode(f: PendingFlags): string {
+  // Small helpers (V8 inlines them where it matters) keep the generated source short: its size is
+  // most of what a translation costs.
+  if (f.kind === LAZY_RESULT) return `recR(fl, ${f.size}, ${f.rLo}, ${f.rHi}, ${f.eager}); `;
+  if (f.cfKept === true) {
+    return `fl.recordArith(${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, 0, ${STATUS_FLAGS & ~CF}); `;
+  }
+    if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
+    return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
+}
+
+/** The carried locals' form of a record of the shape of `f`. */
+function carriedRecord(f: PendingFlags): PendingFlags {
+  return {
+    kind: f.kind, size: f.size, aLo: 'fa0', aHi: 'fa1', bLo: 'fb0', bHi: 'fb1', rLo: 'fr0', rHi: 'fr1', eager: 'fe',
+    cin: f.cin !== undefined ? 'fi' : undefined, cfKept: f.cfKept,
+  };
+}
+
+/** Assignments that carry record `f` into the loop-carried locals (see CodeState.carried). */
+export function carryCode(f: PendingFlags): string {
+  return `fc = 1; fa0 = ${f.aLo}; fa1 = ${f.aHi}; fb0 = ${f.bLo}; fb1 = ${f.bHi}; fr0 = ${f.rLo}; fr1 = ${f.rHi}; ` +
+    `fe = ${f.eager}; ${f.cin !== undefined ? `fi = ${f.cin}; ` : ''}`;
+}
+
+/** The loop-carried record's locals, declared before the loop. */
+export const CARRIED_LOCALS = 'let fc = 0, fa0 = 0, fa1 = 0, fb0 = 0, fb1 = 0, fr0 = 0, fr1 = 0, fe = 0, fi = 0;';
 
 export { LAZY_ADD, LAZY_SUB, LAZY_RESULT };
 

@@ -23,7 +23,7 @@ import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { GuestFault } from '../interrupts/guestFault';
 import { ea } from '../exec/operands';
-import { CodeState, recA, recAC, recR, at } from './codeState';
+import { CodeState, recA, recAC, recR, at, carryCode, CARRIED_LOCALS, type PendingFlags } from './codeState';
 import { emitInline } from './forms';
 import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
@@ -60,7 +60,10 @@ export function traceSource(segs: TraceSegment[]): {
   // A trace whose last block branches or falls through to its own start runs its next iterations
   // itself, with registers staying in locals (see loopTail).
   if (!first.lastInline || !endsAtStart(segs)) return { ...first, loops: false };
-  return { ...emitBody(segs, { regs: first.used, written: first.written }), loops: true };
+  // A body that reads the flags of the previous iteration before making its own record (a slow path
+  // or a handler call may look at them) gets that record through loop-carried locals.
+  const flags = first.flagsReadAtEntry ? first.tailFlags : null;
+  return { ...emitBody(segs, { regs: first.used, written: first.written, flags }), loops: true };
 }
 
 /** Whether the last block's branch (taken or not) may go to the trace's start. */
@@ -69,17 +72,26 @@ function endsAtStart(segs: TraceSegment[]): boolean {
   return branchesTo(seg, seg.offset, 0);
 }
 
-/** Registers of a loop: those the body keeps in locals, and those it assigns. */
-interface LoopRegs { regs: ReadonlySet<number>; written: ReadonlySet<number> }
+/**
+ * What a loop carries from one iteration to the next: registers the body keeps in locals and those it
+ * assigns, and the shape of the flag record it ends with if the next iteration may need it.
+ */
+interface LoopRegs { regs: ReadonlySet<number>; written: ReadonlySet<number>; flags: PendingFlags | null }
+
+function sameShape(a: PendingFlags, b: PendingFlags): boolean {
+  return a.kind === b.kind && a.size === b.size && (a.cin === undefined) === (b.cin === undefined) && a.cfKept === b.cfKept;
+}
 
 function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
   params: string[]; args: unknown[]; body: string; allInline: boolean; lastInline: boolean;
   used: Set<number>; written: Set<number>; inline: number; handlers: number;
+  flagsReadAtEntry: boolean; tailFlags: PendingFlags | null;
 } {
   const out: string[] = [];
   const st = new CodeState(out);
   const loopRegs = loop === null ? [] : [...loop.regs].sort((a, b) => a - b);
   const preheader = loop !== null ? st.preload(loopRegs, loop.written) : '';
+  if (loop !== null && loop.flags !== null) st.carry(loop.flags);
   let allInline = true, inline = 0;
   const params: string[] = ['GuestFault', 'ea', 'eaNoFault', 'recA', 'recAC', 'recR', 'at', 'imulLow64', 'mulOut', 'udiv32', 'divOut',
     'idivSmall', 'idivOut'];
@@ -141,7 +153,11 @@ function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
     // in the budget (machine.ts: endIcount - icount >= length). The flags go to the FlagState only
     // if the body reads them there before making its own record; registers a handler call dropped
     // from locals are loaded again.
-    const carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
+    let carry = st.flagsReadAtEntry ? st.flagsWriteBack() : '';
+    if (loop.flags !== null) {
+      const f = st.flags;
+      carry = f !== null && sameShape(f, loop.flags) ? carryCode(f) : `${st.flagsWriteBack()}fc = 0; `;
+    }
     const exitCheck = allInline ? '' : ' && !c.exit';
     out.push(`if (nrip === rip0${exitCheck} && c.jitLoop && ic0 + ${total + headLen} <= c.repUntil) { ` +
       `${st.reload(loopRegs)}${carry}ic0 += ${total}; continue; }`);
@@ -160,13 +176,14 @@ function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
     `let nrip = rip0 + ${firstEnd}, sp = 0;`,
     locals.length > 0 ? `let ${locals.join(', ')};` : '',
     preheader,
+    loop !== null && loop.flags !== null ? CARRIED_LOCALS : '',
     loop !== null ? `for (;;) { nrip = rip0 + ${firstEnd};` : '',
     ...out,
     loop !== null ? 'return; }' : '',
   ].join('\n');
   return {
     params, args, body, allInline, lastInline, used: new Set(st.used), written: new Set(st.written), inline,
-    handlers: total - inline,
+    handlers: total - inline, flagsReadAtEntry: st.flagsReadAtEntry, tailFlags: st.flags,
   };
 }
 

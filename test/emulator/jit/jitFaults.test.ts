@@ -425,3 +425,23 @@ test('#PF from a read-modify-write on a read-only page, and on an absent one', (
     expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
   }
 });
+
+// A loop whose first instruction may fault before the iteration makes its own flag record: the flags
+// at the fault are the previous iteration's last record, which the translation carries in locals
+// from one iteration to the next (CodeState.carry) and writes back only at such a sync.
+test('#PF at the start of a looping block sees the flag record of the previous iteration', () => {
+  const code = [
+    0x48, 0x8b, 0x17,                         // loop: mov rdx, [rdi]
+    0x48, 0x8d, 0xbf, 0x00, 0x10, 0x00, 0x00, // lea rdi, [rdi+0x1000]
+    0x48, 0x01, 0xd0,                         // add rax, rdx
+    0x83, 0xe9, 0x01,                         // sub ecx, 1
+    0x75, 0xee,                               // jnz loop
+    0xf4,                                     // hlt
+  ];
+  // The 48th iteration loads from the absent page; ecx went from 1000 to 953 (CF = 0, SF = 0: a
+  // record with its operands swapped would say CF = 1), ZF = PF = AF = OF = 0.
+  const [a, b] = runBoth(code, { rax: 1n, rcx: 1000n, rdi: BigInt(ABSENT_PAGE - 47 * 4096) });
+  expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2, d.icount, d.rflags & 0x8d5])).toEqual([[14, CODE, ABSENT_PAGE, 47 * 5, 0]]);
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+});
