@@ -15,7 +15,7 @@ import { bindForm, runInsn } from './exec/table';
 import { translateBlock, translateTrace, compiledSpan } from './jit/translateBlock';
 import { selectTrace, traceSpan } from './jit/traceSelect';
 import { countedExecutions, matchingTrace } from './jit/sharedCode';
-import { initialExecCount } from './jit/stringBulk';
+import { initialExecCount } from './jit/repBlocks';
 import { jitDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';

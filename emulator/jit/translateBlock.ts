@@ -28,7 +28,6 @@ import { emitInline } from './forms';
 import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
-import { bulkHandler } from './stringBulk';
 import { udiv32, divOut, idivSmall, idivOut } from './divide';
 import { branchesTo, traceSpan, type TraceSegment } from './traceSelect';
 
@@ -130,7 +129,7 @@ function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
       if (out.length !== mark) throw new Error(`jit: inline form of instruction ${i} gave up half-way`);
       lastInline = false;
       allInline = false;
-      params.push(`h${i}`); args.push(bulkHandler(d));
+      params.push(`h${i}`); args.push(d.fn);
       // A handler may change the privilege level, and with it the TLB's tag arrays.
       out.push(`${st.syncAt(i, start, next)}h${i}(c, d${i}); c.icount++; tr = mmu.tagR; tw = mmu.tagW;` +
         (more ? (k < n - 1 ? ` if (c.exit) return;` : ' nrip = c.rip;') + ` ic0 = c.icount - ${i + 1};` : ''));

@@ -8,7 +8,7 @@
 import { Machine, STOP_LIMIT, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { blockSource } from '../../../emulator/jit/translateBlock';
-import { bulkStats } from '../../../emulator/jit/stringBulk';
+import { stringBulk } from '../../../emulator/exec/stringBulk';
 import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
 import { udiv32, divOut } from '../../../emulator/jit/divide';
 import { clearShared } from '../../../emulator/jit/sharedCode';
@@ -538,12 +538,21 @@ test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigI
   expect(Math.min(fits, overflows)).toBeGreaterThan(500);
 });
 
-test('REP STOS and REP MOVS with the bulk path agree, cut by the budget anywhere', () => {
-  const before = bulkStats.iterations;
-  const [a] = bothModes(STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 400n }, 997);
+test('REP STOS and REP MOVS in translated blocks, in bulk, agree with the interpreter one element at a time, cut by the budget anywhere', () => {
+  stringBulk.on = false;
+  let a: ReturnType<typeof run>;
+  try {
+    a = run(JIT_MODES[0][1], STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 400n }, 997);
+  } finally {
+    stringBulk.on = true;
+  }
+  const before = stringBulk.iterations;
+  const b = run(JIT_MODES[1][1], STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 400n }, 997);
+  expect(b.state).toEqual(a.state);
+  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
   expect(a.slices).toBeGreaterThan(100);
   // The bulk path ran (and most iterations went through it).
-  expect(bulkStats.iterations - before).toBeGreaterThan(50_000);
+  expect(stringBulk.iterations - before).toBeGreaterThan(50_000);
 });
 
 test('REP STOS with the direction flag set goes element by element and agrees', () => {
@@ -554,7 +563,7 @@ test('REP STOS with the direction flag set goes element by element and agrees', 
 test('at the default threshold, blocks ending in REP STOS/MOVS are translated after 64 executions', () => {
   // As in a fresh process: the threshold-2 runs above left these blocks' counts and translations.
   clearShared();
-  const before = bulkStats.iterations;
+  const before = stringBulk.iterations;
   const [a, b] = [{ jit: false }, { jit: true }].map((opts) => run(opts, STRINGS, { rbx: 0x2545f4914f6cdd1dn, rbp: 100n }, 1_000_003));
   expect(b.state).toEqual(a.state);
   expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
@@ -564,7 +573,7 @@ test('at the default threshold, blocks ending in REP STOS/MOVS are translated af
   const loopEnd = b.m.cache.lookup(CODE + 0xd3, 64); // dec ebp; jnz rs
   expect(loopEnd?.insns.length).toBe(2);
   expect(loopEnd?.compiled).toBeNull();
-  expect(bulkStats.iterations - before).toBeGreaterThan(10_000);
+  expect(stringBulk.iterations - before).toBeGreaterThan(10_000);
 });
 
 test('DIV inline agrees with the interpreter', () => {
