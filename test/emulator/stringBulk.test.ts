@@ -5,11 +5,10 @@
 // kernel's boot, whose 32-bit entry code clears memory with rep stosb.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Machine, STOP_HALTED, STOP_LIMIT } from '../../emulator/machine';
+import { Machine, STOP_LIMIT } from '../../emulator/machine';
 import { loadPvh } from '../../emulator/loader/pvh';
-import { startDirect64 } from '../../emulator/loader/direct64';
 import { stringBulk } from '../../emulator/exec/stringBulk';
-import { machineState } from './jit/jitModes';
+import { machineState, runSliced } from './jit/jitModes';
 import { STRINGS } from './stringPrograms';
 
 const CODE = 0x100000;
@@ -17,13 +16,7 @@ const CODE = 0x100000;
 function run(code: number[], regs: Record<string, bigint>, slice: number, bulk: boolean) {
   stringBulk.on = bulk;
   try {
-    const m = new Machine({ memory: 16 << 20, jit: false });
-    startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
-    for (const [r, v] of Object.entries(regs)) m.regWrite(r as never, v);
-    let r = m.run(slice), slices = 1;
-    while (r.reason === STOP_LIMIT) { r = m.run(slice); slices++; }
-    expect(r.reason).toBe(STOP_HALTED);
-    return { m, state: machineState(m, r), slices };
+    return runSliced({ jit: false }, code, regs, slice, CODE);
   } finally {
     stringBulk.on = true;
   }

@@ -5,7 +5,7 @@
 // the known answer is checked too.
 import { Machine, HOOK_CODE, HOOK_INTR, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../../emulator/loader/direct64';
-import { JIT_MODES, machineState } from './jitModes';
+import { JIT_MODES, machineState, FALL_THROUGH_LOOP } from './jitModes';
 import { jitStats } from '../../../emulator/jit/translateBlock';
 
 const CODE = 0x100000, IDT = 0x8000, HANDLER = 0x100f00, PT = 0x4000;
@@ -244,18 +244,6 @@ test('a host stop from an interrupt hook inside a translated trace ends it there
 // Loops inside a translated trace keep registers in locals across iterations and write them back
 // only at a sync: a fault after many iterations, and budgets that end anywhere in the loop, must
 // still see the interpreter's registers.
-const FALL_THROUGH_LOOP = [
-  0xeb, 0x0a,                               // jmp again
-  0x48, 0x89, 0x54, 0xc7, 0x08,             // next: mov [rdi+rax*8+0x8], rdx
-  0x48, 0x85, 0xc0,                         // test rax, rax
-  0x74, 0x10,                               // je out (falls through to again, the trace's start)
-  0x48, 0x89, 0xc1,                         // again: mov rcx, rax
-  0x48, 0x8d, 0x40, 0xff,                   // lea rax, [rax-0x1]
-  0x48, 0x8b, 0x14, 0xc7,                   // mov rdx, [rdi+rax*8]
-  0x48, 0x39, 0xf2,                         // cmp rdx, rsi
-  0x72, 0xe6,                               // jb next
-  0xf4,                                     // out: hlt
-];
 
 // A loop with an instruction that has no inline form (BSWAP: a handler call in the loop body); the
 // register it changes is read again only at the next iteration's start.

@@ -12,7 +12,7 @@ import { stringBulk } from '../../../emulator/exec/stringBulk';
 import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
 import { udiv32, divOut } from '../../../emulator/jit/divide';
 import { clearShared } from '../../../emulator/jit/sharedCode';
-import { JIT_MODES, machineState } from './jitModes';
+import { JIT_MODES, machineState, runSliced } from './jitModes';
 import { STRINGS } from '../stringPrograms';
 
 const CODE = 0x100000;
@@ -458,13 +458,7 @@ const RMW = [
 ];
 
 function run(opts: MachineOptions, code: number[], regs: Record<string, bigint>, slice: number) {
-  const m = new Machine({ memory: 16 << 20, ...opts });
-  startDirect64(m, { code: Uint8Array.from(code), entry: CODE });
-  for (const [r, v] of Object.entries(regs)) m.regWrite(r as never, v);
-  let r = m.run(slice), slices = 1;
-  while (r.reason === STOP_LIMIT) { r = m.run(slice); slices++; }
-  expect(r.reason).toBe(STOP_HALTED);
-  return { m, state: machineState(m, r), slices };
+  return runSliced(opts, code, regs, slice, CODE);
 }
 
 function bothModes(code: number[], regs: Record<string, bigint>, slice: number) {

@@ -8,20 +8,9 @@ import { startDirect64 } from '../../../emulator/loader/direct64';
 import { selectTrace } from '../../../emulator/jit/traceSelect';
 import { traceSource } from '../../../emulator/jit/translateBlock';
 import type { Block } from '../../../emulator/decode/blockCache';
+import { FALL_THROUGH_LOOP } from './jitModes';
 
 const CODE = 0x100000;
-const LOOP = [
-  0xeb, 0x0a,                               // jmp again
-  0x48, 0x89, 0x54, 0xc7, 0x08,             // next: mov [rdi+rax*8+0x8], rdx
-  0x48, 0x85, 0xc0,                         // test rax, rax
-  0x74, 0x10,                               // je out (falls through to again)
-  0x48, 0x89, 0xc1,                         // again: mov rcx, rax
-  0x48, 0x8d, 0x40, 0xff,                   // lea rax, [rax-0x1]
-  0x48, 0x8b, 0x14, 0xc7,                   // mov rdx, [rdi+rax*8]
-  0x48, 0x39, 0xf2,                         // cmp rdx, rsi
-  0x72, 0xe6,                               // jb next
-  0xf4,                                     // out: hlt
-];
 const NEXT = CODE + 2, AGAIN = CODE + 12, OUT = CODE + 28;
 
 function link(from: Block, slot: 0 | 1, va: number, to: Block, m: Machine): void {
@@ -31,7 +20,7 @@ function link(from: Block, slot: 0 | 1, va: number, to: Block, m: Machine): void
 
 test('a trace ends at the block that branches back to its head, and loops', () => {
   const m = new Machine({ memory: 16 << 20, jit: false });
-  startDirect64(m, { code: Uint8Array.from(LOOP), entry: CODE });
+  startDirect64(m, { code: Uint8Array.from(FALL_THROUGH_LOOP), entry: CODE });
   m.regWrite('rax', 20n); m.regWrite('rsi', 1n); m.regWrite('rdi', 0x300000n);
   expect(m.run(10_000).reason).toBe(STOP_HALTED);
   const [next, again, out] = [NEXT, AGAIN, OUT].map((va) => m.cache.lookup(va, 64)!);
