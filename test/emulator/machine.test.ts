@@ -3,7 +3,6 @@
 import { Machine, STOP_EXIT, STOP_HALTED, STOP_TRIPLE, STOP_HOST, STOP_LIMIT, HOOK_CODE, HOOK_IO } from '../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../emulator/loader/direct64';
 import { FRAME_CALL } from '../../emulator/truth/callStacks';
-import { carryExecCounts, clearShared } from '../../emulator/jit/sharedCode';
 
 const CODE = 0x100000;
 const IDT = 0x8000;
@@ -399,47 +398,4 @@ test('a released machine gives its RAM, zeroed, to the next machine of that size
   // Only one machine takes it: the next gets fresh memory.
   const c = new Machine({ memory: size });
   expect(c.mem.buffer).not.toBe(b.mem.buffer);
-});
-
-test('a released machine hands its blocks\' execution counts on: code warm in each run gets compiled', () => {
-  // dec ecx; jnz $-2; hlt, with ecx = 12,000: the loop block runs 12,000 times, under the threshold.
-  const code = Uint8Array.of(0xff, 0xc9, 0x75, 0xfc, 0xf4);
-  const runOnce = () => {
-    const m = new Machine({ memory: 4 << 20, jit: true, compileThreshold: 20_000 });
-    startDirect64(m, { code, entry: 0x100000 });
-    m.regWrite('rcx', 12_000n);
-    expect(m.run(1_000_000).reason).toBe(STOP_HALTED);
-    const compiled = m.cache.lookup(0x100000, 64)?.compiled ?? null;
-    return { m, compiled };
-  };
-  const first = runOnce();
-  expect(first.compiled).toBeNull();
-  // Not released: the next machine starts counting from zero.
-  expect(runOnce().compiled).toBeNull();
-  first.m.release();
-  // 12,000 carried over + 8,000 of its own reach the threshold.
-  expect(runOnce().compiled).not.toBeNull();
-});
-
-test('with carrying turned off (a study whose threads fill every core), counts do not carry over', () => {
-  const code = Uint8Array.of(0xff, 0xc9, 0x75, 0xfc, 0xf4); // dec ecx; jnz $-2; hlt
-  const runOnce = () => {
-    const m = new Machine({ memory: 4 << 20, jit: true, compileThreshold: 20_000 });
-    startDirect64(m, { code, entry: 0x100000 });
-    m.regWrite('rcx', 12_000n);
-    expect(m.run(1_000_000).reason).toBe(STOP_HALTED);
-    const compiled = m.cache.lookup(0x100000, 64)?.compiled ?? null;
-    m.release();
-    return compiled;
-  };
-  clearShared();
-  const before = carryExecCounts(false);
-  try {
-    expect([runOnce(), runOnce(), runOnce()]).toEqual([null, null, null]);
-  } finally {
-    carryExecCounts(before);
-  }
-  expect(before).toBe(true);
-  // On again: the next two runs add up to the threshold.
-  expect([runOnce(), runOnce()].map((c) => c !== null)).toEqual([false, true]);
 });
