@@ -154,6 +154,28 @@ export function imul2(f: FlagState, size: number, aLo: number, aHi: number, bLo:
   res.lo2 = 0; res.hi2 = 0;
 }
 
+/** The quotient's high half and the remainder of udiv32 (beside its return value). */
+export const divOut = { hi: 0, rem: 0 };
+
+/**
+ * (r:aHi:aLo) / d for uint32 inputs with r < d, d > 0: returns the low 32 bits of the quotient (as
+ * int32); divOut gets its high half and the remainder. Long division by four 16-bit digits: each
+ * step divides r * 2^16 + digit < 2^48 by d, exact in doubles. The JIT's inline DIV calls it too.
+ */
+export function udiv32(r: number, aHi: number, aLo: number, d: number): number {
+  let x = r * 65536 + (aHi >>> 16);
+  const q3 = Math.floor(x / d); r = x - q3 * d;
+  x = r * 65536 + (aHi & 0xffff);
+  const q2 = Math.floor(x / d); r = x - q2 * d;
+  x = r * 65536 + (aLo >>> 16);
+  const q1 = Math.floor(x / d); r = x - q1 * d;
+  x = r * 65536 + (aLo & 0xffff);
+  const q0 = Math.floor(x / d);
+  divOut.rem = x - q0 * d;
+  divOut.hi = (q3 << 16) | q2;
+  return (q1 << 16) | q0;
+}
+
 /**
  * Unsigned (n3:n2:n1:n0) / (dHi:dLo), 32-bit words, assuming (n3:n2) < (dHi:dLo) so the quotient fits in
  * 64 bits. Quotient into qLo/qHi, remainder into rmLo/rmHi.
@@ -171,17 +193,8 @@ function udiv128by64(n0: number, n1: number, n2: number, n3: number, dLo: number
     return;
   }
   if (dHi === 0) {
-    // Long division by 16-bit limbs: remainder < d < 2^32, so r * 2^16 + limb < 2^48 stays exact.
-    let r = n3 * 0x100000000 + n2; // < d < 2^32 because (n3:n2) < d
-    let q = 0;
-    let qh = 0;
-    // n1 high limb, n1 low limb, n0 high limb, n0 low limb
-    r = r * 0x10000 + (n1 >>> 16); q = Math.floor(r / dLo); r -= q * dLo; qh = q * 0x10000;
-    r = r * 0x10000 + (n1 & 0xffff); q = Math.floor(r / dLo); r -= q * dLo; qh += q;
-    let ql = 0;
-    r = r * 0x10000 + (n0 >>> 16); q = Math.floor(r / dLo); r -= q * dLo; ql = q * 0x10000;
-    r = r * 0x10000 + (n0 & 0xffff); q = Math.floor(r / dLo); r -= q * dLo; ql += q;
-    qLo = ql >>> 0; qHi = qh >>> 0; rmLo = r >>> 0; rmHi = 0;
+    // (n3:n2) < d < 2^32, so n3 = 0 and n2 is the first remainder.
+    qLo = udiv32(n2, n1, n0, dLo) >>> 0; qHi = divOut.hi >>> 0; rmLo = divOut.rem; rmHi = 0;
     return;
   }
   // Shift-subtract, one quotient bit per step, remainder kept in (rH:rL) with a 65th bit `top`.

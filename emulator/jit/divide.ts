@@ -1,12 +1,10 @@
 /**
  * DIV and IDIV r32/r64 inline, for divisors below 2^32 (what C code divides by: array sizes, loop
  * counters, do_div's 32-bit divisors; for IDIV, divisors in the int32 range and a dividend that is
- * the sign extension of RAX/EAX, as after CQO/CDQ). The interpreter (exec/mulDivInsns.ts divRm, exec/muldiv.ts div) divides
- * the double-width dividend in RDX:RAX (EDX:EAX) bit by bit; here the dividend goes through in 16-bit
- * digits, each step `floor(x / d)` on a double x below 2^48, which is exact (x and d are integers below
- * 2^53, so the rounded quotient never reaches the next integer). Other divisors, a zero divisor and a
- * quotient that does not fit (#DE) take the interpreter's handler, after a sync, so a fault is the
- * interpreter's.
+ * the sign extension of RAX/EAX, as after CQO/CDQ). The dividend goes through exec/muldiv.ts udiv32,
+ * the interpreter's own division by 16-bit digits, without the handler's operand decoding and its
+ * general cases (larger divisors go bit by bit). Other divisors, a zero divisor and a quotient that
+ * does not fit (#DE) take the interpreter's handler, after a sync, so a fault is the interpreter's.
  *
  * Flags as the interpreter leaves them: CF and OF keep their values, SF ZF PF are cleared and AF set
  * (FlagState.setStatus), unless the next instruction replaces every status flag unseen.
@@ -16,29 +14,9 @@ import { OK_REG } from '../decode/insn';
 import { AF, SF, ZF, PF } from '../cpu/flags';
 import type { InsnSite } from './memoryAccess';
 import { regOperand } from './forms';
+import { divOut, udiv32 } from '../exec/muldiv';
 
 const DIV_FLAGS = SF | ZF | AF | PF;
-
-/** The quotient's high half and the remainder of udiv32 (beside its return value). */
-export const divOut = { hi: 0, rem: 0 };
-
-/**
- * (r:aHi:aLo) / d for uint32 inputs with r < d, d > 0: returns the low 32 bits of the quotient (as
- * int32); divOut gets its high half and the remainder. Four 16-bit digits, each exact.
- */
-export function udiv32(r: number, aHi: number, aLo: number, d: number): number {
-  let x = r * 65536 + (aHi >>> 16);
-  const q3 = Math.floor(x / d); r = x - q3 * d;
-  x = r * 65536 + (aHi & 0xffff);
-  const q2 = Math.floor(x / d); r = x - q2 * d;
-  x = r * 65536 + (aLo >>> 16);
-  const q1 = Math.floor(x / d); r = x - q1 * d;
-  x = r * 65536 + (aLo & 0xffff);
-  const q0 = Math.floor(x / d);
-  divOut.rem = x - q0 * d;
-  divOut.hi = (q3 << 16) | q2;
-  return (q1 << 16) | q0;
-}
 
 /** Quotient and remainder of idivSmall, as int32 halves. */
 export const idivOut = { lo: 0, hi: 0, remLo: 0, remHi: 0 };

@@ -28,7 +28,8 @@ import { emitInline } from './forms';
 import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
 import { FORM } from '../exec/table';
-import { udiv32, divOut, idivSmall, idivOut } from './divide';
+import { idivSmall, idivOut } from './divide';
+import { udiv32, divOut } from '../exec/muldiv';
 import { branchesTo, traceSpan, type TraceSegment } from './traceSelect';
 
 export type CompiledBlock = (c: Cpu) => void;

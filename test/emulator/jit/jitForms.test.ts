@@ -10,7 +10,7 @@ import { startDirect64 } from '../../../emulator/loader/direct64';
 import { blockSource } from '../../../emulator/jit/translateBlock';
 import { stringBulk } from '../../../emulator/exec/stringBulk';
 import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
-import { udiv32, divOut } from '../../../emulator/jit/divide';
+import { udiv32, divOut } from '../../../emulator/exec/muldiv';
 import { clearShared } from '../../../emulator/jit/sharedCode';
 import { JIT_MODES, machineState, runSliced } from './jitModes';
 import { STRINGS } from '../stringPrograms';
