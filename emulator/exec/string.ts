@@ -12,50 +12,10 @@
  */
 import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
-import { RCX, RSI, RDI } from '../cpu/registers';
-import { ES } from '../cpu/modes';
+import { RSI, RDI } from '../cpu/registers';
 import * as A from './arith';
 import { bulkMayRun, bulkMovs, bulkStos } from './stringBulk';
-
-function regAddr(c: Cpu, r: number, asz: number): number {
-  if (asz === 8) return c.regs.addr(r);
-  return c.regs.u32[r << 1];
-}
-function advance(c: Cpu, r: number, asz: number, delta: number): void {
-  const u = c.regs.u32;
-  if (asz === 8) {
-    const lo = u[r << 1] + delta;
-    u[r << 1] = lo;
-    if (lo < 0) u[(r << 1) | 1] -= 1; else if (lo > 0xffffffff) u[(r << 1) | 1] += 1;
-  } else {
-    c.regs.set32(r, (u[r << 1] + delta) >>> 0);
-  }
-}
-/** Whether RCX (ECX with a 32-bit address size) is zero. */
-function countIsZero(c: Cpu, asz: number): boolean {
-  const u = c.regs.u32;
-  return u[RCX << 1] === 0 && (asz !== 8 || u[(RCX << 1) | 1] === 0);
-}
-/** RCX -= 1 on its halves (a double would lose counts above 2^53); returns whether it became zero. */
-function decrementCount(c: Cpu, asz: number): boolean {
-  const u = c.regs.u32;
-  const lo = (u[RCX << 1] - 1) >>> 0;
-  if (asz === 8) {
-    if (lo === 0xffffffff) u[(RCX << 1) | 1] = (u[(RCX << 1) | 1] - 1) >>> 0;
-    u[RCX << 1] = lo;
-    return lo === 0 && u[(RCX << 1) | 1] === 0;
-  }
-  c.regs.set32(RCX, lo);
-  return lo === 0;
-}
-function srcAddr(c: Cpu, d: Insn): number {
-  const a = regAddr(c, RSI, d.asz);
-  return c.bits === 64 ? (d.seg >= 4 ? a + c.segBase[d.seg] : a) : ((a + c.segBase[d.seg]) >>> 0);
-}
-function dstAddr(c: Cpu, d: Insn): number {
-  const a = regAddr(c, RDI, d.asz);
-  return c.bits === 64 ? a : ((a + c.segBase[ES]) >>> 0);
-}
+import { advance, countIsZero, decrementCount, dstAddr, srcAddr } from './stringRegs';
 
 /**
  * Run the iterations of a REP-prefixed string instruction: `once` does one element and returns false

@@ -2,9 +2,9 @@
  * REP STOS and REP MOVS in bulk: the handler's loop (string.ts) calls these before each element, and
  * the elements from there to the page's end run as one typed-array fill or copy; the loop runs the
  * rest one at a time (the page's first element, which fills the TLB entry needed here, elements that
- * cross a page end, the last iteration that finds RCX = 0, faults, the budget's end). Linux clears and copies pages with `rep stosq` /
- * `rep movsq` / `rep stosb`; one iteration at a time costs about as much as a whole interpreted
- * instruction.
+ * cross a page end, the last iteration that finds RCX = 0, faults, the budget's end). Linux clears
+ * and copies pages with `rep stosq` / `rep movsq` / `rep stosb`; one iteration at a time costs about
+ * as much as a whole interpreted instruction.
  *
  * A bulk part is exactly the next k iterations of the handler's loop, so the machine is the same:
  *   - only the forward direction (DF = 0), with the mode's own address size; addresses as the
@@ -22,7 +22,7 @@ import type { Cpu } from '../cpu/cpu';
 import type { Insn } from '../decode/insn';
 import { RCX, RSI, RDI } from '../cpu/registers';
 import { TLB_MASK } from '../memory/tlb';
-import { ES } from '../cpu/modes';
+import { advance, dstAddr, srcAddr } from './stringRegs';
 
 /** Whether the bulk path may run, and the iterations it ran (tests check that it runs). */
 export const stringBulk = { on: true, iterations: 0 };
@@ -54,21 +54,9 @@ function pageRun(tags: Float64Array, phys: Uint32Array, va: number): number {
   return phys[i] + (va & 0xfff);
 }
 
-/** The linear address of the destination (ES:RDI; ES's base counts only in 32-bit mode). */
-function dstLinear(c: Cpu): number {
-  return c.bits === 64 ? c.regs.addr(RDI) : (c.regs.u32[RDI << 1] + c.segBase[ES]) >>> 0;
-}
-
 /** Whether `bytes` more keep the register below 2^32 in 32-bit mode (there it would wrap). */
 function noWrap(c: Cpu, r: number, bytes: number): boolean {
   return c.bits === 64 || c.regs.u32[r << 1] + bytes <= 0xffffffff;
-}
-
-function advanceBy(c: Cpu, r: number, bytes: number): void {
-  const u = c.regs.u32;
-  const lo = u[r << 1] + bytes;
-  if (c.bits !== 64) c.regs.set32(r, lo);
-  else if (lo > 0xffffffff) { u[r << 1] = lo - 4294967296; u[(r << 1) | 1] += 1; } else u[r << 1] = lo;
 }
 
 /** RCX -= k (k is below the count, so it stays above zero) and k retired iterations. */
@@ -86,7 +74,7 @@ export function bulkStos(c: Cpu, d: Insn): void {
   let k = bulkCount(c);
   if (k === 0) return;
   const s = d.msize, mmu = c.mmu;
-  const va = dstLinear(c);
+  const va = dstAddr(c, d);
   const p = pageRun(mmu.tagW, mmu.phys, va);
   const fit = Math.floor((4096 - (va & 0xfff)) / s);
   if (k > fit) k = fit;
@@ -106,7 +94,7 @@ export function bulkStos(c: Cpu, d: Insn): void {
       else { dv.setUint32(q, lo, true); dv.setUint32(q + 4, hi, true); }
     }
   }
-  advanceBy(c, RDI, bytes);
+  advance(c, RDI, d.asz, bytes);
   retire(c, k);
 }
 
@@ -116,7 +104,7 @@ export function bulkMovs(c: Cpu, d: Insn): void {
   let k = c.bits === 64 && d.seg < 4 ? bulkCount(c) : 0;
   if (k === 0) return;
   const s = d.msize, mmu = c.mmu;
-  const src = c.regs.addr(RSI), dst = dstLinear(c);
+  const src = srcAddr(c, d), dst = dstAddr(c, d);
   const ps = pageRun(mmu.tagR, mmu.phys, src);
   const pd = pageRun(mmu.tagW, mmu.phys, dst);
   const fitS = Math.floor((4096 - (src & 0xfff)) / s), fitD = Math.floor((4096 - (dst & 0xfff)) / s);
@@ -125,9 +113,9 @@ export function bulkMovs(c: Cpu, d: Insn): void {
   const bytes = k * s;
   // Element by element forward equals a memmove unless the destination starts inside the source
   // range after its start (then the copy repeats a pattern): leave that to the handler.
-  if (ps < 0 || pd < 0 || k <= 0 || (pd > ps && pd < ps + bytes) || !noWrap(c, RSI, bytes) || !noWrap(c, RDI, bytes)) return;
+  if (ps < 0 || pd < 0 || k <= 0 || (pd > ps && pd < ps + bytes)) return;
   mmu.u8.copyWithin(pd, ps, ps + bytes);
-  advanceBy(c, RSI, bytes);
-  advanceBy(c, RDI, bytes);
+  advance(c, RSI, d.asz, bytes);
+  advance(c, RDI, d.asz, bytes);
   retire(c, k);
 }
