@@ -97,7 +97,7 @@ export class CallStackTruth implements CallObserver {
   constructor(private readonly c: Cpu, readonly stackSize: number) {}
 
   /** The chain of the stack holding `sp`, made when it has none yet. */
-  chain(sp: number): TruthChain {
+  private chain(sp: number): TruthChain {
     const key = Math.floor(sp / this.stackSize);
     if (key === this.lastKey) return this.lastChain;
     let ch = this.stacks.get(key);

@@ -7,7 +7,7 @@ import type { GuestTask, GuestView } from './guestView';
 import { PTREGS_CS, PTREGS_IP, type RegsSnapshot, userModeCs } from './ptRegs';
 import type { TruthChain } from '../../emulator/truth/callStacks';
 
-/** The shape of emulator/truth CallStackTruth that this file reads (structural, no import). */
+/** What this file reads of emulator/truth CallStackTruth: its stacks' chains, by region. */
 export interface TruthSource {
   readonly stacks: ReadonlyMap<number, TruthChain>;
   readonly stackSize: number;
