@@ -8,7 +8,7 @@ import type { KernelImage } from './kernelImage';
 import { OrcUnwinder } from './orcUnwinder';
 import type { RegsSnapshot } from './ptRegs';
 import { ReliableStackTrace, type ReliableVersion, type UnreliableReason } from './reliableStackTrace';
-import { type WalkResult, walkIps as walkOnlyIps, walkStack } from './stackWalk';
+import { type WalkResult, walkStack } from './stackWalk';
 import type { UnwindErrorCause, Unwinder } from './unwinder';
 import { type VerdictClass, classify } from './verdict';
 
@@ -67,24 +67,10 @@ export class StackInspector {
       const r = this.walkers[i];
       const ret = r.save(task, regs);
       const entries = r.entries();
-      let walk: WalkResult;
-      let walkIps: number[];
-      if (!task.hasStack) {
-        walk = { frames: [], error: false, cause: null, truncated: false };
-        walkIps = [];
-      } else if (walkFrames) {
-        walk = walkStack(u, this.image.text, task, regs);
-        walkIps = [];
-        for (const f of walk.frames) {
-          if (f.kind === 'user-regs') break;
-          walkIps.push(f.ip);
-        }
-        if (walk.error || walk.truncated) walkIps.push(NaN); // an incomplete walk never matches the truth
-      } else {
-        const lean = walkOnlyIps(u, task, regs);
-        walk = { frames: [], error: lean.error, cause: lean.cause, truncated: lean.truncated };
-        walkIps = lean.ips;
-      }
+      const walk = task.hasStack
+        ? walkStack(u, this.image.text, task, regs, undefined, walkFrames)
+        : { frames: [], ips: [], error: false, cause: null, truncated: false };
+      const walkIps = walk.ips;
       runs.push({
         unwinder: u.name,
         ret,

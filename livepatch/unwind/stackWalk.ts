@@ -18,71 +18,59 @@ export interface WalkFrame {
 }
 
 export interface WalkResult {
+  /** every frame the walk visited (empty when the walk was asked for its ips alone) */
   frames: WalkFrame[];
+  /**
+   * What the studies compare with the truth: the frames' ips up to the first user-mode regs frame,
+   * then NaN when the walk is incomplete (an unwinder error or maxFrames reached), since an
+   * incomplete walk never matches the truth.
+   */
+  ips: number[];
   error: boolean;
   cause: UnwindErrorCause | null;
   /** stopped because maxFrames was reached */
   truncated: boolean;
 }
 
+/**
+ * The walk of `task` (from `regs` when it was interrupted). `keepFrames` false makes no frame
+ * objects, only the ips (a study's hundreds of thousands of walks); the walk goes on to its end
+ * either way, so error, cause and truncated are the same.
+ */
 export function walkStack(
   u: Unwinder,
   text: KernelText,
   task: GuestTask,
   regs: RegsSnapshot | null,
   maxFrames = 256,
+  keepFrames = true,
 ): WalkResult {
   const frames: WalkFrame[] = [];
+  const ips: number[] = [];
+  let count = 0;
+  let atUser = false;
   if (regs !== null) {
     const ip = regs[PTREGS_IP / 8];
     const user = userModeCs(regs[PTREGS_CS / 8]);
-    frames.push({ ip: user ? 0 : ip, kind: user ? 'user-regs' : 'cpu', frameAddr: 0, inText: text.contains(ip) });
+    if (keepFrames) frames.push({ ip: user ? 0 : ip, kind: user ? 'user-regs' : 'cpu', frameAddr: 0, inText: text.contains(ip) });
+    count++;
+    if (user) atUser = true;
+    else ips.push(ip);
   }
   let truncated = false;
   for (u.start(task, regs); !u.done(); u.next()) {
-    if (frames.length >= maxFrames) {
+    if (count >= maxFrames) {
       truncated = true;
       break;
     }
+    count++;
     const ip = u.ip();
     const kind = u.atRegs() ? (u.regsUserMode() ? 'user-regs' : 'regs') : 'call';
-    frames.push({ ip, kind, frameAddr: kind === 'call' ? u.frameAddr() : u.regsAddr() || u.frameAddr(), inText: text.contains(ip) });
-  }
-  return { frames, error: u.error(), cause: u.errorCause(), truncated };
-}
-
-/**
- * What the studies compare of a walk, without its frame objects: the ips of walkStack's frames up to
- * the first user-mode regs frame, and NaN after them when the walk is incomplete (an unwinder error
- * or maxFrames reached; an incomplete walk never matches the truth). The walk itself goes on to its
- * end as walkStack's does. Also returns walkStack's error, cause and truncated.
- */
-export function walkIps(
-  u: Unwinder,
-  task: GuestTask,
-  regs: RegsSnapshot | null,
-  maxFrames = 256,
-): { ips: number[]; error: boolean; cause: UnwindErrorCause | null; truncated: boolean } {
-  const ips: number[] = [];
-  let frames = 0;
-  let atUser = false;
-  if (regs !== null) {
-    frames++;
-    if (userModeCs(regs[PTREGS_CS / 8])) atUser = true;
-    else ips.push(regs[PTREGS_IP / 8]);
-  }
-  let truncated = false;
-  for (u.start(task, regs); !u.done(); u.next()) {
-    if (frames >= maxFrames) {
-      truncated = true;
-      break;
-    }
-    frames++;
-    if (atUser) continue;
-    if (u.atRegs() && u.regsUserMode()) atUser = true;
-    else ips.push(u.ip());
+    if (keepFrames) frames.push({ ip, kind, frameAddr: kind === 'call' ? u.frameAddr() : u.regsAddr() || u.frameAddr(), inText: text.contains(ip) });
+    if (kind === 'user-regs') atUser = true;
+    else if (!atUser) ips.push(ip);
   }
   const error = u.error();
   if (error || truncated) ips.push(NaN);
-  return { ips, error, cause: u.errorCause(), truncated };
+  return { frames, ips, error, cause: u.errorCause(), truncated };
 }
