@@ -16,7 +16,7 @@ import { BootError } from '../../emulator/loader/pvh';
 import { UserError } from '../userError';
 import { writeOutput } from './livepatch/options';
 import { jobsOf, shardOf, studyFailure } from './studyOptions';
-import { runUnwindStudy, startFixtureStudyWorkers } from '../../livepatch/study/parallelStudy';
+import { runUnwindStudy, setUpWith, startStudyWorkers } from '../../livepatch/study/parallelStudy';
 import { LINUX_STUDY_INSNS, WorkloadGuests, isLinuxImage, workloadSnapshot } from '../../livepatch/observe/linuxWorkload';
 import { labInitramfs } from '../../livepatch/linux/labInitramfs';
 import { PackageError } from '../../livepatch/linux/debianPackages';
@@ -135,14 +135,8 @@ const studyCommand: CommandModule<object, StudyArgs> = {
     const showProgress = args.progress === true && process.stderr.isTTY;
     const linux = linuxGuests(args.image, showProgress);
     // A fixture study's workers load their modules while this thread finds the study's length.
-    const early = linux === null ? startFixtureStudyWorkers({ kind: 'unwind' }, args.samples, jobs) : undefined;
-    let probe: StoppedGuest | WorkloadGuests;
-    try {
-      probe = linux ?? boot(args.image);
-    } catch (e) {
-      early?.stop();
-      throw e;
-    }
+    const early = linux === null ? startStudyWorkers({ kind: 'unwind' }, args.samples, jobs) : undefined;
+    const probe = setUpWith(early, () => linux ?? boot(args.image));
     const opts: StudyOptions = {
       samples: args.samples,
       seed,

@@ -27,7 +27,6 @@ import { CodeState, recA, recAC, recR, at, carryCode, CARRIED_LOCALS, type Pendi
 import { emitInline } from './forms';
 import { emitMore, imulLow64, mulOut } from './moreForms';
 import { eaNoFault, InsnSite } from './memoryAccess';
-import { FORM } from '../exec/table';
 import { idivSmall, idivOut } from './divide';
 import { udiv32, divOut } from '../exec/muldiv';
 import { branchesTo, traceSpan, type TraceSegment } from './traceSelect';

@@ -11,13 +11,25 @@ import { addStudyPart, emptyStudy, loadObjtoolWarnings, runStudy as runUnwindStu
 import type { StoppedGuest } from '../observe/stoppedGuest';
 
 /**
- * The workers of a fixture-kernel study of `tasks` tasks on `jobs` threads, of which this thread is
- * one (none for one thread), started before the study is set up so that they load their modules (and
- * warm up, see EarlyInit) meanwhile.
+ * The workers of a study of `tasks` tasks on `jobs` threads (none for one thread), started before
+ * the study is set up so that they load their modules (and parse the vmlinux, EarlyInit) meanwhile.
+ * A fixture study's main thread is one of its threads (it runs tasks too, runPool `runHere`); a
+ * real-kernel livepatch study's runs all go to workers.
  */
-export function startFixtureStudyWorkers(early: EarlyInit, tasks: number, jobs: number): EarlyWorkers | undefined {
+export function startStudyWorkers(early: EarlyInit, tasks: number, jobs: number): EarlyWorkers | undefined {
   const threads = Math.min(jobs, tasks);
-  return threads > 1 ? new EarlyWorkers(threads - 1, early) : undefined;
+  if (threads <= 1) return undefined;
+  return new EarlyWorkers(early.kind === 'real-livepatch' ? threads : threads - 1, early);
+}
+
+/** Runs a study's set-up; workers started early are stopped when it fails. */
+export function setUpWith<T>(early: EarlyWorkers | undefined, setUp: () => T): T {
+  try {
+    return setUp();
+  } catch (e) {
+    early?.stop();
+    throw e;
+  }
 }
 
 /** The livepatch study on `jobs` threads (1: in this thread), with workers started early or not. */
@@ -39,15 +51,6 @@ export async function runLivepatchStudy(opts: LivepatchStudyOptions, jobs: numbe
     onResult: (done, total, outcome) => opts.onProgress?.(done, total, outcome),
   });
   return studyResult(opts, perRun, (Date.now() - started) / 1000);
-}
-
-/**
- * The workers of a real-kernel livepatch study of `runs` runs on `jobs` threads, started before
- * the lab is set up so that they parse the vmlinux meanwhile (none for one thread).
- */
-export function startRealLivepatchWorkers(vmlinux: string, runs: number, jobs: number): EarlyWorkers | undefined {
-  const threads = Math.min(jobs, runs);
-  return threads > 1 ? new EarlyWorkers(threads, { kind: 'real-livepatch', vmlinux }) : undefined;
 }
 
 /**

@@ -11,7 +11,7 @@ import { NotDebianKernelError } from '../../../livepatch/linux/debianKernel';
 import { LivepatchBootError } from '../../../livepatch/linux/livepatchSnapshot';
 import { prepareRealLab, runRealPatch, RealLabError, type RealLab } from '../../../livepatch/linux/realPatchRun';
 import { formatRealCost } from '../../../livepatch/linux/realStudy';
-import { runRealLivepatchStudy, startRealLivepatchWorkers } from '../../../livepatch/study/parallelStudy';
+import { runRealLivepatchStudy, setUpWith, startStudyWorkers } from '../../../livepatch/study/parallelStudy';
 import { timelineSvg } from '../../../livepatch/report/timelineSvg';
 import { formatStudy, shardRuns, studyJson } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
@@ -139,14 +139,8 @@ export interface RealStudyArgs {
 export async function studyRealLinux(a: RealStudyArgs): Promise<void> {
   const runs = shardRuns({ runs: a.runs, shard: a.shard }).length;
   // The workers parse the vmlinux while this thread sets the lab up; they end if that fails.
-  const early = startRealLivepatchWorkers(a.image, runs, a.jobs);
-  let lab: RealLab;
-  try {
-    lab = labOf(a.image, a.patch);
-  } catch (e) {
-    early?.stop();
-    throw e;
-  }
+  const early = startStudyWorkers({ kind: 'real-livepatch', vmlinux: a.image }, runs, a.jobs);
+  const lab = setUpWith(early, () => labOf(a.image, a.patch));
   // The lab's set-up (initramfs, snapshot) takes a while: say when the runs themselves start.
   process.stderr.write(`livepatch study: ${runs} run(s) from the booted snapshot, ${Math.max(1, Math.min(a.jobs, runs))} at a time\n`);
   const result = await runRealLivepatchStudy(lab, {

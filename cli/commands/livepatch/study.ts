@@ -10,7 +10,7 @@ import type { CommandModule } from 'yargs';
 import { LabError } from '../../../livepatch/guest/livepatchLab';
 import { formatStudy, mergeStudies, parseStudyJson, shardRuns, studyJson, type LivepatchStudyResult } from '../../../livepatch/study/livepatchStudy';
 import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
-import { runLivepatchStudy, startFixtureStudyWorkers } from '../../../livepatch/study/parallelStudy';
+import { runLivepatchStudy, setUpWith, startStudyWorkers } from '../../../livepatch/study/parallelStudy';
 import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
 import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
@@ -89,14 +89,8 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
     }
     if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
     // The workers load their modules while this thread reads the inputs (and boots, with --boot-once).
-    const early = startFixtureStudyWorkers({ kind: 'livepatch' }, shardRuns({ runs: args.runs, shard }).length, jobs);
-    let snapshot: ReturnType<typeof readLabSnapshot> | undefined;
-    try {
-      snapshot = args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined;
-    } catch (e) {
-      early?.stop();
-      throw e;
-    }
+    const early = startStudyWorkers({ kind: 'livepatch' }, shardRuns({ runs: args.runs, shard }).length, jobs);
+    const snapshot = setUpWith(early, () => (args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined));
     const seed = args.seed ?? Date.now() % 1_000_000;
     process.stderr.write(`livepatch study: seed ${seed} (--seed ${seed} repeats it)\n`);
     let result: LivepatchStudyResult;
