@@ -484,16 +484,16 @@ export class Machine {
     const b = this.cache.build(va, phys, c.bits, have === bytes.length ? bytes : bytes.subarray(0, have), nextPhys, this.maxBlock);
     if (this.jit && this.compileThreshold > 0) {
       b.execCount = initialExecCount(b.insns, this.compileThreshold);
-      // Executions of released machines count too (below the threshold: its crossing compiles).
-      const carried = b.shared !== null ? countedExecutions(b.shared) : 0;
-      if (carried > b.execCount) b.execCount = Math.min(carried, this.compileThreshold - 1);
+      if (b.shared !== null) {
+        // Executions of released machines count too (below the threshold: its crossing compiles).
+        const carried = countedExecutions(b.shared);
+        if (carried > b.execCount) b.execCount = Math.min(carried, this.compileThreshold - 1);
+        // Code another machine of this process compiled runs compiled at once (nothing to compile again).
+        const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
+        if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
+        else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+      }
       b.carried = b.execCount;
-    }
-    // Code another machine of this process compiled runs compiled at once (nothing to compile again).
-    if (this.jit && this.compileThreshold > 0 && b.shared !== null) {
-      const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
-      if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
-      else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
     }
     // The first instruction is cut short by an inaccessible next page: the fetch faults there. The
     // block must not stay cached (it would decode differently once the page is mapped).
