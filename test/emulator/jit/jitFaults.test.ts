@@ -39,8 +39,9 @@ function machine(opts: MachineOptions, code: number[], regs: Record<string, bigi
   return { m, deliveries };
 }
 
+/** The program in the interpreter and in the JIT, which must deliver the same faults and leave the same machine. */
 function runBoth(code: number[], regs: Record<string, bigint>) {
-  return JIT_MODES.map(([, opts]) => {
+  const [a, b] = JIT_MODES.map(([, opts]) => {
     const { m, deliveries } = machine(opts, code, regs);
     const r = m.run(1_000_000);
     expect(r.reason).toBe(STOP_HALTED);
@@ -48,6 +49,9 @@ function runBoth(code: number[], regs: Record<string, bigint>) {
     if (m.jit && deliveries.length > 0) expect(m.cache.lookup(CODE, 64)?.compiled).toBeTruthy();
     return { m, deliveries, state: machineState(m, r) };
   });
+  expect(b.deliveries).toEqual(a.deliveries);
+  expect(b.state).toEqual(a.state);
+  return [a, b];
 }
 
 test('#PF on a load in the middle of a translated block', () => {
@@ -62,8 +66,6 @@ test('#PF on a load in the middle of a translated block', () => {
   ];
   const [a, b] = runBoth(code, { rax: 1n, rbx: 0x7fffffffffffffffn, rcx: 1000n, rdi: 0x3ff000n });
   expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2])).toEqual([[14, 0, CODE + 10, ABSENT_PAGE]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 test('#PF on a store to a read-only page, after a pending XOR record', () => {
@@ -78,8 +80,6 @@ test('#PF on a store to a read-only page, after a pending XOR record', () => {
   ];
   const [a, b] = runBoth(code, { rax: 5n, rbx: 0xfffffffffffffff0n, rcx: 1000n, rdi: 0x3ff000n, rdx: 0x1234n });
   expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2])).toEqual([[14, 3, CODE + 10, READ_ONLY_PAGE]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
   expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
 });
 
@@ -96,8 +96,6 @@ test('#GP on a non-canonical address after a pending CMP record', () => {
   // From the 11th iteration on, rsi*8 = 2^47 puts the address out of the canonical range.
   const [a, b] = runBoth(code, { rax: 3n, rbx: 9n, rcx: 1000n, rdi: 0x400000n, rsi: 0n, rbp: 1n << 44n });
   expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip])).toEqual([[13, 0, CODE + 13]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 test('a translated block that patches its own next instruction ends there, as the interpreter does', () => {
@@ -118,7 +116,6 @@ test('a translated block that patches its own next instruction ends there, as th
   for (let i = 0; i < n; i++) want += n - i > 7 ? 0x11 : i;
   expect(Number(a.m.regRead('rbx'))).toBe(want);
   expect(a.deliveries).toEqual([]);
-  expect(b.state).toEqual(a.state);
   expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
 });
 
@@ -164,8 +161,6 @@ test('#PF in a later block of a translated trace', () => {
   // rdi reaches the absent page in the 130th iteration, where rax = 131 is odd: the load runs.
   const [a, b] = runBoth(TRACE_LOOP, { rax: 1n, rbx: 1n, rcx: 1000n, rdi: 0x3bf000n });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2])).toEqual([[14, CODE + 7, ABSENT_PAGE]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
   expect(jitStats.traces).toBeGreaterThan(traces);
 });
 
@@ -206,7 +201,6 @@ test('a store in a translated trace that patches a later block of it ends the tr
   let r9 = 0;
   for (let rax = 1; rax < n; rax++) r9 += rax >= 200 ? 0x11 : 5;
   expect(Number(a.m.regRead('r9'))).toBe(r9);
-  expect(b.state).toEqual(a.state);
   expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
 });
 
@@ -323,15 +317,11 @@ const DIVIDE_LOOP = [
 test('#DE from DIV r64 by zero in a translated loop', () => {
   const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 500n, rsi: 100_000n });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 8, 500 * 14 + 3]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 test('#DE from DIV r32 whose quotient does not fit, in a translated loop', () => {
   const [a, b] = runBoth(DIVIDE_LOOP, { rbx: 0x123456789abcdefn, rcx: 1_000_000n, rsi: 300n });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 22, 300 * 14 + 8]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 // With code hooks installed, a translated trace chains and loops by itself only when no hook covers
@@ -379,15 +369,11 @@ test('#DE from IDIV r64 of -2^63 by -1 in a translated loop', () => {
   // Divisors -300 .. -1; the 32-bit division before that divides 3 by them.
   const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 1n << 63n, rcx: 300n, r11: 3n });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 11, 299 * 15 + 4]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 test('#DE from IDIV r32 of -2^31 by -1 in a translated loop', () => {
   const [a, b] = runBoth(SIGNED_DIVIDE_LOOP, { r8: 12345n, rcx: 300n, r11: 0x80000000n });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.icount])).toEqual([[0, CODE + 26, 299 * 15 + 10]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
 
 // Read-modify-write on memory (jit/rmwForms.ts): the destination is checked writable before it is
@@ -408,8 +394,6 @@ test('#PF from a read-modify-write on a read-only page, and on an absent one', (
   for (const [page, errorCode] of [[READ_ONLY_PAGE, 3], [ABSENT_PAGE, 2]]) {
     const [a, b] = runBoth(RMW_LOOP, { rax: 7n, rbx: 100n, rcx: 1000n, rdi: BigInt(page - 16 * 4096) });
     expect(a.deliveries.map((d) => [d.vector, d.errorCode, d.rip, d.cr2, d.icount])).toEqual([[14, errorCode, CODE + 3, page, 16 * 7 + 1]]);
-    expect(b.deliveries).toEqual(a.deliveries);
-    expect(b.state).toEqual(a.state);
     expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
   }
 });
@@ -430,6 +414,4 @@ test('#PF at the start of a looping block sees the flag record of the previous i
   // record with its operands swapped would say CF = 1), ZF = PF = AF = OF = 0.
   const [a, b] = runBoth(code, { rax: 1n, rcx: 1000n, rdi: BigInt(ABSENT_PAGE - 47 * 4096) });
   expect(a.deliveries.map((d) => [d.vector, d.rip, d.cr2, d.icount, d.rflags & 0x8d5])).toEqual([[14, CODE, ABSENT_PAGE, 47 * 5, 0]]);
-  expect(b.deliveries).toEqual(a.deliveries);
-  expect(b.state).toEqual(a.state);
 });
