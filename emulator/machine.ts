@@ -75,8 +75,14 @@ export interface MachineOptions {
  * (unrolled init code) cost about 200 ms of optimizing each, more than it ever ran.
  */
 const MAX_TRANSLATED_INSNS = 64;
-/** Code writes to a page after which its blocks are no longer compiled. */
+/**
+ * Code writes to a page after which its blocks are compiled only once the page has been quiet for
+ * REWRITE_QUIET instructions: real Linux patches its text in bursts while it boots (jump labels,
+ * static calls, alternatives: up to 150 writes to one page), then leaves it alone; data beside code
+ * keeps being written and stays interpreted.
+ */
 const REWRITTEN_PAGE = 2;
+const REWRITE_QUIET = 50e6;
 
 /** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
 export const DEFAULT_RTC_BASE = Date.UTC(2024, 0, 1) / 1000;
@@ -144,6 +150,7 @@ export class Machine {
     this.compileThreshold = opts.compileThreshold ?? 20000;
     this.jit = opts.jit ?? jitDefault();
     this.cache = new BlockCache(this.mem, bindForm);
+    this.cache.clock = this.cpu;
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
     this.cache.onInvalidate = () => { cpu.exit = true; };
     cpu.io = this.io;
@@ -429,8 +436,15 @@ export class Machine {
    */
   private compile(b: Block): ((c: Cpu) => void) | null {
     // Code on pages that keep being written (data beside code, boot-time patching) would be
-    // translated again and again: it stays interpreted.
-    for (const pg of b.pages) if (this.cache.invalidations[pg] > REWRITTEN_PAGE) return null;
+    // translated again and again: it stays interpreted while its page is being written, and tries
+    // again after another threshold of executions (carried keeps the executions counted right).
+    const cache = this.cache;
+    for (const pg of b.pages) {
+      if (cache.invalidations[pg] > REWRITTEN_PAGE && this.cpu.icount - cache.invalidatedAt[pg] < REWRITE_QUIET) {
+        b.execCount -= this.compileThreshold; b.carried -= this.compileThreshold;
+        return null;
+      }
+    }
     // Long straight-line blocks (init code, unrolled loops) cost more to compile than they win.
     if (b.insns.length > MAX_TRANSLATED_INSNS) return null;
     const s = b.shared;

@@ -64,6 +64,7 @@ export class BlockCache {
     this.decoder = new InsnDecoder(bind);
     this.pages = new Array(mem.size >>> 12);
     this.invalidations = new Uint8Array(mem.size >>> 12);
+    this.invalidatedAt = new Float64Array(mem.size >>> 12);
     mem.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
@@ -108,14 +109,18 @@ export class BlockCache {
     return b;
   }
 
-  /** Times each physical page lost its blocks to a code write (the JIT leaves such pages alone). */
+  /** Times each physical page lost its blocks to a code write (the JIT leaves such pages alone while they keep being written). */
   readonly invalidations: Uint8Array;
+  /** When each page last lost its blocks, on `clock` (the machine's CPU: its icount). */
+  readonly invalidatedAt: Float64Array;
+  clock: { icount: number } = { icount: 0 };
 
   invalidatePage(page: number): void {
     const p = this.pages[page];
     this.mem.hasCode[page] = 0;
     if (p === undefined) return;
     if (this.invalidations[page] < 255) this.invalidations[page]++;
+    this.invalidatedAt[page] = this.clock.icount;
     this.pages[page] = undefined;
     this.stats.invalidatedPages++;
     for (const b of p.blocks) {

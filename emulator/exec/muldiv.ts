@@ -102,6 +102,13 @@ function imul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   if (na !== nb) neg128();
 }
 
+/** Whether the signed 64x64 product does not fit in 64 bits (IMUL r64's CF and OF), number-only. */
+export function imul64Overflows(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
+  imul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
+  const ext = (w1 & 0x80000000) !== 0 ? 0xffffffff : 0;
+  return w2 !== ext || w3 !== ext;
+}
+
 /** Signed 32x32 -> 64 into pLo/pHi. */
 function imul32(a: number, b: number): void {
   const sa = a | 0, sb = b | 0;
@@ -122,9 +129,8 @@ export function imul1(f: FlagState, size: number, aLo: number, aHi: number, bLo:
   let lo: number, hi: number, lo2: number, hi2: number, overflow: boolean;
   if (size === 8) {
     imul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
+    overflow = imul64Overflows(aLo, aHi, bLo, bHi);
     lo = w0; hi = w1; lo2 = w2; hi2 = w3;
-    const ext = (w1 & 0x80000000) !== 0 ? 0xffffffff : 0;
-    overflow = w2 !== ext || w3 !== ext;
   } else if (size === 4) {
     imul32(aLo, bLo);
     lo = pLo; hi = 0; lo2 = pHi; hi2 = 0;

@@ -7,13 +7,16 @@
  * changes, and a CMOV reads its memory source whether or not the condition holds, as there.
  */
 import { Mnemonic } from 'iced-x86';
-import { OK_REG, OK_MEM, OK_IMM, type Insn } from '../decode/insn';
+import { OK_REG, OK_MEM, OK_IMM } from '../decode/insn';
 import { CF, OF } from '../cpu/flags';
 import { effectiveAddress, store, type InsnSite } from './memoryAccess';
 import * as mv from '../exec/dataMove';
 import { condition, regOperand, setRegOperand, source } from './forms';
 import { emitDiv } from './divide';
 import { emitRmw } from './rmwForms';
+import { imul64Overflows } from '../exec/muldiv';
+import { rotateImm } from './rotateForms';
+import { recordsAllFlags } from './deadFlags';
 
 const CF_OF = CF | OF;
 
@@ -38,41 +41,25 @@ export const mulOut = { hi: 0, ov: 0 };
  * The low 64 bits of the signed product of two 64-bit values (int32 halves), returning the low half;
  * mulOut gets the high half and overflow (the 128-bit product is not the sign extension of its low
  * half: IMUL's CF and OF). The high word of the unsigned low product is rounded from the double
- * product, as exec/muldiv.ts mul32 does; overflow is decided from the double product where it is far
- * from the limit, exactly otherwise (rare).
+ * product, as exec/muldiv.ts mul32 does. Overflow is decided from the double product where it is far
+ * from the limit, and exactly near it: for two operands below 2^32 (real Linux's 32x32 -> 64 products,
+ * reciprocal_scale and the like, land there a third of the time) the exact high word's sign says it,
+ * otherwise exec/muldiv.ts's 128-bit product does.
  */
 export function imulLow64(aLo: number, aHi: number, bLo: number, bHi: number): number {
   const ua = aLo >>> 0, ub = bLo >>> 0;
   const lo = Math.imul(ua, ub);
   const carry = Math.round((ua * ub - (lo >>> 0)) / 4294967296);
-  mulOut.hi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
+  const hi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
+  mulOut.hi = hi;
   if ((aHi | 0) === (aLo >> 31) && (bHi | 0) === (bLo >> 31)) { mulOut.ov = 0; return lo; }
   // |double product - product| < 2^-50 |product|: below 2^62 it fits, above 2^64 it does not.
   const p = Math.abs(((aHi | 0) * 4294967296 + ua) * ((bHi | 0) * 4294967296 + ub));
   if (p < 4611686018427387904) mulOut.ov = 0;
   else if (p > 18446744073709551616) mulOut.ov = 1;
-  else {
-    const x = BigInt.asIntN(64, (BigInt(aHi | 0) << 32n) | BigInt(ua)) * BigInt.asIntN(64, (BigInt(bHi | 0) << 32n) | BigInt(ub));
-    mulOut.ov = BigInt.asIntN(64, x) === x ? 0 : 1;
-  }
+  else if ((aHi | bHi) === 0) mulOut.ov = hi < 0 ? 1 : 0; // unsigned product < 2^64; hi is its exact high word
+  else mulOut.ov = imul64Overflows(aLo, aHi, bLo, bHi) ? 1 : 0;
   return lo;
-}
-
-/**
- * Whether `d` replaces every status flag without reading any and cannot fault: then the flags of the
- * instruction before it are never seen (FlagState drops the old eager status bits when it records).
- */
-export function recordsAllFlags(d: Insn | undefined): boolean {
-  if (d === undefined || d.bits !== 64 || d.lock !== 0 || d.k0 !== OK_REG) return false;
-  const m = d.mnemonic;
-  if (m === Mnemonic.Add || m === Mnemonic.Sub || m === Mnemonic.Cmp || m === Mnemonic.And || m === Mnemonic.Or ||
-    m === Mnemonic.Xor || m === Mnemonic.Test) {
-    return d.k2 === 0 && (d.k1 === OK_REG || d.k1 === OK_IMM) && (d.size === 1 || d.size === 2 || d.size === 4 || d.size === 8);
-  }
-  if (m === Mnemonic.Shl || m === Mnemonic.Sal || m === Mnemonic.Shr || m === Mnemonic.Sar) {
-    return d.k1 === OK_IMM && (d.size === 4 || d.size === 8) && (d.immLo & (d.size === 8 ? 0x3f : 0x1f)) !== 0;
-  }
-  return false;
 }
 
 /** IMUL r, r/m and IMUL r, r/m, imm at 32 and 64 bits. */
@@ -167,6 +154,7 @@ export function emitMore(s: InsnSite): boolean {
     default: break;
   }
   if (emitRmw(s)) return true;
+  if (rotateImm(s)) return true;
   if (d.fn === mv.cmovcc) return cmov(s);
   if (d.fn === mv.setcc) return setcc(s);
   return false;

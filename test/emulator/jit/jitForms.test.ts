@@ -162,6 +162,66 @@ const IMUL_DEAD_FLAGS = [
   0xf4,                                     // hlt
 ];
 
+// ROL and ROR by an immediate at 32 and 64 bits (jit/rotateForms.ts): counts 1, 7, 31, 32, 33, 45, 63
+// and 0 (which only zero-extends a 32-bit destination); CF and OF read by PUSHF and ADC, read by
+// nothing (the next ADD replaces them), and written back before an ADD that may fault. ROL r16 goes
+// to its handler.
+const ROTATES = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x89, 0xda,                               // mov edx,ebx
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x49, 0x89, 0xd9,                         // mov r9,rbx
+  0x49, 0x89, 0xda,                         // mov r10,rbx
+  0x48, 0xd1, 0xc0,                         // rol rax,1
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0xc1, 0xca, 0x07,                         // ror edx,0x7
+  0x49, 0x83, 0xd6, 0x00,                   // adc r14,0x0
+  0xc1, 0xc6, 0x1f,                         // rol esi,0x1f
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x48, 0xc1, 0xc8, 0x21,                   // ror rax,0x21
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x48, 0xc1, 0xc6, 0x20,                   // rol rsi,0x20
+  0x49, 0xc1, 0xc9, 0x3f,                   // ror r9,0x3f
+  0x4c, 0x03, 0x37,                         // add r14,QWORD PTR [rdi]
+  0x48, 0xc1, 0xc2, 0x2d,                   // rol rdx,0x2d
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0xd1, 0xce,                               // ror esi,1
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x41, 0xc1, 0xc2, 0x00,                   // rol r10d,0x0
+  0x49, 0xc1, 0xc9, 0x00,                   // ror r9,0x0
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x66, 0xc1, 0xc0, 0x03,                   // rol ax,0x3
+  0xc1, 0xca, 0x1f,                         // ror edx,0x1f
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xf6,                         // add r14,rsi
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x0f, 0x85, 0x6a, 0xff, 0xff, 0xff,       // jne xs
+  0xf4,                                     // hlt
+];
+
 // ADC and SBB after every kind of flag record: ADD/SUB/CMP (carry derived from the operands), an
 // earlier ADC/SBB (carry-in chains), shifts (eager CF), logic ops (CF = 0), IMUL (flags in the
 // FlagState), and at the loop head (the flags of the loop's last instruction or of the entry).
@@ -508,6 +568,13 @@ test('ADC and SBB inline agree with the interpreter after every kind of flag rec
   expect(handlerCalls(b.m, CODE)).toBe(1);
 });
 
+test('ROL and ROR by an immediate inline agree with the interpreter', () => {
+  const [a, b] = bothModes(ROTATES, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  // Five PUSHFs and ROL r16 call handlers.
+  expect(handlerCalls(b.m, CODE)).toBe(6);
+});
+
 test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
   const edges = [0n, 1n, 2n, 3n, 5n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 3037000499n, 3037000500n,
     1n << 61n, 1n << 62n, (1n << 63n) - 1n, 0x61c8864680b583ebn, 0x9e3779b97f4a7c15n];
@@ -518,16 +585,31 @@ test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigI
     values.push(BigInt.asIntN(64, x >> BigInt(i % 40)));
   }
   const halves = (v: bigint): [number, number] => [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
-  let overflows = 0, fits = 0;
+  // Products near the limit, 2^62..2^64, where the double product cannot decide: unsigned 32-bit
+  // operands (each sign and magnitude of the high word takes another exact path), and wider ones.
+  const near: [bigint, bigint][] = [];
+  for (let i = 0; i < 3000; i++) {
+    x = BigInt.asUintN(64, x * 6364136223846793005n + 1442695040888963407n);
+    const a = (x >> 32n) | 0x80000000n, b = (x & 0xffffffffn) | 0x40000000n;
+    near.push([a, b], [-a, b], [a << BigInt(i % 3), b >> BigInt(i % 3)]);
+  }
+  const pairs: [bigint, bigint][] = [];
   for (let i = 0; i < values.length; i++) {
-    for (const b of [values[i], values[(i * 7 + 3) % values.length], values[(i * 13 + 1) % values.length]]) {
-      const a = values[i];
-      const p = a * b, low = BigInt.asIntN(64, p);
-      const [al, ah] = halves(a), [bl, bh] = halves(b);
-      const lo = imulLow64(al, ah, bl, bh);
-      expect([lo | 0, mulOut.hi | 0, mulOut.ov]).toEqual([...halves(low), low === p ? 0 : 1]);
-      if (low === p) fits++; else overflows++;
-    }
+    for (const b of [values[i], values[(i * 7 + 3) % values.length], values[(i * 13 + 1) % values.length]]) pairs.push([values[i], b]);
+  }
+  let nearFits = 0, nearOverflows = 0;
+  for (const [a, b] of near) {
+    const p = a * b;
+    if (BigInt.asIntN(64, p) === p) nearFits++; else nearOverflows++;
+  }
+  expect(Math.min(nearFits, nearOverflows)).toBeGreaterThan(1000);
+  let overflows = 0, fits = 0;
+  for (const [a, b] of [...pairs, ...near]) {
+    const p = a * b, low = BigInt.asIntN(64, p);
+    const [al, ah] = halves(a), [bl, bh] = halves(b);
+    const lo = imulLow64(al, ah, bl, bh);
+    expect([lo | 0, mulOut.hi | 0, mulOut.ov]).toEqual([...halves(low), low === p ? 0 : 1]);
+    if (low === p) fits++; else overflows++;
   }
   expect(Math.min(fits, overflows)).toBeGreaterThan(500);
 });
@@ -573,8 +655,8 @@ test('at the default threshold, blocks ending in REP STOS/MOVS are translated af
 test('DIV inline agrees with the interpreter', () => {
   const [a, b] = bothModes(DIV, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
-  // ROR and PUSHF are the only handler calls (DIV by a divisor above 2^32 calls it at run time).
-  expect(handlerCalls(b.m, CODE)).toBe(2);
+  // PUSHF is the only handler call (ROR is inline; DIV by a divisor above 2^32 calls it at run time).
+  expect(handlerCalls(b.m, CODE)).toBe(1);
 });
 
 test('udiv32 divides 96-bit dividends by 32-bit divisors exactly (against BigInt)', () => {
@@ -596,8 +678,8 @@ test('udiv32 divides 96-bit dividends by 32-bit divisors exactly (against BigInt
 test('IDIV inline agrees with the interpreter', () => {
   const [a, b] = bothModes(IDIV, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2] | a.m.cpu.regs.u32[14 * 2 + 1]).not.toBe(0);
-  // ROR and PUSHF are the only handler calls (SAR, CQO, CDQ and CDQE are inline).
-  expect(handlerCalls(b.m, CODE)).toBe(2);
+  // PUSHF is the only handler call (ROR, SAR, CQO, CDQ and CDQE are inline).
+  expect(handlerCalls(b.m, CODE)).toBe(1);
   expect(handlerCalls(b.m, CODE + 0xc2)).toBe(0);
 });
 
