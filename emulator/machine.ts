@@ -58,6 +58,11 @@ export interface MachineOptions {
    */
   compileThreshold?: number;
   /**
+   * Instructions a page written more than twice since it first held code must stay unwritten before
+   * its blocks are compiled again (default 50 M; see REWRITTEN_PAGE).
+   */
+  rewriteQuiet?: number;
+  /**
    * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
    * by `--no-jit`, jit/jitDefault.ts). false runs every instruction through the interpreter, the
    * reference the JIT is tested against.
@@ -133,6 +138,7 @@ export class Machine {
   readonly consoleBytes: number[] = [];
   maxBlock: number;
   compileThreshold: number;
+  rewriteQuiet: number;
   /** Hot blocks are translated (MachineOptions.jit). */
   readonly jit: boolean;
   stopMessage = '';
@@ -148,6 +154,7 @@ export class Machine {
     this.cpu = cpu;
     this.maxBlock = opts.maxBlock ?? 256;
     this.compileThreshold = opts.compileThreshold ?? 20000;
+    this.rewriteQuiet = opts.rewriteQuiet ?? REWRITE_QUIET;
     this.jit = opts.jit ?? jitDefault();
     this.cache = new BlockCache(this.mem, bindForm);
     this.cache.clock = this.cpu;
@@ -440,7 +447,7 @@ export class Machine {
     // again after another threshold of executions (carried keeps the executions counted right).
     const cache = this.cache;
     for (const pg of b.pages) {
-      if (cache.invalidations[pg] > REWRITTEN_PAGE && this.cpu.icount - cache.invalidatedAt[pg] < REWRITE_QUIET) {
+      if (cache.invalidations[pg] > REWRITTEN_PAGE && this.cpu.icount - cache.invalidatedAt[pg] < this.rewriteQuiet) {
         b.execCount -= this.compileThreshold; b.carried -= this.compileThreshold;
         return null;
       }
