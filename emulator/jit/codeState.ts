@@ -33,6 +33,7 @@ const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
 export class CodeState {
   /** Per GPR: not in a local, in a local equal to the register file, or in a local that is newer. */
   private readonly regs = new Uint8Array(16);
+  private readonly zeroHigh: boolean[] = new Array<boolean>(16).fill(false);
   /** Every GPR that ever had a local (declared at the top of the function). */
   readonly used = new Set<number>();
   /** Every GPR the code emitted so far assigned. */
@@ -76,9 +77,17 @@ export class CodeState {
     return [`g${r}l`, `g${r}h`];
   }
 
+  /**
+   * Whether GPR `r`'s high half is known to be 0 here: its last write in this straight-line code set
+   * it to the literal '0' (32-bit writes, SHR by 32 or more). IMUL of two such values is a 32x32
+   * product with no call.
+   */
+  highZero(r: number): boolean { return this.zeroHigh[r]; }
+
   /** Set GPR `r` to the (already int32) expressions lo/hi. */
   setReg(r: number, lo: string, hi: string): void {
     this.used.add(r);
+    this.zeroHigh[r] = hi === '0';
     // Both halves are computed before either is assigned: hi may read the old lo.
     const l = this.tmp('nl'), h = this.tmp('nh');
     // The register file gets the value only at a sync (a slow path, a handler call, an exit): a
@@ -135,6 +144,7 @@ export class CodeState {
       this.used.add(r);
       s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
       this.regs[r] = dirty.has(r) ? REG_DIRTY : REG_CLEAN;
+      this.zeroHigh[r] = false;
     }
     return s;
   }
@@ -144,6 +154,7 @@ export class CodeState {
     let s = '';
     for (const r of regs) {
       if (this.regs[r] !== REG_NONE) continue;
+      this.zeroHigh[r] = false;
       s += `g${r}l = u[${r << 1}] | 0; g${r}h = u[${(r << 1) | 1}] | 0; `;
       this.regs[r] = REG_CLEAN;
     }
@@ -153,6 +164,7 @@ export class CodeState {
   /** After a call into interpreter code: every register and the flags are in the CPU object again. */
   forgetAll(): void {
     this.regs.fill(REG_NONE);
+    this.zeroHigh.fill(false);
     if (!this.recorded) this.flagsReadAtEntry = true; // the handler may read the entry flags
     this.flags = null;
   }

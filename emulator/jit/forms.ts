@@ -266,7 +266,9 @@ function shiftImm(s: InsnSite, left: boolean, arith = false): boolean {
   }
   out.push(`const ${ef} = ${cf} | (${of} << 11) | ${AF};`);
   st0.flags = { kind: LAZY_RESULT, size, aLo: '0', aHi: '0', bLo: '0', bHi: '0', rLo: rl, rHi: rh, eager: ef };
-  st0.setReg(d.r0, rl, rh);
+  // A 32-bit result, or SHR by 32 or more: the high half is 0 (codeState highZero).
+  const highZero = size === 4 || (!left && !arith && n >= 32);
+  st0.setReg(d.r0, rl, highZero ? '0' : rh);
   return true;
 }
 

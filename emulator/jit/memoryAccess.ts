@@ -21,8 +21,9 @@ export interface InsnSite {
   next: number;
   /** Code for the slow path of the next access: the exact address when the fast sum was not canonical. */
   eaFix?: string;
-  /** The instruction that always runs right after this one (same block), if any. */
-  nextInsn?: Insn;
+  /** The instructions of this one's block, and its position there (what always runs after it). */
+  blockInsns: readonly Insn[];
+  pos: number;
 }
 
 /** Mark that a slow path ran (the block must look at c.exit after this instruction). */

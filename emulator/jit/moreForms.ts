@@ -16,7 +16,7 @@ import { emitDiv } from './divide';
 import { emitRmw } from './rmwForms';
 import { imul64Overflows } from '../exec/muldiv';
 import { rotateImm } from './rotateForms';
-import { recordsAllFlags } from './deadFlags';
+import { recordsAllFlags, flagsDeadAfter } from './deadFlags';
 
 const CF_OF = CF | OF;
 
@@ -78,11 +78,15 @@ export function imul(s: InsnSite): boolean {
     b = source(s)!;
     a = regOperand(s, size, d.r0);
   }
+  // 64-bit operands whose high halves are known 0 (registers last written by 32-bit forms, immediates).
+  const highZero = size === 8 && (three
+    ? d.k1 === OK_REG && st.highZero(d.r1) && d.immHi === 0
+    : st.highZero(d.r0) && d.k1 === OK_REG && st.highZero(d.r1));
   const al = st.tmp('ma'), ah = st.tmp('mb'), bl = st.tmp('mc'), bh = st.tmp('md');
   out.push(`const ${al} = ${a[0]} | 0, ${ah} = ${a[1]} | 0, ${bl} = ${b[0]} | 0, ${bh} = ${b[1]} | 0;`);
-  // CF and OF go to the FlagState (after the record of the instruction before), unless the next
-  // instruction replaces them unseen.
-  const dead = recordsAllFlags(s.nextInsn);
+  // CF and OF go to the FlagState (after the record of the instruction before), unless later
+  // instructions overwrite them unseen (deadFlags.ts).
+  const dead = flagsDeadAfter(s.blockInsns, s.pos, CF_OF);
   if (!dead) { out.push(st.flagsWriteBack()); st.flags = null; }
   const rl = st.tmp('pl'), rh = st.tmp('ph');
   if (size === 4) {
@@ -90,6 +94,11 @@ export function imul(s: InsnSite): boolean {
     out.push(`const ${p} = ${al} * ${bl}, ${rl} = Math.imul(${al}, ${bl}), ${rh} = 0;`);
     // The double product is exact below 2^53 and certainly out of the int32 range above it.
     if (!dead) out.push(`fl.setStatus(${CF_OF}, ${p} >= -2147483648 && ${p} <= 2147483647 ? 0 : ${CF_OF});`);
+  } else if (highZero) {
+    // Both operands below 2^32: the unsigned product < 2^64, its high word rounded from the double
+    // product as exec/muldiv.ts mul32 does; it overflows the signed range when that word's top bit is set.
+    out.push(`const ${rl} = Math.imul(${al}, ${bl}), ${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0;`);
+    if (!dead) out.push(`fl.setStatus(${CF_OF}, ${rh} < 0 ? ${CF_OF} : 0);`);
   } else {
     out.push(`const ${rl} = imulLow64(${al}, ${ah}, ${bl}, ${bh}), ${rh} = mulOut.hi;`);
     if (!dead) out.push(`fl.setStatus(${CF_OF}, mulOut.ov !== 0 ? ${CF_OF} : 0);`);
@@ -149,7 +158,7 @@ export function emitMore(s: InsnSite): boolean {
   switch (d.mnemonic) {
     case Mnemonic.Movsx: case Mnemonic.Movsxd: return movsx(s);
     case Mnemonic.Imul: return imul(s);
-    case Mnemonic.Div: case Mnemonic.Idiv: return emitDiv(s, recordsAllFlags(s.nextInsn));
+    case Mnemonic.Div: case Mnemonic.Idiv: return emitDiv(s, recordsAllFlags(s.blockInsns[s.pos + 1]));
     case Mnemonic.Cdqe: case Mnemonic.Cdq: case Mnemonic.Cqo: return signExtendAccumulator(s);
     default: break;
   }

@@ -9,7 +9,7 @@ import { Mnemonic } from 'iced-x86';
 import { OK_REG, OK_IMM } from '../decode/insn';
 import { CF, OF } from '../cpu/flags';
 import type { InsnSite } from './memoryAccess';
-import { recordsAllFlags } from './deadFlags';
+import { flagsDeadAfter } from './deadFlags';
 
 const CF_OF = CF | OF;
 
@@ -37,7 +37,7 @@ export function rotateImm(s: InsnSite): boolean {
     const [el, eh] = rotateLeft64(l, h, left ? n : 64 - n);
     out.push(`const ${rl} = ${el}, ${rh} = ${eh};`);
   }
-  if (!recordsAllFlags(s.nextInsn)) {
+  if (!flagsDeadAfter(s.blockInsns, s.pos, CF_OF)) {
     // ROL: CF is the bit rotated into bit 0, OF = MSB ^ CF. ROR: CF is the new MSB, OF = MSB ^ MSB-1.
     const top = size === 4 ? rl : rh;
     const cf = left ? `(${rl} & 1)` : `(${top} >>> 31)`;

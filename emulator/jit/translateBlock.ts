@@ -113,7 +113,7 @@ function emitBody(segs: TraceSegment[], loop: LoopRegs | null): {
       off = next; lastStart = start;
       const more = i < total - 1;
       params.push(`d${i}`); args.push(d);
-      const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next, nextInsn: seg.insns[k + 1] };
+      const site: InsnSite = { st, out, d, dName: `d${i}`, index: i, start, next, blockInsns: seg.insns, pos: k };
       const mark = out.length;
       if (emitInline(site) || (out.length === mark && emitMore(site))) {
         inline++;

@@ -222,6 +222,95 @@ const ROTATES = [
   0xf4,                                     // hlt
 ];
 
+// IMUL and rotates whose CF and OF later instructions overwrite before anything reads a flag or may
+// fault (jit/deadFlags.ts): real Linux's 64x64 -> 128 multiply is four IMULs between register moves.
+// Five of the eight are dead: each reaches another IMUL, a rotate or a flag-recording ALU form across
+// MOV, LEA and MOVZX. The ROL is read by SETB, one IMUL is followed by a load that may fault, and one by
+// PUSHF: those three write their flags.
+const IMUL_CHAINS = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x89, 0xda,                               // mov edx,ebx
+  0x48, 0xc1, 0xe8, 0x20,                   // shr rax,0x20
+  0x48, 0x89, 0xc6,                         // mov rsi,rax
+  0x48, 0x0f, 0xaf, 0xf2,                   // imul rsi,rdx
+  0x49, 0x89, 0xf1,                         // mov r9,rsi
+  0x48, 0x0f, 0xaf, 0xc0,                   // imul rax,rax
+  0x4c, 0x8d, 0x14, 0x30,                   // lea r10,[rax+rsi*1]
+  0x48, 0x6b, 0xd2, 0x03,                   // imul rdx,rdx,0x3
+  0x44, 0x0f, 0xb6, 0xda,                   // movzx r11d,dl
+  0x49, 0xc1, 0xc1, 0x05,                   // rol r9,0x5
+  0x41, 0x0f, 0x92, 0xc4,                   // setb r12b
+  0x4d, 0x0f, 0xaf, 0xd1,                   // imul r10,r9
+  0x4c, 0x8b, 0x2f,                         // mov r13,QWORD PTR [rdi]
+  0x4d, 0x0f, 0xaf, 0xea,                   // imul r13,r10
+  0x4d, 0x01, 0xee,                         // add r14,r13
+  0x4d, 0x0f, 0xaf, 0xd9,                   // imul r11,r9
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x4d, 0x01, 0xe6,                         // add r14,r12
+  0x4d, 0x0f, 0xaf, 0xda,                   // imul r11,r10
+  0x4d, 0x89, 0xdc,                         // mov r12,r11
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x75, 0x81,                               // jne xs
+  0xf4,                                     // hlt
+];
+
+// IMUL r64 of values known below 2^32 (the halves of real Linux's 64x64 -> 128 multiply): written by
+// 32-bit MOVs or SHR by 32, times a register or a positive immediate. Their products lie near 2^64,
+// where the signed overflow (CF, OF, read by PUSHF and SETB) goes both ways.
+const IMUL_HALVES = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x89, 0xd8,                               // mov eax,ebx
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0xc1, 0xea, 0x20,                   // shr rdx,0x20
+  0x48, 0x0f, 0xaf, 0xc2,                   // imul rax,rdx
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0x89, 0xde,                               // mov esi,ebx
+  0x48, 0x69, 0xf6, 0xff, 0xff, 0xff, 0x7f, // imul rsi,rsi,0x7fffffff
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xf6,                         // add r14,rsi
+  0x41, 0x89, 0xd9,                         // mov r9d,ebx
+  0x49, 0x89, 0xdb,                         // mov r11,rbx
+  0x49, 0xc1, 0xeb, 0x20,                   // shr r11,0x20
+  0x4d, 0x0f, 0xaf, 0xcb,                   // imul r9,r11
+  0x41, 0x0f, 0x92, 0xc2,                   // setb r10b
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x83, 0xe9, 0x01,                         // sub ecx,0x1
+  0x75, 0x9d,                               // jne xs
+  0xf4,                                     // hlt
+];
+
 // ADC and SBB after every kind of flag record: ADD/SUB/CMP (carry derived from the operands), an
 // earlier ADC/SBB (carry-in chains), shifts (eager CF), logic ops (CF = 0), IMUL (flags in the
 // FlagState), and at the loop head (the flags of the loop's last instruction or of the entry).
@@ -573,6 +662,22 @@ test('ROL and ROR by an immediate inline agree with the interpreter', () => {
   expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
   // Five PUSHFs and ROL r16 call handlers.
   expect(handlerCalls(b.m, CODE)).toBe(6);
+});
+
+test('IMUL and rotate flags that later instructions overwrite are skipped, and the rest agree with the interpreter', () => {
+  const [a, b] = bothModes(IMUL_CHAINS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  const block = b.m.cache.lookup(CODE, 64)!;
+  expect(blockSource(block.insns).handlers).toBe(1); // PUSHF
+  expect(blockSource(block.insns).body.match(/fl\.setStatus\(/g)?.length).toBe(3);
+});
+
+test('IMUL r64 of values known below 2^32 is inline without a call and agrees with the interpreter', () => {
+  const [a, b] = bothModes(IMUL_HALVES, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  const source = blockSource(b.m.cache.lookup(CODE, 64)!.insns);
+  expect(source.handlers).toBe(2); // the PUSHFs
+  expect(source.body).not.toContain('imulLow64(');
 });
 
 test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
