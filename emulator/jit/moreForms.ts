@@ -100,8 +100,12 @@ export function imul(s: InsnSite): boolean {
     out.push(`const ${rl} = Math.imul(${al}, ${bl}), ${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0;`);
     if (!dead) out.push(`fl.setStatus(${CF_OF}, ${rh} < 0 ? ${CF_OF} : 0);`);
   } else {
-    out.push(`const ${rl} = imulLow64(${al}, ${ah}, ${bl}, ${bh}), ${rh} = mulOut.hi;`);
-    if (!dead) out.push(`fl.setStatus(${CF_OF}, mulOut.ov !== 0 ? ${CF_OF} : 0);`);
+    // Checked at run time: operands below 2^32 (high halves 0) take the inline product.
+    const ov = st.tmp('po');
+    out.push(`let ${rl} = 0, ${rh} = 0, ${ov} = 0; if ((${ah} | ${bh}) === 0) { ${rl} = Math.imul(${al}, ${bl}); ` +
+      `${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0; ${ov} = ${rh} >>> 31; } ` +
+      `else { ${rl} = imulLow64(${al}, ${ah}, ${bl}, ${bh}); ${rh} = mulOut.hi; ${ov} = mulOut.ov; }`);
+    if (!dead) out.push(`fl.setStatus(${CF_OF}, ${ov} !== 0 ? ${CF_OF} : 0);`);
   }
   setRegOperand(s, size, d.r0, rl, rh);
   return true;
