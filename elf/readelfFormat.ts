@@ -5,7 +5,7 @@ import * as C from './constants';
 import { relocTypeName } from './relocTypes';
 import type { ElfFile } from './elfFile';
 import { relocatedSectionData } from './relocatedData';
-import type { ElfNote, ElfSection, ElfSymbol } from './types';
+import type { ElfNote, ElfSymbol } from './types';
 
 const hex = (v: bigint | number, width: number) => v.toString(16).padStart(width, '0');
 

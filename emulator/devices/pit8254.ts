@@ -123,7 +123,7 @@ export class Pit8254 implements PortDevice {
       case RW_MSB: return (v >> 8) & 0xff;
       case RW_WORD0: c.readState = RW_WORD1; return v & 0xff;
       case RW_WORD1: c.readState = RW_WORD0; return (v >> 8) & 0xff;
-      default: return v & 0xff;
+      case RW_LSB: default: return v & 0xff;
     }
   }
 
@@ -159,7 +159,7 @@ export class Pit8254 implements PortDevice {
       case RW_MSB: this.load(idx, v << 8); return;
       case RW_WORD0: c.writeLatch = v; c.writeState = RW_WORD1; return;
       case RW_WORD1: c.writeState = RW_WORD0; this.load(idx, c.writeLatch | (v << 8)); return;
-      default: this.load(idx, v); return;
+      case RW_LSB: default: this.load(idx, v); return;
     }
   }
 

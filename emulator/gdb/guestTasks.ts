@@ -40,14 +40,6 @@ export class GuestTasks {
     return layout === null ? null : new GuestTasks(layout);
   }
 
-  private read64(m: Machine, va: number): number | null {
-    const b = m.virtRead(va, 8);
-    if (b === null) return null;
-    const lo = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
-    const hi = b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24);
-    return hi * 0x100000000 + (lo >>> 0);
-  }
-
   /** A 64-bit guest pointer as a canonical signed number, or null if unreadable or non-canonical. */
   private readPtr(m: Machine, va: number): number | null {
     const b = m.virtRead(va, 8);

@@ -19,7 +19,6 @@ import { loadPvh } from '../../emulator/loader/pvh';
 import type { CallStackTruth } from '../../emulator/truth/callStacks';
 import { fixtureHostInterface, type FixtureHostInterface } from '../../emulator/kernel/fixtureLayout';
 import { kernelLayoutOf } from '../../emulator/kernel/layoutOf';
-import type { KernelLayout } from '../../emulator/kernel/kernelLayout';
 import { KlpCore } from '../core/klpCore';
 import { DEFAULT_EXPERIMENTS, kernelBehaviour } from '../kernelBehaviour';
 import type { KlpPatch } from '../model/patch';

@@ -11,9 +11,6 @@ export type FileRead = { text: string } | { error: string };
 /** What a write did: 0, or an errno (the shell reports "write error: <strerror>"). */
 export type FileWrite = number;
 
-const KLP = '/sys/kernel/livepatch/';
-const MOD = '/sys/module/';
-
 export interface LabFileOptions {
   /** Writes to sysfs files, run where the kernel runs them (a kthread, see LivepatchLab.inKthread). */
   lab: LivepatchLab;

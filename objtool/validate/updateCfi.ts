@@ -56,7 +56,6 @@ export function updateCfiState(
     updateCfiStateRegs(c, op);
     return false;
   }
-  const regBase = (r: number): number => c[REGS + 2 * r];
   const regOff = (r: number): number => c[REGS + 2 * r + 1];
   const valBase = (r: number): number => c[VALS + 2 * r];
   const valOff = (r: number): number => c[VALS + 2 * r + 1];

@@ -3,7 +3,7 @@
 // kworker/chain-a kthread. Second stop: kworker/chain-b in chain_b_sleep, with chain-a asleep inside
 // chain_a4; gdb then selects chain-a's thread (tid = pid + 1 = 6).
 import * as path from 'path';
-import { FIXTURES, REPO_ROOT, haveTool } from '../helpers/fixtures';
+import { FIXTURES, haveTool } from '../helpers/fixtures';
 import { serveUnderGdb } from '../helpers/gdbServe';
 import { gdbArgs, runGdb, sections } from '../emulator/gdb/gdbDriver';
 

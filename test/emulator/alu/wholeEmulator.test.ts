@@ -170,8 +170,6 @@ const mask = (size: number): bigint => (1n << BigInt(size * 8)) - 1n;
 /** v in the low `size` bytes of the pattern. */
 const fill = (v: bigint, size: number): bigint => (PATTERN & ~mask(size)) | (v & mask(size));
 
-interface Expect { reg: 'rbx' | 'rax' | 'mem' | 'none'; value: bigint; high?: bigint }
-
 let bench: Bench | null = null;
 let compared = 0;
 const perOp: string[] = [];
