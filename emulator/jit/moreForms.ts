@@ -16,6 +16,7 @@ import { emitDiv } from './divide';
 import { emitRmw } from './rmwForms';
 import { imul64Overflows } from '../exec/muldiv';
 import { rotateImm } from './rotateForms';
+import { shiftByCl } from './shiftCountForms';
 import { recordsAllFlags, flagsDeadAfter } from './deadFlags';
 
 const CF_OF = CF | OF;
@@ -168,6 +169,7 @@ export function emitMore(s: InsnSite): boolean {
   }
   if (emitRmw(s)) return true;
   if (rotateImm(s)) return true;
+  if (shiftByCl(s)) return true;
   if (d.fn === mv.cmovcc) return cmov(s);
   if (d.fn === mv.setcc) return setcc(s);
   return false;

@@ -319,6 +319,74 @@ const IMUL_HALVES = [
   0xf4,                                     // hlt
 ];
 
+// SHL/SAL, SHR and SAR by CL at 32 and 64 bits (jit/shiftCountForms.ts): counts from random bits
+// (all of 0..63), 1, and 0 directly and through the mask (64), which leave the flags of the
+// instruction before (read by PUSHF after OR) and only zero-extend a 32-bit destination; CF and OF
+// read by PUSHF, ADC, SETC and SETO; a shift of RCX by CL itself.
+const SHIFTS_BY_CL = [
+  // xs:
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
+  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0x89, 0xde,                         // mov rsi,rbx
+  0x49, 0x89, 0xd9,                         // mov r9,rbx
+  0x89, 0xd9,                               // mov ecx,ebx
+  0x48, 0xd3, 0xe0,                         // shl rax,cl
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0xc1, 0xe9, 0x1a,                         // shr ecx,0x1a
+  0x48, 0xd3, 0xea,                         // shr rdx,cl
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xd6,                         // add r14,rdx
+  0x48, 0xd3, 0xfe,                         // sar rsi,cl
+  0x49, 0x11, 0xf6,                         // adc r14,rsi
+  0x88, 0xf9,                               // mov cl,bh
+  0x41, 0xd3, 0xf9,                         // sar r9d,cl
+  0x41, 0x0f, 0x92, 0xc2,                   // setb r10b
+  0x41, 0x0f, 0x90, 0xc3,                   // seto r11b
+  0x4d, 0x01, 0xce,                         // add r14,r9
+  0x4d, 0x01, 0xd6,                         // add r14,r10
+  0x4d, 0x01, 0xde,                         // add r14,r11
+  0x48, 0x89, 0xd8,                         // mov rax,rbx
+  0xb1, 0x01,                               // mov cl,0x1
+  0xd3, 0xe8,                               // shr eax,cl
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x49, 0x01, 0xc6,                         // add r14,rax
+  0xb1, 0x00,                               // mov cl,0x0
+  0x48, 0xd3, 0xe3,                         // shl rbx,cl
+  0x48, 0x89, 0xda,                         // mov rdx,rbx
+  0x48, 0x83, 0xca, 0x01,                   // or rdx,0x1
+  0xb1, 0x40,                               // mov cl,0x40
+  0x48, 0xd3, 0xfa,                         // sar rdx,cl
+  0x9c,                                     // pushf
+  0x41, 0x58,                               // pop r8
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x89, 0xdf,                               // mov edi,ebx
+  0x30, 0xc9,                               // xor cl,cl
+  0x41, 0xd3, 0xe0,                         // shl r8d,cl
+  0x4d, 0x01, 0xc6,                         // add r14,r8
+  0x88, 0xd9,                               // mov cl,bl
+  0x48, 0xd3, 0xe1,                         // shl rcx,cl
+  0x49, 0x01, 0xce,                         // add r14,rcx
+  0x83, 0xed, 0x01,                         // sub ebp,0x1
+  0x0f, 0x85, 0x5b, 0xff, 0xff, 0xff,       // jne xs
+  0xf4,                                     // hlt
+];
+
 // ADC and SBB after every kind of flag record: ADD/SUB/CMP (carry derived from the operands), an
 // earlier ADC/SBB (carry-in chains), shifts (eager CF), logic ops (CF = 0), IMUL (flags in the
 // FlagState), and at the loop head (the flags of the loop's last instruction or of the entry).
@@ -687,6 +755,12 @@ test('IMUL r64 of values below 2^32 is inline without a call and agrees with the
   expect(source.handlers).toBe(3); // the PUSHFs
   // Only the IMUL of the copied value has the general product, for when the check at run time fails.
   expect(source.body.match(/imulLow64\(/g)?.length).toBe(1);
+});
+
+test('shifts by CL inline agree with the interpreter', () => {
+  const [a, b] = bothModes(SHIFTS_BY_CL, { rbx: 0x2545f4914f6cdd1dn, rbp: 3000n }, 100_003);
+  expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
+  expect(handlerCalls(b.m, CODE)).toBe(4); // the PUSHFs
 });
 
 test('imulLow64 gives the low product and the overflow of IMUL r64 (against BigInt)', () => {
