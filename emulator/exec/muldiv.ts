@@ -102,7 +102,10 @@ function imul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
   if (na !== nb) neg128();
 }
 
-/** Whether the signed 64x64 product does not fit in 64 bits (IMUL r64's CF and OF), number-only. */
+/**
+ * Whether the signed 64x64 product does not fit in 64 bits (IMUL r64's CF and OF), number-only; the
+ * 128-bit product is left in w0..w3.
+ */
 export function imul64Overflows(aLo: number, aHi: number, bLo: number, bHi: number): boolean {
   imul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
   const ext = (w1 & 0x80000000) !== 0 ? 0xffffffff : 0;
@@ -128,8 +131,7 @@ function sext(x: number, size: number): number {
 export function imul1(f: FlagState, size: number, aLo: number, aHi: number, bLo: number, bHi: number): void {
   let lo: number, hi: number, lo2: number, hi2: number, overflow: boolean;
   if (size === 8) {
-    imul64(aLo >>> 0, aHi >>> 0, bLo >>> 0, bHi >>> 0);
-    overflow = imul64Overflows(aLo, aHi, bLo, bHi);
+    overflow = imul64Overflows(aLo, aHi, bLo, bHi); // the 128-bit product stays in w0..w3
     lo = w0; hi = w1; lo2 = w2; hi2 = w3;
   } else if (size === 4) {
     imul32(aLo, bLo);

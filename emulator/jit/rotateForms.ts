@@ -3,7 +3,7 @@
  * generator (ChaCha20, BLAKE2s) runs long unrolled blocks of ADD, XOR and rotates. Semantics are the
  * interpreter's (exec/shift.ts rol, ror): a masked count of 0 changes nothing but the zero-extension
  * of a 32-bit destination; otherwise CF and OF go to the FlagState through setStatus, keeping the
- * other status flags, unless the next instruction replaces every status flag unseen.
+ * other status flags, unless later instructions overwrite them unseen (deadFlags.ts).
  */
 import { Mnemonic } from 'iced-x86';
 import { OK_REG, OK_IMM } from '../decode/insn';
