@@ -22,7 +22,7 @@ export function run(): void {
   const f = linuxFixture();
   console.log(`${f.kernel.package} ${f.kernel.version}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const q = qemuLinuxConsole(f, undefined, { fresh: true });
-  let initAt: { instructions: number; seconds: number; cpu: number } | null = null;
+  let initAt: ToInit | null = null;
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   let machine: { cpu: { icount: number } } | null = null;
@@ -34,7 +34,7 @@ export function run(): void {
     },
     onMachine: (m) => { machine = m; },
   });
-  const init = initAt as { instructions: number; seconds: number; cpu: number } | null;
+  const init = initAt as ToInit | null;
   if (init !== null) {
     console.log(`to /init:  klp-lab ${init.seconds.toFixed(1)} s for ${(init.instructions / 1e6).toFixed(0)} M instructions = ${(init.instructions / init.seconds / 1e6).toFixed(1)} MIPS` +
       `; ${init.cpu.toFixed(1)} s of CPU = ${(init.instructions / init.cpu / 1e6).toFixed(1)} MIPS per CPU-second`);
