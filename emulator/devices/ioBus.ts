@@ -10,7 +10,9 @@ export interface PortDevice {
 export type PortHook = (port: number, size: number, write: boolean, value: number) => void;
 
 export class IoBus {
-  private readonly map: (PortDevice | undefined)[] = new Array(0x10000);
+  /** Per port, 1 + the index of its device in `devices` (0: unclaimed). A byte per port keeps a machine's wiring small. */
+  private readonly portDevice = new Uint8Array(0x10000);
+  private readonly devices: PortDevice[] = [];
   hook: PortHook | null = null;
   /** Counts of accesses to unclaimed ports (for reports). */
   readonly unclaimed = new Map<number, number>();
@@ -26,12 +28,18 @@ export class IoBus {
   }
 
   register(first: number, count: number, dev: PortDevice): void {
-    for (let p = first; p < first + count; p++) this.map[p] = dev;
+    let i = this.devices.indexOf(dev);
+    if (i < 0) {
+      if (this.devices.length === 255) throw new Error('the port I/O bus holds at most 255 devices');
+      i = this.devices.push(dev) - 1;
+    }
+    for (let p = first; p < first + count; p++) this.portDevice[p] = i + 1;
   }
 
   read(port: number, size: number): number {
     port &= 0xffff;
-    const dev = this.map[port];
+    const i = this.portDevice[port];
+    const dev = i !== 0 ? this.devices[i - 1] : undefined;
     const v = dev !== undefined ? dev.read(port, size) >>> 0
       : (this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1), size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff);
     if (this.hook !== null) this.hook(port, size, false, v);
@@ -42,7 +50,8 @@ export class IoBus {
     port &= 0xffff;
     value = size === 4 ? value >>> 0 : value & (size === 2 ? 0xffff : 0xff);
     if (this.hook !== null) this.hook(port, size, true, value);
-    const dev = this.map[port];
+    const i = this.portDevice[port];
+    const dev = i !== 0 ? this.devices[i - 1] : undefined;
     if (dev !== undefined) dev.write(port, size, value);
     else this.unclaimed.set(port, (this.unclaimed.get(port) ?? 0) + 1);
   }

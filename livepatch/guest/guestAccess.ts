@@ -29,8 +29,9 @@ export class GuestAccess {
 
   /** A 64-bit word as a signed number. */
   u64(address: number): number {
-    const v = new DataView(this.bytes(address, 8).buffer);
-    return v.getInt32(4, true) * 0x1_0000_0000 + v.getUint32(0, true);
+    const v = this.view.readWord(address);
+    if (v === undefined) throw new GuestAccessError(`guest memory at ${hex(address)} (8 bytes) is not mapped`);
+    return v;
   }
 
   i32(address: number): number {

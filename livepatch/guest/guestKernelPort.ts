@@ -112,6 +112,15 @@ export class GuestKernelPort implements KernelPort {
     return this.guestTasks().find((t) => t.addr === address);
   }
 
+  /**
+   * The same task's record, built alone: for callers that only read it (the guest-switch hook, at
+   * every switch). Not the object the unwinders know the task by, which findTask returns.
+   */
+  taskRecordAt(address: number): MachineTask | undefined {
+    this.view.refresh();
+    return this.view.taskAt(address);
+  }
+
   /** current (CPU 0's, the only CPU): a plain variable in the fixture, per-CPU in Linux. */
   currentTaskAddress(): number {
     const at = currentTaskPointerAt(this.layout, (va) => this.access.u64(va));

@@ -14,7 +14,7 @@ export function watchGuestSwitches(lab: LivepatchLab): void {
     // Every return to user space passes here: the task's own flag is read before the task list is
     // walked, so only the few calls that switch a task pay for finding it.
     if (address === 0 || !lab.port.patchPendingAt(address)) return;
-    const task = lab.port.findTask(address);
+    const task = lab.port.taskRecordAt(address);
     if (!task) return;
     const klpTask = { address: task.addr, pid: task.pid, comm: task.name, kind: task.kind };
     let by = fixedPath;

@@ -218,53 +218,85 @@ export class MachineGuestView implements GuestView {
 
   tasks(): readonly MachineTask[] {
     if (this.taskCache !== null) return this.taskCache;
-    const L = this.layout;
-    const T = L.task;
     const found: { addr: number; stack: number }[] = [];
+    this.walkTasks((addr, stack) => { found.push({ addr, stack }); });
+    const running = this.runningRule(found.some((x) => this.onStack(x.stack)));
+    const out: MachineTask[] = [];
+    for (const { addr, stack } of found) out.push(this.taskRecord(addr, stack, running));
+    this.taskCache = out;
+    return out;
+  }
+
+  /**
+   * The task at task_struct `address` as tasks() has it, or undefined when it is not on the task
+   * list; without building the other tasks' records (the guest-switch hook asks at every switch).
+   */
+  taskAt(address: number): MachineTask | undefined {
+    if (this.taskCache !== null) return this.taskCache.find((t) => t.addr === address);
+    let found = false, stackOf = 0, anyOnStack = false;
+    this.walkTasks((addr, stack) => {
+      if (addr === address && !found) { found = true; stackOf = stack; }
+      if (this.onStack(stack)) anyOnStack = true;
+    });
+    return found ? this.taskRecord(address, stackOf, this.runningRule(anyOnStack)) : undefined;
+  }
+
+  /** Each task on the kernel's task list from init_task, with its stack (0 when unreadable). */
+  private walkTasks(visit: (addr: number, stack: number) => void): void {
+    const L = this.layout, T = L.task;
     const seen = new Set<number>();
-    let t = L.initTask;
-    while (!seen.has(t) && found.length < 4096) {
+    let t = L.initTask, count = 0;
+    while (!seen.has(t) && count < 4096) {
       seen.add(t);
-      found.push({ addr: t, stack: this.readWord(t + T.stack.offset) ?? 0 });
+      visit(t, this.readWord(t + T.stack.offset) ?? 0);
+      count++;
       const next = this.readWord(t + T.tasks.offset);
       if (next === undefined) break;
       t = next - T.tasks.offset;
       if (t === L.initTask) break;
     }
-    // The running task: the one whose stack holds rsp (in kernel mode), else current (user mode,
-    // or rsp on an IRQ, exception or entry stack). Between __switch_to_asm's stack switch and
-    // __switch_to's update of current, the stack decides, as for the kernel's own unwinder.
+  }
+
+  /** Whether %rsp lies on the stack at `stack` (kernel mode only). */
+  private onStack(stack: number): boolean {
     const c = this.machine.cpu;
     const rsp = c.regs.addr(RSP);
+    return c.cpl === 0 && stack !== 0 && rsp >= stack && rsp < stack + this.layout.threadSize;
+  }
+
+  /**
+   * The running task: the one whose stack holds rsp (in kernel mode), else current (user mode,
+   * or rsp on an IRQ, exception or entry stack). Between __switch_to_asm's stack switch and
+   * __switch_to's update of current, the stack decides, as for the kernel's own unwinder.
+   */
+  private runningRule(anyOnStack: boolean): (addr: number, stack: number) => boolean {
     const current = this.currentTask();
-    const onStack = (stack: number): boolean => c.cpl === 0 && stack !== 0 && rsp >= stack && rsp < stack + L.threadSize;
-    const anyOnStack = found.some((x) => onStack(x.stack));
-    const out: MachineTask[] = [];
-    for (const { addr, stack } of found) {
-      const pid = this.readField(addr, T.pid);
-      const kindValue = L.taskKind !== null ? this.readField(addr, L.taskKind.field) ?? null : null;
-      const pfFlags = T.pfFlags !== null ? this.readField(addr, T.pfFlags) ?? null : null;
-      const commBytes = this.readBytes(addr + T.comm.offset, T.comm.size);
-      let comm = '';
-      if (commBytes) for (const b of commBytes) {
-        if (b === 0) break;
-        comm += String.fromCharCode(b);
-      }
-      out.push({
-        addr,
-        pid: pid === undefined ? -1 : pid | 0,
-        name: comm,
-        kind: taskKindOf(L, pid ?? -1, kindValue, pfFlags),
-        state: this.readField(addr, T.state) ?? 0,
-        stackBegin: stack,
-        stackEnd: stack + L.threadSize,
-        threadSp: this.readWord(addr + T.sp.offset) ?? 0,
-        running: anyOnStack ? onStack(stack) : addr === current,
-        hasStack: stack !== 0,
-      });
+    return (addr, stack) => (anyOnStack ? this.onStack(stack) : addr === current);
+  }
+
+  private taskRecord(addr: number, stack: number, running: (addr: number, stack: number) => boolean): MachineTask {
+    const L = this.layout, T = L.task;
+    const pid = this.readField(addr, T.pid);
+    const kindValue = L.taskKind !== null ? this.readField(addr, L.taskKind.field) ?? null : null;
+    const pfFlags = T.pfFlags !== null ? this.readField(addr, T.pfFlags) ?? null : null;
+    const commBytes = this.readBytes(addr + T.comm.offset, T.comm.size);
+    let comm = '';
+    if (commBytes) for (const b of commBytes) {
+      if (b === 0) break;
+      comm += String.fromCharCode(b);
     }
-    this.taskCache = out;
-    return out;
+    return {
+      addr,
+      pid: pid === undefined ? -1 : pid | 0,
+      name: comm,
+      kind: taskKindOf(L, pid ?? -1, kindValue, pfFlags),
+      state: this.readField(addr, T.state) ?? 0,
+      stackBegin: stack,
+      stackEnd: stack + L.threadSize,
+      threadSp: this.readWord(addr + T.sp.offset) ?? 0,
+      running: running(addr, stack),
+      hasStack: stack !== 0,
+    };
   }
 
   extraStacks(task: GuestTask): readonly ExtraStack[] {
