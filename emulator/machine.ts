@@ -545,12 +545,18 @@ export class Machine {
   private stepHooked(b: Block, limit: number): void {
     const c = this.cpu;
     c.exit = false;
-    for (const d of b.insns) {
+    const insns = b.insns;
+    for (let i = 0; i < insns.length; i++) {
+      const d = insns[i];
       if (c.icount - c.idleNs >= limit || c.icount >= this.eventAt) return;
       if (c.rip !== this.resumeAt) {
-        this.hooks.runCode(c.rip);
+        const at = c.rip;
+        this.hooks.runCode(at);
         if (c.stopReason !== STOP_NONE) { this.resumeAt = c.rip; return; }
-        if (!b.valid || c.exit) return;
+        // The hooks changed what the run loop must look at again (the hook set, code, modes). They ran
+        // for this instruction: unless they moved RIP, coming back here must not run them again (a hook
+        // that adds a hook would otherwise run for ever).
+        if (!b.valid || c.exit) { if (c.rip === at) this.resumeAt = at; return; }
       }
       this.resumeAt = NaN;
       c.insnStart = c.rip;
@@ -562,7 +568,6 @@ export class Machine {
     }
   }
 
-  /** Stop the run loop after the current instruction (callable from hooks and device callbacks). */
   /**
    * The host is done with this machine: its RAM goes to the next machine of the same size made in
    * this thread (a study's next run), and its blocks' execution counts to the blocks that machine
@@ -573,6 +578,7 @@ export class Machine {
     this.mem.release();
   }
 
+  /** Stop the run loop after the current instruction (callable from hooks and device callbacks). */
   stop(message = 'stopped by host'): void {
     if (this.cpu.stopReason === STOP_NONE) { this.cpu.stopReason = STOP_HOST; this.stopMessage = message; }
     this.cpu.exit = true;

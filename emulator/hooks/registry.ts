@@ -25,6 +25,11 @@ export class HookRegistry {
   readonly io: HookEntry[] = [];
   /** Bumped whenever the code-hook set changes (blocks recheck their overlap). */
   generation = 0;
+  /**
+   * Copies of code, mem, intr and io that the run* methods iterate, so that hooks may add or delete
+   * hooks while they run; made again only after a change (not a copy per call).
+   */
+  private readonly snapshots: (HookEntry[] | null)[] = [null, null, null, null];
   onChange: () => void = () => {};
 
   add(type: number, fn: HookEntry['fn'], begin = 1, end = 0): number {
@@ -33,6 +38,7 @@ export class HookRegistry {
     if (type & (HOOK_MEM_READ | HOOK_MEM_WRITE)) this.mem.push(e);
     if (type & HOOK_INTR) this.intr.push(e);
     if (type & HOOK_IO) this.io.push(e);
+    this.snapshots.fill(null);
     this.generation++;
     this.onChange();
     return e.id;
@@ -44,7 +50,7 @@ export class HookRegistry {
       const i = list.findIndex((e) => e.id === id);
       if (i >= 0) { list[i].deleted = true; list.splice(i, 1); found = true; }
     }
-    if (found) { this.generation++; this.onChange(); }
+    if (found) { this.snapshots.fill(null); this.generation++; this.onChange(); }
     return found;
   }
 
@@ -58,14 +64,20 @@ export class HookRegistry {
     return false;
   }
 
+  private snapshot(kind: number, list: HookEntry[]): HookEntry[] {
+    let s = this.snapshots[kind];
+    if (s === null) { s = list.slice(); this.snapshots[kind] = s; }
+    return s;
+  }
+
   runCode(address: number): void {
-    for (const e of this.code.slice()) {
+    for (const e of this.snapshot(0, this.code)) {
       if (!e.deleted && HookRegistry.covers(e, address, address)) (e.fn as CodeHookFn)(address);
     }
   }
 
   runMem(address: number, size: number, write: boolean, lo: number, hi: number): void {
-    for (const e of this.mem.slice()) {
+    for (const e of this.snapshot(1, this.mem)) {
       if (e.deleted || (e.type & (write ? HOOK_MEM_WRITE : HOOK_MEM_READ)) === 0) continue;
       if (HookRegistry.covers(e, address, address + size - 1)) {
         (e.fn as MemHookFn)(address, size, write, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
@@ -74,11 +86,11 @@ export class HookRegistry {
   }
 
   runIntr(vector: number, errorCode: number, kind: number): void {
-    for (const e of this.intr.slice()) if (!e.deleted) (e.fn as IntrHookFn)(vector, errorCode, kind);
+    for (const e of this.snapshot(2, this.intr)) if (!e.deleted) (e.fn as IntrHookFn)(vector, errorCode, kind);
   }
 
   runIo(port: number, size: number, write: boolean, value: number): void {
-    for (const e of this.io.slice()) {
+    for (const e of this.snapshot(3, this.io)) {
       if (!e.deleted && HookRegistry.covers(e, port, port)) (e.fn as IoHookFn)(port, size, write, value);
     }
   }

@@ -336,6 +336,24 @@ describe('host API', () => {
     expect(m.regRead('rax')).toBe(5n);
     expect(seen).toEqual([CODE + 2]);
   });
+  test('hooks that add and delete hooks while they run: a deleted one is skipped at once, an added one runs from the next instruction', () => {
+    const m = machine([0x90, 0x90, 0x90, 0xf4]); // nop; nop; nop; hlt
+    const seen: string[] = [];
+    let later = 0;
+    const a = m.hookAdd(HOOK_CODE, (at: number) => {
+      seen.push(`a ${at - CODE}`);
+      if (at === CODE) {
+        m.hookDel(b); // b is after a in the list: it must not run at this instruction
+        later = m.hookAdd(HOOK_CODE, (x: number) => { seen.push(`c ${x - CODE}`); }, CODE, CODE + 2);
+      }
+      if (at === CODE + 1) m.hookDel(a);
+    }, CODE, CODE + 2);
+    const b = m.hookAdd(HOOK_CODE, (at: number) => { seen.push(`b ${at - CODE}`); }, CODE, CODE + 2);
+    expect(m.run(100).reason).toBe(STOP_HALTED);
+    expect(seen).toEqual(['a 0', 'a 1', 'c 1', 'c 2']);
+    expect(m.hookDel(later)).toBe(true);
+    expect(m.hookDel(b)).toBe(false);
+  });
   test('port I/O hook and isa-debug-exit status', () => {
     const m = machine([0xb0, 0x03, 0xe6, 0xf4]); // mov al, 3; out 0xf4, al
     const io: string[] = [];
