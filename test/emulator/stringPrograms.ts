@@ -4,17 +4,11 @@
 //
 // rbp counts iterations; rdi, rsi and rcx come from the xorshift value, over two pages at 0x200000,
 // so elements cross page ends, sources and destinations overlap both ways, and counts reach 1023.
+import { XORSHIFT_RBX } from './xorshiftPrologue';
+
 export const STRINGS = [
   // rs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xdf,                         // mov rdi,rbx
   0x81, 0xe7, 0xff, 0x1f, 0x00, 0x00,       // and edi,0x1fff
   0x48, 0x81, 0xc7, 0x00, 0x00, 0x20, 0x00, // add rdi,0x200000

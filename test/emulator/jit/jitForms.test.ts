@@ -14,21 +14,14 @@ import { udiv32, divOut } from '../../../emulator/exec/muldiv';
 import { clearShared } from '../../../emulator/jit/sharedCode';
 import { JIT_MODES, machineState, runSliced } from './jitModes';
 import { STRINGS } from '../stringPrograms';
+import { XORSHIFT_RBX } from '../xorshiftPrologue';
 
 const CODE = 0x100000;
 
 // Assembled with GNU as (Intel syntax); the comments are objdump's.
 const FORMS = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xde,                         // mov rsi,rbx
   0x48, 0xc1, 0xee, 0x17,                   // shr rsi,0x17
   0x48, 0x89, 0xda,                         // mov rdx,rbx
@@ -93,15 +86,7 @@ const FORMS = [
 // IMUL's CF and OF read right after it (SETcc, CMOVcc, PUSHF), products in and out of range.
 const IMUL_FLAGS = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xde,                         // mov rsi,rbx
   0x48, 0xc1, 0xee, 0x32,                   // shr rsi,0x32
   0x48, 0x89, 0x37,                         // mov QWORD PTR [rdi],rsi
@@ -133,15 +118,7 @@ const IMUL_FLAGS = [
 // hash_64: imul, then shr), so the translation skips them; and 32-bit products.
 const IMUL_DEAD_FLAGS = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0xba, 0xeb, 0x83, 0xb5, 0x80, 0x46, 0x86, 0xc8, 0x61, // movabs rdx,0x61c8864680b583eb
   0x48, 0x0f, 0xaf, 0xc2,                   // imul rax,rdx
   0x48, 0xc1, 0xe8, 0x3a,                   // shr rax,0x3a
@@ -168,15 +145,7 @@ const IMUL_DEAD_FLAGS = [
 // to its handler.
 const ROTATES = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xd8,                         // mov rax,rbx
   0x89, 0xda,                               // mov edx,ebx
   0x48, 0x89, 0xde,                         // mov rsi,rbx
@@ -229,15 +198,7 @@ const ROTATES = [
 // PUSHF: those three write their flags.
 const IMUL_CHAINS = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xd8,                         // mov rax,rbx
   0x89, 0xda,                               // mov edx,ebx
   0x48, 0xc1, 0xe8, 0x20,                   // shr rax,0x20
@@ -277,15 +238,7 @@ const IMUL_CHAINS = [
 // overflow (CF, OF, read by PUSHF and SETB) goes both ways.
 const IMUL_HALVES = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x89, 0xd8,                               // mov eax,ebx
   0x48, 0x89, 0xda,                         // mov rdx,rbx
   0x48, 0xc1, 0xea, 0x20,                   // shr rdx,0x20
@@ -325,15 +278,7 @@ const IMUL_HALVES = [
 // read by PUSHF, ADC, SETC and SETO; a shift of RCX by CL itself.
 const SHIFTS_BY_CL = [
   // xs:
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xd8,                         // mov rax,rbx
   0x48, 0x89, 0xda,                         // mov rdx,rbx
   0x48, 0x89, 0xde,                         // mov rsi,rbx
@@ -393,15 +338,7 @@ const SHIFTS_BY_CL = [
 const ADC_SBB = [
   // xs:
   0x49, 0x11, 0xc6,                          // adc r14,rax
-  0x48, 0x89, 0xd8,                          // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                    // shl rax,0xd
-  0x48, 0x31, 0xc3,                          // xor rbx,rax
-  0x48, 0x89, 0xd8,                          // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                    // shr rax,0x7
-  0x48, 0x31, 0xc3,                          // xor rbx,rax
-  0x48, 0x89, 0xd8,                          // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                    // shl rax,0x11
-  0x48, 0x31, 0xc3,                          // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0x1f,                          // mov QWORD PTR [rdi],rbx
   0x48, 0x89, 0xde,                          // mov rsi,rbx
   0x48, 0xc1, 0xee, 0x03,                    // shr rsi,0x3
@@ -461,15 +398,7 @@ const ADC_SBB = [
 // divisors), with the high half of the dividend 0 or a remainder, divisors 1 and 0xffffffff, the flags
 // DIV leaves read at once (SETB, SETO, PUSHF after a pending CMP record) and replaced unseen (XOR).
 const DIV = [
-  0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xde,                         // mov rsi,rbx
   0x48, 0xc1, 0xee, 0x23,                   // shr rsi,0x23
   0x48, 0x83, 0xce, 0x01,                   // or rsi,0x1
@@ -529,15 +458,7 @@ const DIV = [
 // handler (other divisors and dividends): signs mixed, -2^63 by 1 and by -7, -2^31 by 3, the flags
 // read at once after a pending CMP record; CQO, CDQ and CDQE inline.
 const IDIV = [
-  0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x48, 0x89, 0xde,                         // mov rsi,rbx
   0x48, 0xc1, 0xfe, 0x21,                   // sar rsi,0x21
   0x48, 0x83, 0xce, 0x01,                   // or rsi,0x1
@@ -619,15 +540,7 @@ const IDIV = [
 // cross a page end; INC/DEC keep CF (read by SETB, ADC, SBB, JB after them). Then SAR by immediates
 // (32 and 64 bits, counts 1, 3 and 13) with their CF read at once.
 const RMW = [
-  0x48, 0x89, 0xd8,                         // xs: mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x0d,                   // shl rax,0xd
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe8, 0x07,                   // shr rax,0x7
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
-  0x48, 0x89, 0xd8,                         // mov rax,rbx
-  0x48, 0xc1, 0xe0, 0x11,                   // shl rax,0x11
-  0x48, 0x31, 0xc3,                         // xor rbx,rax
+  ...XORSHIFT_RBX,
   0x89, 0xde,                               // mov esi,ebx
   0x81, 0xe6, 0xf8, 0x1f, 0x00, 0x00,       // and esi,0x1ff8
   0x48, 0x01, 0xfe,                         // add rsi,rdi
