@@ -178,8 +178,8 @@ function recordCode(f: PendingFlags): string {
   if (f.cfKept === true) {
     return `fl.recordArith(${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, 0, ${STATUS_FLAGS & ~CF}); `;
   }
-    if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
-    return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
+  if (f.cin !== undefined) return `recAC(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}, ${f.cin}); `;
+  return `recA(fl, ${f.kind}, ${f.size}, ${f.aLo}, ${f.aHi}, ${f.bLo}, ${f.bHi}, ${f.rLo}, ${f.rHi}); `;
 }
 
 /** The carried locals' form of a record of the shape of `f`. */

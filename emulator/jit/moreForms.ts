@@ -90,21 +90,22 @@ export function imul(s: InsnSite): boolean {
   const dead = flagsDeadAfter(s.blockInsns, s.pos, CF_OF);
   if (!dead) { out.push(st.flagsWriteBack()); st.flags = null; }
   const rl = st.tmp('pl'), rh = st.tmp('ph');
+  // Both operands below 2^32: the unsigned product < 2^64, its high word rounded from the double
+  // product as exec/muldiv.ts mul32 does; it overflows the signed range when that word's top bit is set.
+  const low32 = `${rl} = Math.imul(${al}, ${bl})`;
+  const high32 = `${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0`;
   if (size === 4) {
     const p = st.tmp('pp');
     out.push(`const ${p} = ${al} * ${bl}, ${rl} = Math.imul(${al}, ${bl}), ${rh} = 0;`);
     // The double product is exact below 2^53 and certainly out of the int32 range above it.
     if (!dead) out.push(`fl.setStatus(${CF_OF}, ${p} >= -2147483648 && ${p} <= 2147483647 ? 0 : ${CF_OF});`);
   } else if (highZero) {
-    // Both operands below 2^32: the unsigned product < 2^64, its high word rounded from the double
-    // product as exec/muldiv.ts mul32 does; it overflows the signed range when that word's top bit is set.
-    out.push(`const ${rl} = Math.imul(${al}, ${bl}), ${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0;`);
+    out.push(`const ${low32}, ${high32};`);
     if (!dead) out.push(`fl.setStatus(${CF_OF}, ${rh} < 0 ? ${CF_OF} : 0);`);
   } else {
     // Checked at run time: operands below 2^32 (high halves 0) take the inline product.
     const ov = st.tmp('po');
-    out.push(`let ${rl} = 0, ${rh} = 0, ${ov} = 0; if ((${ah} | ${bh}) === 0) { ${rl} = Math.imul(${al}, ${bl}); ` +
-      `${rh} = Math.round(((${al} >>> 0) * (${bl} >>> 0) - (${rl} >>> 0)) / 4294967296) | 0; ${ov} = ${rh} >>> 31; } ` +
+    out.push(`let ${rl} = 0, ${rh} = 0, ${ov} = 0; if ((${ah} | ${bh}) === 0) { ${low32}; ${high32}; ${ov} = ${rh} >>> 31; } ` +
       `else { ${rl} = imulLow64(${al}, ${ah}, ${bl}, ${bh}); ${rh} = mulOut.hi; ${ov} = mulOut.ov; }`);
     if (!dead) out.push(`fl.setStatus(${CF_OF}, ${ov} !== 0 ? ${CF_OF} : 0);`);
   }
