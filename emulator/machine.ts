@@ -16,7 +16,8 @@ import { translateBlock, translateTrace, compiledSpan } from './jit/translateBlo
 import { selectTrace, traceSpan } from './jit/traceSelect';
 import { countedExecutions, matchingTrace } from './jit/sharedCode';
 import { initialExecCount } from './jit/repBlocks';
-import { jitDefault } from './jit/jitDefault';
+import { WasmRuntime } from './jit/wasm/wasmTier';
+import { jitDefault, wasmThresholdDefault } from './jit/jitDefault';
 import { IoBus } from './devices/ioBus';
 import { Uart16550 } from './devices/uart16550';
 import { Pic8259 } from './devices/pic8259';
@@ -62,6 +63,12 @@ export interface MachineOptions {
    * its blocks are compiled again (default 50 M; see REWRITTEN_PAGE).
    */
   rewriteQuiet?: number;
+  /**
+   * Executions after which a 64-bit block is translated to WebAssembly (emulator/jit/wasm), until it
+   * reaches compileThreshold and the JS translator takes it (0 = never; the default is 0 unless the
+   * environment sets KLP_LAB_WASM_THRESHOLD: the tier is experimental, see emulator/jit/README.md).
+   */
+  wasmThreshold?: number;
   /**
    * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
    * by `--no-jit`, jit/jitDefault.ts). false runs every instruction through the interpreter, the
@@ -138,6 +145,8 @@ export class Machine {
   readonly consoleBytes: number[] = [];
   maxBlock: number;
   compileThreshold: number;
+  /** Executions after which a 64-bit block is translated to WebAssembly (MachineOptions.wasmThreshold). */
+  wasmThreshold: number;
   rewriteQuiet: number;
   /** Hot blocks are translated (MachineOptions.jit). */
   readonly jit: boolean;
@@ -156,6 +165,7 @@ export class Machine {
     this.compileThreshold = opts.compileThreshold ?? 20000;
     this.rewriteQuiet = opts.rewriteQuiet ?? REWRITE_QUIET;
     this.jit = opts.jit ?? jitDefault();
+    this.wasmThreshold = opts.wasmThreshold ?? (this.jit ? wasmThresholdDefault() : 0);
     this.cache = new BlockCache(this.mem, bindForm);
     this.cache.clock = this.cpu;
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
@@ -278,6 +288,7 @@ export class Machine {
     let prev: Block | null = null;
     let idleEvents = 0;
     const compileAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
+    const wasmAt = this.jit && this.wasmThreshold > 0 ? this.wasmThreshold : -1;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -363,7 +374,9 @@ export class Machine {
           if (endIcount - c.icount < n) n = endIcount - c.icount;
           if (shadow) n = 1;
           if (n === insns.length) {
-            const f = blk.compiled;
+            let f = blk.compiled;
+            // A block in the WebAssembly tier goes on counting towards the JS translator's threshold.
+            if (f !== null && f === blk.wasmFn && ++blk.execCount === compileAt) f = this.promote(blk);
             if (f !== null) {
               if (codeHooks.length > 0) c.jitLoop = chain && observer === null && !blk.spanHooked;
               // Through Reflect.apply, this call site collects no target of its own: a direct f(c)
@@ -372,6 +385,11 @@ export class Machine {
             } else if (++blk.execCount === compileAt) {
               blk.compiled = this.compile(blk);
               blk.hookGen = -1; // its span changed (blockHooked)
+            } else if (blk.execCount === wasmAt && blk.bits === 64) {
+              (this.wasmRuntime ??= new WasmRuntime(c)).request(blk);
+            } else if (blk.execCount === wasmAt * 2 && this.wasmRuntime !== null) {
+              // Still interpreted at twice the threshold: its batch has waited long enough.
+              this.wasmRuntime.flush();
             }
           }
           for (let i = 0; i < n; i++) {
@@ -481,6 +499,18 @@ export class Machine {
     return f;
   }
 
+  /** The WebAssembly tier's runtime (jit/wasm/wasmTier.ts), made on first use. */
+  private wasmRuntime: WasmRuntime | null = null;
+
+  /** A WebAssembly-tier block reached the JS translator's threshold: its JS form, or the wasm one if there is none. */
+  private promote(b: Block): (c: Cpu) => void {
+    const f = this.compile(b);
+    b.hookGen = -1;
+    if (f === null) return b.wasmFn!;
+    b.compiled = f;
+    return f;
+  }
+
   private readonly blockBytes = new Uint8Array(4096 + 15);
 
   private buildBlock(phys: number): Block {
@@ -513,6 +543,8 @@ export class Machine {
         const t = b.bits === 64 ? matchingTrace(b.shared, this.mem.u8, phys) : null;
         if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
         else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
+        // Code the WebAssembly tier translated for another machine (or earlier bytes) runs there at once.
+        else if (this.wasmThreshold > 0 && b.bits === 64 && b.shared.wasm !== null) (this.wasmRuntime ??= new WasmRuntime(c)).attachShared(b);
       }
       b.carried = b.execCount;
     }

@@ -3,6 +3,7 @@
  * signed number, segment state, control registers, MSRs, CPL and mode, and references to the MMU and
  * the port I/O bus. Handlers are plain functions (c: Cpu, d: Insn) => void (exec/table.ts).
  */
+import { STATE_REGS } from '../memory/stateArea';
 import { RegisterFile, RSP } from './registers';
 import { FlagState, IF, AC, type FlagRecord } from './flags';
 import { Mmu } from '../memory/mmu';
@@ -38,7 +39,7 @@ export interface CpuState {
 }
 
 export class Cpu implements PagingRegs {
-  readonly regs = new RegisterFile();
+  readonly regs: RegisterFile;
   readonly flags = new FlagState();
   /** During a handler: the address of the next instruction. Between instructions: the current one. */
   rip = 0;
@@ -122,6 +123,7 @@ export class Cpu implements PagingRegs {
 
   constructor(mem: PhysicalMemory) {
     this.mem = mem;
+    this.regs = new RegisterFile(mem.buffer, mem.stateBase + STATE_REGS);
     this.mmu = new Mmu(mem, this);
     for (let s = 0; s < 6; s++) { this.segLimit[s] = 0xffffffff; this.segAttr[s] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0x3; }
     this.segAttr[CS] = ATTR_P | ATTR_S | ATTR_DB | ATTR_G | 0xb;

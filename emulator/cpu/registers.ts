@@ -13,11 +13,16 @@ export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'
   'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
 export class RegisterFile {
-  readonly buffer = new ArrayBuffer(16 * 8);
   /** u32[2*i] = low half of GPR i, u32[2*i+1] = high half. */
-  readonly u32 = new Uint32Array(this.buffer);
-  readonly u16 = new Uint16Array(this.buffer);
-  readonly u8 = new Uint8Array(this.buffer);
+  readonly u32: Uint32Array;
+  readonly u16: Uint16Array;
+  readonly u8: Uint8Array;
+  /** The 128 bytes at `offset` of `buffer` (a machine's state area, memory/stateArea.ts), or its own. */
+  constructor(buffer: ArrayBuffer = new ArrayBuffer(16 * 8), offset = 0) {
+    this.u32 = new Uint32Array(buffer, offset, 32);
+    this.u16 = new Uint16Array(buffer, offset, 64);
+    this.u8 = new Uint8Array(buffer, offset, 128);
+  }
   /** XMM0-15 as 4 uint32 lanes each (lane 0 least significant). */
   readonly xmm = new Uint32Array(16 * 4);
 

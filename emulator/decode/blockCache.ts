@@ -31,6 +31,8 @@ export class Block {
   /** What execCount started from: other machines' executions of the same code (jit/sharedCode.ts). */
   carried = 0;
   compiled: ((c: Cpu) => void) | null = null;
+  /** The WebAssembly form (jit/wasm), while the block is in that tier. */
+  wasmFn: ((c: Cpu) => void) | null = null;
   /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
   shared: SharedBlock | null = null;
   /** The trace writer that described this block (emulator/trace), its id there and the VA it was described at. */

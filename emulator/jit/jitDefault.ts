@@ -25,3 +25,15 @@ export const JIT_OPTION = {
 export function applyJitOption(args: { jit?: unknown }): void {
   if (args.jit === false) setJitDefault(false);
 }
+
+/**
+ * The environment variable that turns the WebAssembly tier on for every machine of the process (and
+ * of study worker threads, which inherit the environment): the execution count at which 64-bit blocks
+ * are translated to wasm (MachineOptions.wasmThreshold). Unset or 0: off.
+ */
+export const WASM_THRESHOLD_ENV = 'KLP_LAB_WASM_THRESHOLD';
+
+export function wasmThresholdDefault(): number {
+  const v = Number(process.env[WASM_THRESHOLD_ENV] ?? 0);
+  return Number.isInteger(v) && v > 0 ? v : 0;
+}

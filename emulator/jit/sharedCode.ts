@@ -17,6 +17,8 @@ export interface SharedBlock {
   readonly insns: Insn[];
   /** Compiled form, set by the first machine that compiles the block (see Machine.run). */
   compiled: ((c: never) => void) | null;
+  /** The WebAssembly module of the block (jit/wasm/wasmTier.ts), once one machine made it. */
+  wasm: WasmBlockCode | null;
   /** This block's counter in the execution counts (see execCounts below). */
   readonly countSlot: number;
   /**
@@ -26,6 +28,11 @@ export interface SharedBlock {
    */
   trace: SharedTrace | null;
 }
+
+/** A module of the WebAssembly tier and the instructions its blocks number from 0 (jit/wasm/wasmTier.ts). */
+export interface WasmModuleCode { readonly module: WebAssembly.Module; readonly insns: readonly Insn[] }
+/** A block's function in such a module; `code` null: the block is not worth that tier (mostly handler calls). */
+export interface WasmBlockCode { readonly code: WasmModuleCode | null; readonly index: number }
 
 export interface SharedTrace { readonly pageOffset: number; readonly lo: number; readonly bytes: Uint8Array; readonly fn: (c: never) => void }
 
@@ -135,7 +142,7 @@ export function addShared(bits: number, truth: boolean, maxInsns: number, bytes:
   if (count >= MAX_BLOCKS) { table.clear(); count = 0; }
   const key = keyOf(bits, truth, maxInsns, bytes);
   const own = bytes.slice(0, end);
-  const s: SharedBlock = { bytes: own, insns, compiled: null, trace: null, countSlot: slotOf(key, own) };
+  const s: SharedBlock = { bytes: own, insns, compiled: null, wasm: null, trace: null, countSlot: slotOf(key, own) };
   const list = table.get(key);
   if (list === undefined) table.set(key, [s]); else list.push(s);
   count++;

@@ -5,6 +5,7 @@
  * lo (return value) and hi (`mmu.hi`).
  */
 import { PhysicalMemory } from './physicalMemory';
+import { STATE_USER } from './stateArea';
 import { Tlb, TLB_MASK, P_SW, P_UW } from './tlb';
 import { pageWalk, PagingRegs, WalkResult, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from './pageWalk';
 
@@ -12,7 +13,8 @@ import { pageWalk, PagingRegs, WalkResult, ACCESS_READ, ACCESS_WRITE, ACCESS_EXE
 export type MemAccessHook = (va: number, size: number, write: boolean, lo: number, hi: number) => void;
 
 export class Mmu {
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
+  private readonly stateUser: Int32Array;
   readonly u8: Uint8Array;
   readonly dv: DataView;
   /** Current-privilege tag arrays (swapped on CPL change). */
@@ -29,6 +31,8 @@ export class Mmu {
   walks = 0;
 
   constructor(readonly mem: PhysicalMemory, readonly regs: PagingRegs) {
+    this.tlb = new Tlb(mem.buffer, mem.stateBase);
+    this.stateUser = new Int32Array(mem.buffer, mem.stateBase + STATE_USER, 1);
     this.u8 = mem.u8;
     this.dv = mem.dv;
     this.phys = this.tlb.phys;
@@ -37,6 +41,7 @@ export class Mmu {
 
   setUser(user: boolean): void {
     this.user = user;
+    this.stateUser[0] = user ? 1 : 0; // for translated WebAssembly code (memory/stateArea.ts)
     const t = this.tlb;
     if (user) { this.tagR = t.usrR; this.tagW = t.usrW; this.tagX = t.usrX; }
     else { this.tagR = t.supR; this.tagW = t.supW; this.tagX = t.supX; }

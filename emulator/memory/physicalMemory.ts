@@ -7,6 +7,8 @@
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 
+import { STATE_BYTES } from './stateArea';
+
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 
 /** PhysicalMemory.saveState(): `present[p]` is 1 for each page stored in `bytes`, in page order. */
@@ -33,11 +35,19 @@ function forRuns(present: Uint8Array, value: number, fn: (first: number, count: 
  * touched and, as V8 counts it as external memory, a full garbage collection per run. Zeroing a
  * resident buffer again costs about 1.5 ms.
  */
-const spareRam = new Map<number, ArrayBuffer>();
+const spareRam = new Map<number, WebAssembly.Memory>();
+
+const WASM_PAGE = 65536;
 
 export class PhysicalMemory {
   readonly size: number;
+  /**
+   * RAM and, after it at `stateBase`, the state area that translated WebAssembly code shares with the
+   * JS side (memory/stateArea.ts). `u8` and `dv` cover RAM only.
+   */
+  readonly wasm: WebAssembly.Memory;
   readonly buffer: ArrayBuffer;
+  readonly stateBase: number;
   readonly u8: Uint8Array;
   readonly dv: DataView;
   /** Non-zero when the physical page holds decoded instructions. */
@@ -47,14 +57,19 @@ export class PhysicalMemory {
   constructor(size = 128 * 1024 * 1024) {
     if (size % PAGE_SIZE !== 0 || size <= 0 || size >= 0xe0000000) throw new Error(`bad RAM size ${size}`);
     this.size = size;
+    this.stateBase = Math.ceil(size / WASM_PAGE) * WASM_PAGE;
     const spare = spareRam.get(size);
     if (spare !== undefined) {
       spareRam.delete(size);
-      new Uint8Array(spare).fill(0);
-      this.buffer = spare;
-    } else this.buffer = new ArrayBuffer(size);
-    this.u8 = new Uint8Array(this.buffer);
-    this.dv = new DataView(this.buffer);
+      new Uint8Array(spare.buffer).fill(0);
+      this.wasm = spare;
+    } else {
+      const pages = (this.stateBase + STATE_BYTES) / WASM_PAGE;
+      this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    }
+    this.buffer = this.wasm.buffer;
+    this.u8 = new Uint8Array(this.buffer, 0, size);
+    this.dv = new DataView(this.buffer, 0, size);
     this.hasCode = new Uint8Array(size >>> PAGE_SHIFT);
   }
 
@@ -63,7 +78,7 @@ export class PhysicalMemory {
    * done with: nothing may read or write it afterwards, since its bytes become the next machine's.
    */
   release(): void {
-    if (!spareRam.has(this.size)) spareRam.set(this.size, this.buffer);
+    if (!spareRam.has(this.size)) spareRam.set(this.size, this.wasm);
   }
 
   inRam(pa: number, len: number): boolean { return pa >= 0 && pa + len <= this.size; }
@@ -96,7 +111,7 @@ export class PhysicalMemory {
   saveState(): MemoryState {
     const pages = this.size >>> PAGE_SHIFT;
     const present = new Uint8Array(pages);
-    const all = Buffer.from(this.buffer);
+    const all = Buffer.from(this.buffer, 0, this.size);
     let count = 0;
     for (let p = 0; p < pages; p++) {
       const at = p << PAGE_SHIFT;
@@ -120,7 +135,7 @@ export class PhysicalMemory {
     });
     // Pages to be zero are only written when they are not zero already: writing would make the host
     // commit every untouched page of a fresh machine (measured: 200 ms of a 220 ms restore at 128 MiB).
-    const all = Buffer.from(this.buffer);
+    const all = Buffer.from(this.buffer, 0, this.size);
     forRuns(s.present, 0, (first, n) => {
       for (let p = first; p < first + n; p++) {
         const at = p << PAGE_SHIFT;

@@ -6,22 +6,34 @@
  * hot path is one compare. Write tags are only set once the dirty bit is set and when the physical
  * page holds no decoded code, so such writes take the slow path (which sets D / invalidates code).
  */
+import { TLB_ENTRIES, STATE_END, TLB_SUP_R, TLB_SUP_W, TLB_SUP_X, TLB_USR_R, TLB_USR_W, TLB_USR_X, TLB_VPAGE, TLB_PHYS } from './stateArea';
+
 export const TLB_BITS = 10;
-export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_SIZE = TLB_ENTRIES;
+if (TLB_SIZE !== 1 << TLB_BITS) throw new Error('TLB_ENTRIES must be 1 << TLB_BITS');
 export const TLB_MASK = TLB_SIZE - 1;
 
 export class Tlb {
-  readonly supR = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly supW = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly supX = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly usrR = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly usrW = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly usrX = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly supR: Float64Array;
+  readonly supW: Float64Array;
+  readonly supX: Float64Array;
+  readonly usrR: Float64Array;
+  readonly usrW: Float64Array;
+  readonly usrX: Float64Array;
   /** Physical address of the page start, per index. */
-  readonly phys = new Uint32Array(TLB_SIZE); // unsigned: RAM may reach 3.5 GiB
+  readonly phys: Uint32Array; // unsigned: RAM may reach 3.5 GiB
   /** Virtual page cached at each index (NaN if none), for flushPage and code-page write revocation. */
-  readonly vpage = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly vpage: Float64Array;
   flushes = 0;
+
+  /** The arrays live in `buffer` at the state area `base` (memory/stateArea.ts), or in their own buffer. */
+  constructor(buffer: ArrayBuffer = new ArrayBuffer(STATE_END), base = 0) {
+    const f64 = (at: number) => new Float64Array(buffer, base + at, TLB_SIZE).fill(NaN);
+    this.supR = f64(TLB_SUP_R); this.supW = f64(TLB_SUP_W); this.supX = f64(TLB_SUP_X);
+    this.usrR = f64(TLB_USR_R); this.usrW = f64(TLB_USR_W); this.usrX = f64(TLB_USR_X);
+    this.vpage = f64(TLB_VPAGE);
+    this.phys = new Uint32Array(buffer, base + TLB_PHYS, TLB_SIZE).fill(0);
+  }
 
   flushAll(): void {
     this.supR.fill(NaN); this.supW.fill(NaN); this.supX.fill(NaN);

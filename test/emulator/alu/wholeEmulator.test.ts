@@ -20,7 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
 import { Machine, STOP_HALTED, type MachineOptions } from '../../../emulator/machine';
-import { JIT_MODES } from '../jit/jitModes';
+import { JIT_MODES, WASM_MODE } from '../jit/jitModes';
 import { startDirect64 } from '../../../emulator/loader/direct64';
 import { STATUS_FLAGS } from '../../../emulator/cpu/flags';
 import { OPS, Golden, defined } from './aluCases';
@@ -295,7 +295,7 @@ function runCase(op: string, row: Golden['cases'][number], form: Form, immIndex:
 }
 
 // Both execution modes: the interpreter, and the JIT translating every block from its second run.
-describe.each(JIT_MODES)('ALU instructions through the whole emulator against host goldens (%s)', (_mode, opts) => {
+describe.each([...JIT_MODES, WASM_MODE])('ALU instructions through the whole emulator against host goldens (%s)', (_mode, opts) => {
   beforeAll(() => { bench = new Bench(opts); });
 
   test('setcc, cmovcc and jcc under every status-flag combination', () => {

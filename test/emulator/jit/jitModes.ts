@@ -15,6 +15,12 @@ export const JIT_MODES: [string, MachineOptions][] = [
 ];
 export const INTERPRETER: MachineOptions = JIT_MODES[0][1];
 export const JIT_EVERY_BLOCK: MachineOptions = JIT_MODES[1][1];
+/**
+ * The WebAssembly tier alone (emulator/jit/wasm): every 64-bit block is queued after its first
+ * execution and translated at its second (a batch waits for twice the threshold), the JS translator off.
+ */
+export const WASM_TIER: MachineOptions = { jit: true, compileThreshold: 0, wasmThreshold: 1 };
+export const WASM_MODE: [string, MachineOptions] = ['wasm', WASM_TIER];
 
 /** A machine booted from a PVH image, or started in 64-bit mode for a flat binary (.bin). */
 export function bootImage(image: string, opts: MachineOptions): Machine {

@@ -4,13 +4,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SseBench, SseGolden } from './sseCases';
-import { JIT_MODES } from '../jit/jitModes';
+import { JIT_MODES, WASM_MODE } from '../jit/jitModes';
 
 const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu', 'sse');
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
 // Both execution modes: the interpreter, and the JIT translating every block from its second run.
-describe.each(JIT_MODES)('SSE instructions through the whole emulator against host goldens (%s)', (_mode, opts) => {
+describe.each([...JIT_MODES, WASM_MODE])('SSE instructions through the whole emulator against host goldens (%s)', (_mode, opts) => {
   const bench = new SseBench(opts);
   test('the goldens are there', () => { expect(files.length).toBeGreaterThan(100); });
   for (const f of files) {

@@ -6,12 +6,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { GROUPS, EmulatorRunner, GoldenRow, diff, fromRow, ULP_BOUND, codesOf } from './x87Cases';
-import { JIT_MODES } from '../jit/jitModes';
+import { JIT_MODES, WASM_MODE } from '../jit/jitModes';
 
 const DIR = path.join(__dirname, '..', '..', 'golden', 'hostcpu');
 
 // Both execution modes: the interpreter, and the JIT translating every block from its second run.
-describe.each(JIT_MODES)('x87/MMX goldens from the host CPU (%s)', (_mode, opts) => {
+describe.each([...JIT_MODES, WASM_MODE])('x87/MMX goldens from the host CPU (%s)', (_mode, opts) => {
   const runner = new EmulatorRunner(opts);
   for (const group of Object.keys(GROUPS)) {
     test(group, () => {

@@ -1,0 +1,188 @@
+/**
+ * A small WebAssembly binary writer: one module per translated block, with the machine's memory and
+ * a few JS functions as imports and one exported function. Only what the translator emits is here
+ * (the opcodes are the spec's; names follow its text format).
+ */
+
+export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c;
+export type ValType = typeof I32 | typeof I64 | typeof F64;
+const VOID = 0x40;
+
+/** Opcodes by their text-format names. */
+export const Op = {
+  unreachable: 0x00, block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f,
+  call: 0x10,
+  drop: 0x1a, select: 0x1b,
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22,
+  i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b, i64_load8_u: 0x31, i64_load16_u: 0x33, i64_load32_u: 0x35,
+  i32_store: 0x36, i64_store: 0x37, f64_store: 0x39, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
+  i32_const: 0x41, i64_const: 0x42, f64_const: 0x44,
+  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_u: 0x4b, i32_le_u: 0x4d,
+  i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_le_s: 0x57, i64_le_u: 0x58,
+  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_ge: 0x66,
+  i32_add: 0x6a, i32_sub: 0x6b, i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_u: 0x76,
+  i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86,
+  i64_shr_s: 0x87, i64_shr_u: 0x88,
+  f64_add: 0xa0, f64_sub: 0xa1,
+  i32_wrap_i64: 0xa7, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad, f64_convert_i64_s: 0xb9,
+  i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
+} as const;
+
+function uleb(out: number[], n: number): void {
+  do { let b = n & 0x7f; n >>>= 7; if (n !== 0) b |= 0x80; out.push(b); } while (n !== 0);
+}
+
+function sleb(out: number[], n: bigint): void {
+  for (;;) {
+    const b = Number(n & 0x7fn);
+    n >>= 7n;
+    if ((n === 0n && (b & 0x40) === 0) || (n === -1n && (b & 0x40) !== 0)) { out.push(b); return; }
+    out.push(b | 0x80);
+  }
+}
+
+function sleb32(out: number[], n: number): void {
+  n |= 0;
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return; }
+    out.push(b | 0x80);
+  }
+}
+
+const F64_BYTES = new DataView(new ArrayBuffer(8));
+
+/** One function body being written: params first, then locals added as needed. */
+export class WasmFunction {
+  readonly code: number[] = [];
+  private readonly localTypes: ValType[] = [];
+  constructor(readonly params: ValType[], readonly results: ValType[]) {}
+
+  /** A new local of `type`; returns its index. */
+  local(type: ValType): number {
+    this.localTypes.push(type);
+    return this.params.length + this.localTypes.length - 1;
+  }
+
+  op(o: number): this { this.code.push(o); return this; }
+  get(l: number): this { this.code.push(Op.local_get); uleb(this.code, l); return this; }
+  set(l: number): this { this.code.push(Op.local_set); uleb(this.code, l); return this; }
+  tee(l: number): this { this.code.push(Op.local_tee); uleb(this.code, l); return this; }
+  i32(n: number): this { this.code.push(Op.i32_const); sleb32(this.code, n); return this; }
+  /** i64 constant from its two 32-bit halves. */
+  i64(lo: number, hi: number): this {
+    this.code.push(Op.i64_const);
+    sleb(this.code, BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)));
+    return this;
+  }
+  f64(x: number): this {
+    this.code.push(Op.f64_const);
+    F64_BYTES.setFloat64(0, x, true);
+    for (let i = 0; i < 8; i++) this.code.push(F64_BYTES.getUint8(i));
+    return this;
+  }
+  /** A load or store with a constant offset (alignment hint 0: guest accesses may be unaligned). */
+  mem(o: number, offset: number): this { this.code.push(o, 0); uleb(this.code, offset); return this; }
+  call(f: number): this { this.code.push(Op.call); uleb(this.code, f); return this; }
+  if_(result: ValType | typeof VOID = VOID): this { this.code.push(Op.if, result); return this; }
+  else_(): this { this.code.push(Op.else); return this; }
+  block(): this { this.code.push(Op.block, VOID); return this; }
+  br(depth: number): this { this.code.push(Op.br); uleb(this.code, depth); return this; }
+  end(): this { this.code.push(Op.end); return this; }
+
+  /** The body as the code section holds it: locals declaration, code, final end. */
+  encode(): number[] {
+    const body: number[] = [];
+    // Runs of equal types.
+    const runs: [number, ValType][] = [];
+    for (const t of this.localTypes) {
+      if (runs.length > 0 && runs[runs.length - 1][1] === t) runs[runs.length - 1][0]++;
+      else runs.push([1, t]);
+    }
+    uleb(body, runs.length);
+    for (const [n, t] of runs) { uleb(body, n); body.push(t); }
+    for (const b of this.code) body.push(b);
+    body.push(Op.end);
+    const out: number[] = [];
+    uleb(out, body.length);
+    for (const b of body) out.push(b);
+    return out;
+  }
+}
+
+export interface WasmImport { name: string; params: ValType[]; results: ValType[] }
+
+function section(out: number[], id: number, content: number[]): void {
+  out.push(id);
+  uleb(out, content.length);
+  for (const b of content) out.push(b);
+}
+
+function name(out: number[], s: string): void {
+  uleb(out, s.length);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+}
+
+function funcType(out: number[], params: ValType[], results: ValType[]): void {
+  out.push(0x60);
+  uleb(out, params.length); out.push(...params);
+  uleb(out, results.length); out.push(...results);
+}
+
+/**
+ * The exported function of a module of `count` functions of one signature (params, results): it takes
+ * the function's number first, then that function's parameters, and calls it. One export per module
+ * means one JS-to-wasm wrapper for V8 to make hot, instead of one per function.
+ */
+function dispatcher(params: ValType[], results: ValType[], first: number, count: number): WasmFunction {
+  const d = new WasmFunction([I32, ...params], results);
+  for (let k = 0; k <= count; k++) d.block();
+  d.get(0);
+  d.code.push(Op.br_table); uleb(d.code, count);
+  for (let k = 0; k < count; k++) uleb(d.code, k);
+  uleb(d.code, count); // default: the outermost block, then unreachable
+  for (let k = 0; k < count; k++) {
+    d.end();
+    for (let p = 0; p < params.length; p++) d.get(p + 1);
+    d.call(first + k).op(Op.return);
+  }
+  d.end().op(Op.unreachable);
+  return d;
+}
+
+/**
+ * A module importing memory `env.mem` (at least `memPages` 64 KiB pages) and the functions
+ * `env.<name>` (function indices 0..n-1 in order), and defining `fns` (all of one signature), which
+ * it exports through one function "run" (their number, then their parameters).
+ */
+export function buildModule(imports: readonly WasmImport[], memPages: number, fns: readonly WasmFunction[]): Uint8Array {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const fn = fns[0];
+  const run = dispatcher(fn.params, fn.results, imports.length, fns.length);
+  const types: number[] = [];
+  uleb(types, imports.length + 2);
+  for (const im of imports) funcType(types, im.params, im.results);
+  funcType(types, fn.params, fn.results);
+  funcType(types, run.params, run.results);
+  section(out, 1, types);
+  const imps: number[] = [];
+  uleb(imps, imports.length + 1);
+  name(imps, 'env'); name(imps, 'mem'); imps.push(0x02, 0x00); uleb(imps, memPages);
+  imports.forEach((im, i) => { name(imps, 'env'); name(imps, im.name); imps.push(0x00); uleb(imps, i); });
+  section(out, 2, imps);
+  const funcs: number[] = [];
+  uleb(funcs, fns.length + 1);
+  for (let k = 0; k < fns.length; k++) uleb(funcs, imports.length);
+  uleb(funcs, imports.length + 1);
+  section(out, 3, funcs);
+  const exps: number[] = [];
+  uleb(exps, 1); name(exps, 'run'); exps.push(0x00); uleb(exps, imports.length + fns.length);
+  section(out, 7, exps);
+  const code: number[] = [];
+  uleb(code, fns.length + 1);
+  for (const f of fns) for (const b of f.encode()) code.push(b);
+  for (const b of run.encode()) code.push(b);
+  section(out, 10, code);
+  return Uint8Array.from(out);
+}

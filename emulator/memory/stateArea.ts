@@ -1,0 +1,32 @@
+/**
+ * The machine state that translated WebAssembly code reads and writes in place (emulator/jit/wasm):
+ * it lives in the same WebAssembly.Memory as guest RAM, in one 64 KiB page after it (a wasm module
+ * has one memory). The JS side keeps its typed arrays, now views of that memory: the register file
+ * (cpu/registers.ts), the TLB (memory/tlb.ts), and the slots where wasm code leaves its exit state.
+ * Offsets are from PhysicalMemory.stateBase.
+ */
+
+/** 16 GPRs, lo/hi uint32 halves (RegisterFile.buffer). */
+export const STATE_REGS = 0;
+/**
+ * A status-flag record that translated code hands to the FlagState (jit/wasm/wasmBlock.ts): int32
+ * slots, FLAG_* below. Only read when FLAG_DIRTY is 1.
+ */
+export const STATE_FLAGS = 128;
+export const FLAG_DIRTY = 0, FLAG_KIND = 1, FLAG_SIZE = 2, FLAG_A_LO = 3, FLAG_A_HI = 4, FLAG_B_LO = 5, FLAG_B_HI = 6,
+  FLAG_R_LO = 7, FLAG_R_HI = 8, FLAG_CIN = 9, FLAG_EAGER = 10, FLAG_MASK = 11;
+/** Exit slots: float64 RIP, instruction start and icount at a block's exit (translated code writes them). */
+export const STATE_EXIT_RIP = 192, STATE_EXIT_START = 200, STATE_EXIT_ICOUNT = 208;
+/** int32 slots: the high half of a slow-path read, c.exit after a slow path or handler, CPL 3 (1) or not. */
+export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224;
+/** Entries of the TLB (memory/tlb.ts TLB_SIZE). */
+export const TLB_ENTRIES = 1024;
+const TLB_SIZE = TLB_ENTRIES;
+/** The TLB's arrays (memory/tlb.ts), each TLB_ENTRIES entries. */
+export const STATE_TLB = 1024;
+export const TLB_SUP_R = STATE_TLB, TLB_SUP_W = TLB_SUP_R + TLB_SIZE * 8, TLB_SUP_X = TLB_SUP_W + TLB_SIZE * 8,
+  TLB_USR_R = TLB_SUP_X + TLB_SIZE * 8, TLB_USR_W = TLB_USR_R + TLB_SIZE * 8, TLB_USR_X = TLB_USR_W + TLB_SIZE * 8,
+  TLB_VPAGE = TLB_USR_X + TLB_SIZE * 8, TLB_PHYS = TLB_VPAGE + TLB_SIZE * 8;
+export const STATE_END = TLB_PHYS + TLB_SIZE * 4;
+export const STATE_BYTES = 65536;
+if (STATE_END > STATE_BYTES) throw new Error('state area overflows its page');
