@@ -386,7 +386,7 @@ export class Machine {
               blk.compiled = this.compile(blk);
               blk.hookGen = -1; // its span changed (blockHooked)
             } else if (blk.execCount === wasmAt && blk.bits === 64) {
-              (this.wasmRuntime ??= new WasmRuntime(c)).request(blk);
+              this.wasmTier().request(blk);
             } else if (blk.execCount === wasmAt * 2 && this.wasmRuntime !== null) {
               // Still interpreted at twice the threshold: its batch has waited long enough.
               this.wasmRuntime.flush();
@@ -501,6 +501,7 @@ export class Machine {
 
   /** The WebAssembly tier's runtime (jit/wasm/wasmTier.ts), made on first use. */
   private wasmRuntime: WasmRuntime | null = null;
+  private wasmTier(): WasmRuntime { return this.wasmRuntime ??= new WasmRuntime(this.cpu); }
 
   /** A WebAssembly-tier block reached the JS translator's threshold: its JS form, or the wasm one if there is none. */
   private promote(b: Block): (c: Cpu) => void {
@@ -544,7 +545,7 @@ export class Machine {
         if (t !== null) b.compiled = t.fn as (c: Cpu) => void;
         else if (b.shared.compiled !== null) b.compiled = b.shared.compiled as (c: Cpu) => void;
         // Code the WebAssembly tier translated for another machine (or earlier bytes) runs there at once.
-        else if (this.wasmThreshold > 0 && b.bits === 64 && b.shared.wasm !== null) (this.wasmRuntime ??= new WasmRuntime(c)).attachShared(b);
+        else if (this.wasmThreshold > 0 && b.bits === 64 && b.shared.wasm !== null) this.wasmTier().attachShared(b);
       }
       b.carried = b.execCount;
     }

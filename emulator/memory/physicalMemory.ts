@@ -4,10 +4,10 @@
  * that lands on such a page calls `onCodeWrite(page)` so the block cache can drop what it decoded.
  * Addresses beyond RAM read as all-ones and ignore writes (open bus), like unassigned I/O memory.
  */
+import { STATE_BYTES } from './stateArea';
+
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
-
-import { STATE_BYTES } from './stateArea';
 
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 

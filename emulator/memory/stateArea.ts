@@ -6,10 +6,10 @@
  * Offsets are from PhysicalMemory.stateBase.
  */
 
-/** 16 GPRs, lo/hi uint32 halves (RegisterFile.buffer). */
+/** 16 GPRs, lo/hi uint32 halves (cpu/registers.ts RegisterFile's views). */
 export const STATE_REGS = 0;
 /**
- * A status-flag record that translated code hands to the FlagState (jit/wasm/wasmBlock.ts): int32
+ * A status-flag record that translated code hands to the FlagState (jit/wasm/wasmTier.ts applyFlags): int32
  * slots, FLAG_* below. Only read when FLAG_DIRTY is 1.
  */
 export const STATE_FLAGS = 128;
@@ -21,12 +21,11 @@ export const STATE_EXIT_RIP = 192, STATE_EXIT_START = 200, STATE_EXIT_ICOUNT = 2
 export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224;
 /** Entries of the TLB (memory/tlb.ts TLB_SIZE). */
 export const TLB_ENTRIES = 1024;
-const TLB_SIZE = TLB_ENTRIES;
 /** The TLB's arrays (memory/tlb.ts), each TLB_ENTRIES entries. */
 export const STATE_TLB = 1024;
-export const TLB_SUP_R = STATE_TLB, TLB_SUP_W = TLB_SUP_R + TLB_SIZE * 8, TLB_SUP_X = TLB_SUP_W + TLB_SIZE * 8,
-  TLB_USR_R = TLB_SUP_X + TLB_SIZE * 8, TLB_USR_W = TLB_USR_R + TLB_SIZE * 8, TLB_USR_X = TLB_USR_W + TLB_SIZE * 8,
-  TLB_VPAGE = TLB_USR_X + TLB_SIZE * 8, TLB_PHYS = TLB_VPAGE + TLB_SIZE * 8;
-export const STATE_END = TLB_PHYS + TLB_SIZE * 4;
+export const TLB_SUP_R = STATE_TLB, TLB_SUP_W = TLB_SUP_R + TLB_ENTRIES * 8, TLB_SUP_X = TLB_SUP_W + TLB_ENTRIES * 8,
+  TLB_USR_R = TLB_SUP_X + TLB_ENTRIES * 8, TLB_USR_W = TLB_USR_R + TLB_ENTRIES * 8, TLB_USR_X = TLB_USR_W + TLB_ENTRIES * 8,
+  TLB_VPAGE = TLB_USR_X + TLB_ENTRIES * 8, TLB_PHYS = TLB_VPAGE + TLB_ENTRIES * 8;
+export const STATE_END = TLB_PHYS + TLB_ENTRIES * 4;
 export const STATE_BYTES = 65536;
 if (STATE_END > STATE_BYTES) throw new Error('state area overflows its page');

@@ -10,21 +10,19 @@ const VOID = 0x40;
 
 /** Opcodes by their text-format names. */
 export const Op = {
-  unreachable: 0x00, block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f,
-  call: 0x10,
-  drop: 0x1a, select: 0x1b,
+  unreachable: 0x00, block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br_table: 0x0e, return: 0x0f, call: 0x10,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
   i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b, i64_load8_u: 0x31, i64_load16_u: 0x33, i64_load32_u: 0x35,
   i32_store: 0x36, i64_store: 0x37, f64_store: 0x39, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
   i32_const: 0x41, i64_const: 0x42, f64_const: 0x44,
-  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_u: 0x4b, i32_le_u: 0x4d,
+  i32_eqz: 0x45, i32_le_u: 0x4d,
   i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_le_s: 0x57, i64_le_u: 0x58,
-  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63, f64_ge: 0x66,
-  i32_add: 0x6a, i32_sub: 0x6b, i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_u: 0x76,
-  i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86,
-  i64_shr_s: 0x87, i64_shr_u: 0x88,
+  f64_eq: 0x61,
+  i32_add: 0x6a, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72, i32_shl: 0x74,
+  i64_add: 0x7c, i64_sub: 0x7d, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87,
+  i64_shr_u: 0x88,
   f64_add: 0xa0, f64_sub: 0xa1,
-  i32_wrap_i64: 0xa7, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad, f64_convert_i64_s: 0xb9,
+  i32_wrap_i64: 0xa7, i64_trunc_f64_s: 0xb0, i64_extend_i32_u: 0xad, f64_convert_i64_s: 0xb9,
   i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
 
@@ -88,7 +86,6 @@ export class WasmFunction {
   if_(result: ValType | typeof VOID = VOID): this { this.code.push(Op.if, result); return this; }
   else_(): this { this.code.push(Op.else); return this; }
   block(): this { this.code.push(Op.block, VOID); return this; }
-  br(depth: number): this { this.code.push(Op.br); uleb(this.code, depth); return this; }
   end(): this { this.code.push(Op.end); return this; }
 
   /** The body as the code section holds it: locals declaration, code, final end. */

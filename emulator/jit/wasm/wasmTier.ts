@@ -16,7 +16,7 @@ import type { Block } from '../../decode/blockCache';
 import { LAZY_RESULT, STATUS_FLAGS } from '../../cpu/flags';
 import { GuestFault, GP } from '../../interrupts/guestFault';
 import { ea } from '../../exec/operands';
-import { recAC, recR } from '../codeState';
+import { recAC, recR, at } from '../codeState';
 import {
   STATE_FLAGS, FLAG_DIRTY, FLAG_KIND, FLAG_SIZE, FLAG_A_LO, FLAG_A_HI, FLAG_B_LO, FLAG_B_HI, FLAG_R_LO, FLAG_R_HI,
   FLAG_CIN, FLAG_EAGER, FLAG_MASK, STATE_EXIT_RIP, STATE_EXIT_START, STATE_EXIT_ICOUNT, STATE_HI, STATE_EXIT_FLAG,
@@ -127,8 +127,7 @@ export class WasmRuntime {
   /** The CPU object at an instruction that may fault, as the interpreter would hold it. */
   private at(start: number, rip: number, icount: number): void {
     if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
-    const c = this.c;
-    c.insnStart = start; c.rip = rip; c.icount = icount;
+    at(this.c, start, rip, icount);
   }
 
   private readonly rd = (va: number, size: number, start: number, rip: number, icount: number): number => {

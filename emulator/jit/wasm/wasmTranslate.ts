@@ -67,7 +67,7 @@ class Emitter {
   private readonly regLocal = new Int32Array(16).fill(-1);
   private readonly regState = new Uint8Array(16);
   pending: Pending | null = null;
-  /** i64: RIP at entry; the next RIP (branches set it); f64 locals of the same. */
+  /** i64: RIP at entry (the P_RIP parameter, which positions use as it is); the next RIP (branches set it). */
   readonly rip0 = this.f.local(I64);
   readonly nrip = this.f.local(I64);
   /** i32: the user/supervisor offset into the TLB's tag arrays. */
@@ -82,13 +82,13 @@ class Emitter {
 
   constructor() {
     const f = this.f;
-    f.get(P_RIP).op(0xb0 /* i64.trunc_f64_s */).set(this.rip0);
+    f.get(P_RIP).op(Op.i64_trunc_f64_s).set(this.rip0);
     this.loadUser();
   }
 
   loadUser(): void {
     const f = this.f;
-    f.get(P_SB).mem(Op.i32_load, STATE_USER).i32(USER_TLB).op(0x6c /* i32.mul */).set(this.ub);
+    f.get(P_SB).mem(Op.i32_load, STATE_USER).i32(USER_TLB).op(Op.i32_mul).set(this.ub);
   }
 
   /** A temporary local of `type` for this instruction (freed by endInsn). */
@@ -153,8 +153,8 @@ class Emitter {
   /** Pushes the position arguments of the current instruction: insnStart, rip after it, icount before it. */
   position(): void {
     const f = this.f;
-    f.get(this.rip0).op(Op.f64_convert_i64_s).f64(this.start).op(Op.f64_add);
-    f.get(this.rip0).op(Op.f64_convert_i64_s).f64(this.next).op(Op.f64_add);
+    f.get(P_RIP).f64(this.start).op(Op.f64_add);
+    f.get(P_RIP).f64(this.next).op(Op.f64_add);
     f.get(P_IC).f64(this.index).op(Op.f64_add);
   }
   /** Everything the CPU object needs before the current instruction may fault (codeState syncAt). */
@@ -165,7 +165,7 @@ class Emitter {
     const f = this.f;
     this.regWriteBack(); this.flagsWriteBack();
     f.get(P_SB).get(this.nrip).op(Op.f64_convert_i64_s).mem(Op.f64_store, STATE_EXIT_RIP);
-    f.get(P_SB).get(this.rip0).op(Op.f64_convert_i64_s).f64(lastStart).op(Op.f64_add).mem(Op.f64_store, STATE_EXIT_START);
+    f.get(P_SB).get(P_RIP).f64(lastStart).op(Op.f64_add).mem(Op.f64_store, STATE_EXIT_START);
     f.get(P_SB).get(P_IC).f64(count).op(Op.f64_add).mem(Op.f64_store, STATE_EXIT_ICOUNT);
     f.i32(EXIT_SLOTS).op(Op.return);
   }

@@ -15,5 +15,4 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   function validate(bytes: Uint8Array): boolean;
-  class CompileError extends Error {}
 }
