@@ -169,7 +169,7 @@ export class Machine {
     this.cache = new BlockCache(this.mem, bindForm);
     this.cache.clock = this.cpu;
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
-    this.cache.onInvalidate = () => { cpu.exit = true; };
+    this.cache.onInvalidate = () => { cpu.exit = true; this.wasmRuntime?.forget(); };
     cpu.io = this.io;
     this.intr = new InterruptController(cpu);
     cpu.intr = this.intr;
@@ -289,6 +289,7 @@ export class Machine {
     let idleEvents = 0;
     const compileAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
     const wasmAt = this.jit && this.wasmThreshold > 0 ? this.wasmThreshold : -1;
+    if (this.wasmRuntime !== null) this.wasmRuntime.promoteAt = compileAt;
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -365,7 +366,7 @@ export class Machine {
         c.repUntil = endIcount;
         // Translated code chains blocks itself only when nothing watches block entries (with code
         // hooks installed: when none covers the trace, decided at each call below).
-        c.jitLoop = chain && observer === null && codeHooks.length === 0;
+        c.jitLoop = c.wasmChain = chain && observer === null && codeHooks.length === 0;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
@@ -480,7 +481,8 @@ export class Machine {
       return f;
     }
     const c = this.cpu;
-    const { segs } = selectTrace(b, c.rip, c.mmu.epoch, c.cpl);
+    const wasm = this.wasmRuntime;
+    const { segs } = selectTrace(b, c.rip, c.mmu.epoch, c.cpl, wasm !== null ? (x) => wasm.credit(x) : undefined);
     if (segs.length === 1) {
       if (s !== null && s.compiled !== null) return s.compiled as (c: Cpu) => void;
       const f = translateBlock(b.insns);
@@ -501,7 +503,13 @@ export class Machine {
 
   /** The WebAssembly tier's runtime (jit/wasm/wasmTier.ts), made on first use. */
   private wasmRuntime: WasmRuntime | null = null;
-  private wasmTier(): WasmRuntime { return this.wasmRuntime ??= new WasmRuntime(this.cpu); }
+  private wasmTier(): WasmRuntime {
+    if (this.wasmRuntime === null) {
+      this.wasmRuntime = new WasmRuntime(this.cpu);
+      this.wasmRuntime.promoteAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
+    }
+    return this.wasmRuntime;
+  }
 
   /** A WebAssembly-tier block reached the JS translator's threshold: its JS form, or the wasm one if there is none. */
   private promote(b: Block): (c: Cpu) => void {
@@ -509,6 +517,7 @@ export class Machine {
     b.hookGen = -1;
     if (f === null) return b.wasmFn!;
     b.compiled = f;
+    this.wasmRuntime?.unlink(this.cpu.rip);
     return f;
   }
 

@@ -105,6 +105,11 @@ export class Cpu implements PagingRegs {
    * next iteration itself, within the budget in repUntil (emulator/jit/translateBlock.ts).
    */
   jitLoop = false;
+  /**
+   * Set by the run loop while no code hook, trace writer or interrupt shadow watches block entries at
+   * all: blocks of the WebAssembly tier may then run the blocks after them (emulator/jit/wasm/wasmChain.ts).
+   */
+  wasmChain = false;
   stopReason = STOP_NONE;
   exitStatus = 0;
 

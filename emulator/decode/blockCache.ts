@@ -33,6 +33,9 @@ export class Block {
   compiled: ((c: Cpu) => void) | null = null;
   /** The WebAssembly form (jit/wasm), while the block is in that tier. */
   wasmFn: ((c: Cpu) => void) | null = null;
+  /** Its slot in the machine's function table (jit/wasm/wasmChain.ts), and its chained executions already counted. */
+  wasmSlot = -1;
+  wasmCounted = 0;
   /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
   shared: SharedBlock | null = null;
   /** The trace writer that described this block (emulator/trace), its id there and the VA it was described at. */

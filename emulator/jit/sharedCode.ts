@@ -30,7 +30,7 @@ export interface SharedBlock {
 }
 
 /** A module of the WebAssembly tier and the instructions its blocks number from 0 (jit/wasm/wasmTier.ts). */
-export interface WasmModuleCode { readonly module: WebAssembly.Module; readonly insns: readonly Insn[] }
+export interface WasmModuleCode { readonly module: WebAssembly.Module; readonly insns: readonly Insn[]; readonly blocks: number }
 /** A block's function in such a module; `code` null: the block is not worth that tier (mostly handler calls). */
 export interface WasmBlockCode { readonly code: WasmModuleCode | null; readonly index: number }
 

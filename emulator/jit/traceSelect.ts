@@ -45,8 +45,10 @@ export function branchesTo(b: Block | { insns: Insn[] }, offset: number, target:
 /**
  * The trace starting with `head` at virtual address `va`: the head, then successors while they
  * qualify. `epoch` and `cpl` are the current MMU epoch and privilege level, for which links hold.
+ * `count` brings a block's execCount up to date first (the WebAssembly tier's chained executions).
  */
-export function selectTrace(head: Block, va: number, epoch: number, cpl: number): { segs: TraceSegment[]; blocks: Block[] } {
+export function selectTrace(head: Block, va: number, epoch: number, cpl: number, count: (b: Block) => void = () => {}): { segs: TraceSegment[]; blocks: Block[] } {
+  count(head);
   const segs: TraceSegment[] = [{ insns: head.insns, offset: 0 }];
   const blocks: Block[] = [head];
   const page = Math.floor(head.phys / 4096);
@@ -57,6 +59,7 @@ export function selectTrace(head: Block, va: number, epoch: number, cpl: number)
     for (const [lva, lb, le, lc] of [[cur.linkVa0, cur.linkBlock0, cur.linkEpoch0, cur.linkCpl0],
       [cur.linkVa1, cur.linkBlock1, cur.linkEpoch1, cur.linkCpl1]] as [number, Block | null, number, number][]) {
       if (lb === null || le !== epoch || lc !== cpl || !lb.valid || lb.bits !== 64) continue;
+      count(lb);
       if (next === null || lb.execCount > next.execCount) { next = lb; nextVa = lva; }
     }
     // A block whose branch goes back to the head closes a loop, which the translation runs inside

@@ -1,6 +1,6 @@
 /**
  * The machine state that translated WebAssembly code reads and writes in place (emulator/jit/wasm):
- * it lives in the same WebAssembly.Memory as guest RAM, in one 64 KiB page after it (a wasm module
+ * it lives in the same WebAssembly.Memory as guest RAM, in three 64 KiB pages after it (a wasm module
  * has one memory). The JS side keeps its typed arrays, now views of that memory: the register file
  * (cpu/registers.ts), the TLB (memory/tlb.ts), and the slots where wasm code leaves its exit state.
  * Offsets are from PhysicalMemory.stateBase.
@@ -17,8 +17,11 @@ export const FLAG_DIRTY = 0, FLAG_KIND = 1, FLAG_SIZE = 2, FLAG_A_LO = 3, FLAG_A
   FLAG_R_LO = 7, FLAG_R_HI = 8, FLAG_CIN = 9, FLAG_EAGER = 10, FLAG_MASK = 11;
 /** Exit slots: float64 RIP, instruction start and icount at a block's exit (translated code writes them). */
 export const STATE_EXIT_RIP = 192, STATE_EXIT_START = 200, STATE_EXIT_ICOUNT = 208;
-/** int32 slots: the high half of a slow-path read, c.exit after a slow path or handler, CPL 3 (1) or not. */
-export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224;
+/**
+ * int32 slots: the high half of a slow-path read, c.exit after a slow path or handler, CPL 3 (1) or
+ * not, blocks the chain loop entered since the run loop last looked (jit/wasm/wasmChain.ts).
+ */
+export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224, STATE_CHAINED = 228;
 /** Entries of the TLB (memory/tlb.ts TLB_SIZE). */
 export const TLB_ENTRIES = 1024;
 /** The TLB's arrays (memory/tlb.ts), each TLB_ENTRIES entries. */
@@ -26,6 +29,18 @@ export const STATE_TLB = 1024;
 export const TLB_SUP_R = STATE_TLB, TLB_SUP_W = TLB_SUP_R + TLB_ENTRIES * 8, TLB_SUP_X = TLB_SUP_W + TLB_ENTRIES * 8,
   TLB_USR_R = TLB_SUP_X + TLB_ENTRIES * 8, TLB_USR_W = TLB_USR_R + TLB_ENTRIES * 8, TLB_USR_X = TLB_USR_W + TLB_ENTRIES * 8,
   TLB_VPAGE = TLB_USR_X + TLB_ENTRIES * 8, TLB_PHYS = TLB_VPAGE + TLB_ENTRIES * 8;
-export const STATE_END = TLB_PHYS + TLB_ENTRIES * 4;
-export const STATE_BYTES = 65536;
-if (STATE_END > STATE_BYTES) throw new Error('state area overflows its page');
+/**
+ * The WebAssembly tier's jump cache (jit/wasm/wasmChain.ts): JUMP_CACHE_ENTRIES entries of 32 bytes
+ * (float64 RIP; int32 physical address of the block; int32 table slot << 8 | instruction count; int32
+ * entries the chain loop may still make).
+ */
+export const STATE_JUMP_CACHE = 65536, JUMP_CACHE_ENTRIES = 1024, JUMP_ENTRY_BYTES = 32;
+export const JUMP_RIP = 0, JUMP_PHYS = 8, JUMP_BLOCK = 12, JUMP_LEFT = 16;
+/**
+ * int32 executions of each table slot's block that the chain loop made (by slot modulo
+ * EXEC_COUNT_SLOTS), which the run loop adds to the block's count (jit/wasm/wasmTier.ts credit).
+ */
+export const STATE_EXEC_COUNTS = 131072, EXEC_COUNT_SLOTS = 16384;
+export const STATE_END = STATE_EXEC_COUNTS + EXEC_COUNT_SLOTS * 4;
+export const STATE_BYTES = 196608;
+if (TLB_PHYS + TLB_ENTRIES * 4 > STATE_JUMP_CACHE || STATE_JUMP_CACHE + JUMP_CACHE_ENTRIES * JUMP_ENTRY_BYTES > STATE_EXEC_COUNTS || STATE_END > STATE_BYTES) throw new Error('state area overflows its pages');

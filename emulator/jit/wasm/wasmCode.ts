@@ -1,6 +1,7 @@
 /**
- * A small WebAssembly binary writer: one module per translated block, with the machine's memory and
- * a few JS functions as imports and one exported function. Only what the translator emits is here
+ * A small WebAssembly binary writer: modules of translated blocks, which import the machine's memory,
+ * a few JS functions and the machine's function table (and place their blocks in it), and the chain
+ * module (wasmChain.ts), which runs blocks from that table. Only what the translators emit is here
  * (the opcodes are the spec's; names follow its text format).
  */
 
@@ -10,19 +11,20 @@ const VOID = 0x40;
 
 /** Opcodes by their text-format names. */
 export const Op = {
-  unreachable: 0x00, block: 0x02, if: 0x04, else: 0x05, end: 0x0b, br_table: 0x0e, return: 0x0f, call: 0x10,
+  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, return: 0x0f, call: 0x10,
+  call_indirect: 0x11,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
   i32_load: 0x28, i64_load: 0x29, f64_load: 0x2b, i64_load8_u: 0x31, i64_load16_u: 0x33, i64_load32_u: 0x35,
   i32_store: 0x36, i64_store: 0x37, f64_store: 0x39, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
   i32_const: 0x41, i64_const: 0x42, f64_const: 0x44,
-  i32_eqz: 0x45, i32_le_u: 0x4d,
+  i32_eqz: 0x45, i32_ne: 0x47, i32_le_s: 0x4c, i32_le_u: 0x4d,
   i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_le_s: 0x57, i64_le_u: 0x58,
-  f64_eq: 0x61,
-  i32_add: 0x6a, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72, i32_shl: 0x74,
+  f64_eq: 0x61, f64_ne: 0x62, f64_gt: 0x64,
+  i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_u: 0x76,
   i64_add: 0x7c, i64_sub: 0x7d, i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87,
   i64_shr_u: 0x88,
   f64_add: 0xa0, f64_sub: 0xa1,
-  i32_wrap_i64: 0xa7, i64_trunc_f64_s: 0xb0, i64_extend_i32_u: 0xad, f64_convert_i64_s: 0xb9,
+  i32_wrap_i64: 0xa7, i64_trunc_f64_s: 0xb0, i64_extend_i32_u: 0xad, f64_convert_i32_u: 0xb8, f64_convert_i64_s: 0xb9,
   i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;
 
@@ -86,6 +88,10 @@ export class WasmFunction {
   if_(result: ValType | typeof VOID = VOID): this { this.code.push(Op.if, result); return this; }
   else_(): this { this.code.push(Op.else); return this; }
   block(): this { this.code.push(Op.block, VOID); return this; }
+  loop(): this { this.code.push(Op.loop, VOID); return this; }
+  br(depth: number): this { this.code.push(Op.br); uleb(this.code, depth); return this; }
+  /** call_indirect through table 0 with function type `type`. */
+  callIndirect(type: number): this { this.code.push(Op.call_indirect); uleb(this.code, type); this.code.push(0x00); return this; }
   end(): this { this.code.push(Op.end); return this; }
 
   /** The body as the code section holds it: locals declaration, code, final end. */
@@ -127,59 +133,74 @@ function funcType(out: number[], params: ValType[], results: ValType[]): void {
   uleb(out, results.length); out.push(...results);
 }
 
-/**
- * The exported function of a module of `count` functions of one signature (params, results): it takes
- * the function's number first, then that function's parameters, and calls it. One export per module
- * means one JS-to-wasm wrapper for V8 to make hot, instead of one per function.
- */
-function dispatcher(params: ValType[], results: ValType[], first: number, count: number): WasmFunction {
-  const d = new WasmFunction([I32, ...params], results);
-  for (let k = 0; k <= count; k++) d.block();
-  d.get(0);
-  d.code.push(Op.br_table); uleb(d.code, count);
-  for (let k = 0; k < count; k++) uleb(d.code, k);
-  uleb(d.code, count); // default: the outermost block, then unreachable
-  for (let k = 0; k < count; k++) {
-    d.end();
-    for (let p = 0; p < params.length; p++) d.get(p + 1);
-    d.call(first + k).op(Op.return);
-  }
-  d.end().op(Op.unreachable);
-  return d;
+/** What a module imports besides its functions: the memory, and the function table with its slot base. */
+export interface ModuleImports {
+  functions: readonly WasmImport[];
+  /** Minimum size of `env.mem` in 64 KiB pages. */
+  memPages: number;
+  /** Import `env.tbl` (funcref) and `env.base` (i32): the module's functions go to slots base.. at instantiation. */
+  table?: boolean;
+  /** Import only `env.tbl` (a module that calls through the table, wasmChain.ts). */
+  callsTable?: boolean;
+  /** Function types declared after the imports' (type indices imports.length + i), for call_indirect. */
+  types?: readonly (readonly [ValType[], ValType[]])[];
 }
 
 /**
- * A module importing memory `env.mem` (at least `memPages` 64 KiB pages) and the functions
- * `env.<name>` (function indices 0..n-1 in order), and defining `fns` (all of one signature), which
- * it exports through one function "run" (their number, then their parameters).
+ * A module importing memory `env.mem` and the functions `env.<name>` (function indices 0..n-1 in
+ * order), and defining `fns`. With a table, its functions are placed in `env.tbl` from slot
+ * `env.base` on (an active element segment) and nothing is exported; `exported` names functions of
+ * `fns` to export instead.
  */
-export function buildModule(imports: readonly WasmImport[], memPages: number, fns: readonly WasmFunction[]): Uint8Array {
+export function buildModule(im: ModuleImports, fns: readonly WasmFunction[], exported: readonly [string, number][] = []): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const fn = fns[0];
-  const run = dispatcher(fn.params, fn.results, imports.length, fns.length);
+  const imports = im.functions;
+  // Types: one per import, then one per distinct signature of fns.
+  const extra = im.types ?? [];
+  const sigs: string[] = [];
+  const sigOf = (f: WasmFunction) => `${f.params.join(',')}>${f.results.join(',')}`;
+  const typeOf = new Map<string, number>();
+  for (const f of fns) {
+    const k = sigOf(f);
+    if (!typeOf.has(k)) { typeOf.set(k, imports.length + extra.length + sigs.length); sigs.push(k); }
+  }
   const types: number[] = [];
-  uleb(types, imports.length + 2);
-  for (const im of imports) funcType(types, im.params, im.results);
-  funcType(types, fn.params, fn.results);
-  funcType(types, run.params, run.results);
+  uleb(types, imports.length + extra.length + sigs.length);
+  for (const i of imports) funcType(types, i.params, i.results);
+  for (const [p, r] of extra) funcType(types, p, r);
+  for (const k of sigs) {
+    const f = fns.find((x) => sigOf(x) === k)!;
+    funcType(types, f.params, f.results);
+  }
   section(out, 1, types);
   const imps: number[] = [];
-  uleb(imps, imports.length + 1);
-  name(imps, 'env'); name(imps, 'mem'); imps.push(0x02, 0x00); uleb(imps, memPages);
-  imports.forEach((im, i) => { name(imps, 'env'); name(imps, im.name); imps.push(0x00); uleb(imps, i); });
+  uleb(imps, imports.length + 1 + (im.table ? 2 : im.callsTable ? 1 : 0));
+  name(imps, 'env'); name(imps, 'mem'); imps.push(0x02, 0x00); uleb(imps, im.memPages);
+  imports.forEach((i, k) => { name(imps, 'env'); name(imps, i.name); imps.push(0x00); uleb(imps, k); });
+  if (im.table || im.callsTable) { name(imps, 'env'); name(imps, 'tbl'); imps.push(0x01, 0x70, 0x00); uleb(imps, 0); }
+  if (im.table) { name(imps, 'env'); name(imps, 'base'); imps.push(0x03, I32, 0x00); }
   section(out, 2, imps);
   const funcs: number[] = [];
-  uleb(funcs, fns.length + 1);
-  for (let k = 0; k < fns.length; k++) uleb(funcs, imports.length);
-  uleb(funcs, imports.length + 1);
+  uleb(funcs, fns.length);
+  for (const f of fns) uleb(funcs, typeOf.get(sigOf(f))!);
   section(out, 3, funcs);
-  const exps: number[] = [];
-  uleb(exps, 1); name(exps, 'run'); exps.push(0x00); uleb(exps, imports.length + fns.length);
-  section(out, 7, exps);
+  if (exported.length > 0) {
+    const exps: number[] = [];
+    uleb(exps, exported.length);
+    for (const [n, k] of exported) { name(exps, n); exps.push(0x00); uleb(exps, imports.length + k); }
+    section(out, 7, exps);
+  }
+  if (im.table) {
+    const elem: number[] = [];
+    uleb(elem, 1);
+    elem.push(0x00, 0x23, 0x00, Op.end); // active, table 0, offset global.get 0 (env.base)
+    uleb(elem, fns.length);
+    for (let k = 0; k < fns.length; k++) uleb(elem, imports.length + k);
+    section(out, 9, elem);
+  }
   const code: number[] = [];
-  uleb(code, fns.length + 1);
+  uleb(code, fns.length);
   for (const f of fns) for (const b of f.encode()) code.push(b);
-  for (const b of run.encode()) code.push(b);
   section(out, 10, code);
   return Uint8Array.from(out);
 }

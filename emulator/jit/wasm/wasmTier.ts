@@ -4,11 +4,11 @@
  * faults), and makes the JS function the run loop calls for a block (the same `(c) => void` as a
  * translated JS block).
  *
- * V8's fixed cost per module (about 200 us: wrappers for the imports and the export) is paid once
- * per batch of BATCH blocks, and calls from JS go through one export per module (a block number,
- * then its arguments), whose wrapper V8 makes fast after a thousand calls. Modules depend only on
- * the instructions and are shared by the machines of a thread (SharedBlock.wasm); instances are per
- * machine, since they import its memory.
+ * V8's fixed cost per module (about 200 us: wrappers for the imports) is paid once per batch of
+ * BATCH blocks. Each module places its blocks in the machine's function table, and every call from
+ * JS goes through the one export of the chain module (wasmChain.ts), which runs the block and the
+ * blocks after it. Modules depend only on the instructions and are shared by the machines of a thread
+ * (SharedBlock.wasm); instances are per machine, since they import its memory and table.
  */
 import type { Cpu } from '../../cpu/cpu';
 import type { Insn } from '../../decode/insn';
@@ -20,13 +20,16 @@ import { recAC, recR, at } from '../codeState';
 import {
   STATE_FLAGS, FLAG_DIRTY, FLAG_KIND, FLAG_SIZE, FLAG_A_LO, FLAG_A_HI, FLAG_B_LO, FLAG_B_HI, FLAG_R_LO, FLAG_R_HI,
   FLAG_CIN, FLAG_EAGER, FLAG_MASK, STATE_EXIT_RIP, STATE_EXIT_START, STATE_EXIT_ICOUNT, STATE_HI, STATE_EXIT_FLAG,
-  STATE_BYTES,
+  STATE_BYTES, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES, JUMP_ENTRY_BYTES, JUMP_PHYS, JUMP_BLOCK, JUMP_LEFT,
+  STATE_EXEC_COUNTS, EXEC_COUNT_SLOTS, STATE_CHAINED,
 } from '../../memory/stateArea';
 import { translateWasm, wasmModuleBytes, EXIT_SLOTS } from './wasmTranslate';
+import { chainRun, jumpEntry, MAX_CHAINED_INSNS, type ChainRun } from './wasmChain';
 import type { WasmFunction } from './wasmCode';
 import type { WasmModuleCode, WasmBlockCode } from '../sharedCode';
 
-export const wasmStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, modules: 0, skipped: 0 };
+/** Counts for the benchmarks and tests; `chained`: blocks the chain loop entered (without the run loop). */
+export const wasmStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, modules: 0, skipped: 0, chained: 0 };
 
 /** Blocks per module. */
 const BATCH = 32;
@@ -34,20 +37,37 @@ const BATCH = 32;
 
 const F = STATE_FLAGS >> 2;
 
-type Run = (k: number, sb: number, rip: number, icount: number) => number;
-
 export class WasmRuntime {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   readonly sb: number;
-  private readonly instances = new WeakMap<WasmModuleCode, Run>();
+  /** The first table slot of each module's blocks in this machine. */
+  private readonly instances = new WeakMap<WasmModuleCode, number>();
   private readonly queue: Block[] = [];
+  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  private slots = 0;
+  private readonly chain: ChainRun;
+  /** The JS translator's threshold (Machine.run sets it; -1: no JS translation). */
+  promoteAt = -1;
 
   constructor(private readonly c: Cpu) {
     const mem = c.mem;
     this.sb = mem.stateBase;
     this.i32 = new Int32Array(mem.buffer, mem.stateBase, STATE_BYTES >> 2);
     this.f64 = new Float64Array(mem.buffer, mem.stateBase, STATE_BYTES >> 3);
+    this.chain = chainRun(mem.wasm, this.table);
+    this.forget();
+  }
+
+  /** Empties the jump cache: code was invalidated (the chain loop must not reach a dropped block). */
+  forget(): void {
+    const f64 = this.f64;
+    for (let k = 0; k < JUMP_CACHE_ENTRIES; k++) f64[(STATE_JUMP_CACHE + k * JUMP_ENTRY_BYTES) >> 3] = NaN;
+  }
+
+  /** The chain loop no longer enters the block at `rip` (it has JS code now, which the run loop calls). */
+  unlink(rip: number): void {
+    this.f64[jumpEntry(rip) >> 3] = NaN;
   }
 
   /**
@@ -77,7 +97,7 @@ export class WasmRuntime {
     this.queue.length = 0;
     for (const b of skip) if (b.shared !== null) b.shared.wasm = { code: null, index: 0 };
     if (fns.length === 0) return;
-    const code: WasmModuleCode = { module: new WebAssembly.Module(wasmModuleBytes(fns)), insns };
+    const code: WasmModuleCode = { module: new WebAssembly.Module(wasmModuleBytes(fns)), insns, blocks: fns.length };
     wasmStats.modules++;
     blocks.forEach((b, index) => {
       const bc: WasmBlockCode = { code, index };
@@ -96,17 +116,49 @@ export class WasmRuntime {
 
   private attach(b: Block, bc: WasmBlockCode): void {
     if (bc.code === null || b.compiled !== null) return;
-    let run = this.instances.get(bc.code);
-    if (run === undefined) { run = this.instantiate(bc.code); this.instances.set(bc.code, run); }
-    const k = bc.index, sb = this.sb, f64 = this.f64, i32 = this.i32;
+    let base = this.instances.get(bc.code);
+    if (base === undefined) { base = this.instantiate(bc.code); this.instances.set(bc.code, base); }
+    const slot = base + bc.index, sb = this.sb, f64 = this.f64, i32 = this.i32, chain = this.chain;
+    const len = b.insns.length, phys = b.phys;
+    const entry = len <= MAX_CHAINED_INSNS ? (slot << 8) | len : -1;
+    b.wasmSlot = slot;
+    b.wasmCounted = i32[(STATE_EXEC_COUNTS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1))];
     const fn = (cpu: Cpu): void => {
-      if (run(k, sb, cpu.rip, cpu.icount) === EXIT_SLOTS) {
+      const rip = cpu.rip;
+      // The run loop found this block at rip (translated, or through a link the MMU epoch and CPL
+      // check): blocks in the tier that end at rip may go on to it without the run loop, as many
+      // times as are left below the JS translator's threshold (the run loop's next entry compiles it).
+      if (entry >= 0) {
+        this.credit(b);
+        const e = jumpEntry(rip), k = e >> 2, at = this.promoteAt;
+        const left = at > 0 ? at - 1 - b.execCount : 0x3fffffff;
+        if (left > 0) {
+          f64[e >> 3] = rip; i32[k + (JUMP_PHYS >> 2)] = phys; i32[k + (JUMP_BLOCK >> 2)] = entry; i32[k + (JUMP_LEFT >> 2)] = left;
+        } else f64[e >> 3] = NaN;
+      }
+      if (chain(slot, sb, rip, cpu.icount, cpu.wasmChain ? cpu.repUntil : 0) === EXIT_SLOTS) {
         cpu.rip = f64[STATE_EXIT_RIP >> 3]; cpu.insnStart = f64[STATE_EXIT_START >> 3]; cpu.icount = f64[STATE_EXIT_ICOUNT >> 3];
       }
       if (i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
+      const chained = i32[STATE_CHAINED >> 2];
+      if (chained !== 0) { wasmStats.chained += chained; i32[STATE_CHAINED >> 2] = 0; }
     };
     b.compiled = b.wasmFn = fn;
     b.hookGen = -1;
+  }
+
+  /**
+   * Adds the executions the chain loop made of block `b` to its count (up to one below the JS
+   * translator's threshold, which the run loop's next entry reaches).
+   */
+  credit(b: Block): void {
+    if (b.wasmSlot < 0) return;
+    const now = this.i32[(STATE_EXEC_COUNTS >> 2) + (b.wasmSlot & (EXEC_COUNT_SLOTS - 1))];
+    const ran = (now - b.wasmCounted) | 0;
+    b.wasmCounted = now;
+    if (ran <= 0) return;
+    const at = this.promoteAt;
+    b.execCount = at > 0 ? Math.max(b.execCount, Math.min(b.execCount + ran, at - 1)) : b.execCount + ran;
   }
 
   /** Hands a record the block left in the state area to the FlagState (codeState.ts recordCode). */
@@ -156,7 +208,11 @@ export class WasmRuntime {
     throw new GuestFault(GP, 0);
   };
 
-  private instantiate(code: WasmModuleCode): Run {
+  /** Instantiates a module in this machine: its blocks take the next free table slots; returns the first. */
+  private instantiate(code: WasmModuleCode): number {
+    const base = this.slots;
+    this.slots += code.blocks;
+    if (this.slots > this.table.length) this.table.grow(Math.max(this.slots - this.table.length, this.table.length));
     const c = this.c, insns = code.insns;
     const h = (i: number, start: number, rip: number, icount: number): number => {
       this.at(start, rip, icount);
@@ -170,9 +226,13 @@ export class WasmRuntime {
       this.at(start, rip, icount);
       return ea(c, insns[i]);
     };
-    const inst = new WebAssembly.Instance(code.module, {
-      env: { mem: c.mem.wasm, rd: this.rd, wr: this.wr, h, cond: this.cond, ea: eaOf, gp: this.gp },
+    const fl = () => { if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags(); };
+    new WebAssembly.Instance(code.module, {
+      env: {
+        mem: c.mem.wasm, rd: this.rd, wr: this.wr, h, cond: this.cond, ea: eaOf, gp: this.gp, fl,
+        tbl: this.table, base: new WebAssembly.Global({ value: 'i32' }, base),
+      },
     });
-    return inst.exports.run as Run;
+    return base;
   }
 }

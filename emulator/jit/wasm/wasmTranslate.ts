@@ -40,9 +40,11 @@ export const WASM_IMPORTS: readonly WasmImport[] = [
   { name: 'ea', params: [I32, F64, F64, F64], results: [F64] },
   // #GP(0) at (insnStart, rip, icount): a non-canonical branch target
   { name: 'gp', params: [F64, F64, F64], results: [] },
+  // hands the record in the state area to the FlagState (before a record that keeps some flags replaces it)
+  { name: 'fl', params: [], results: [] },
 ];
-const IM_RD = 0, IM_WR = 1, IM_H = 2, IM_COND = 3, IM_EA = 4, IM_GP = 5;
-/** The exported function: (sb: state base, rip0, icount0) -> 0 (exit state in the state area) or 1 (the CPU object is current). */
+const IM_RD = 0, IM_WR = 1, IM_H = 2, IM_COND = 3, IM_EA = 4, IM_GP = 5, IM_FL = 6;
+/** A translated block: (sb: state base, rip0, icount0) -> 0 (exit state in the state area) or 1 (the CPU object is current). */
 export const EXIT_SLOTS = 0, EXIT_CURRENT = 1;
 
 const SIZE_MASK_LO = [0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff];
@@ -140,6 +142,9 @@ class Emitter {
       else { f.get(l); if (high) f.i64(32, 0).op(Op.i64_shr_u); f.op(Op.i32_wrap_i64); }
       f.mem(Op.i32_store, STATE_FLAGS + 4 * slot);
     };
+    // A record that keeps some flags (INC, DEC: CF) completes the one before it, which a chained block
+    // may have left in the state area (wasmChain.ts): that one goes to the FlagState first.
+    if (p.mask !== STATUS_FLAGS) f.get(P_SB).mem(Op.i32_load, STATE_FLAGS + 4 * FLAG_DIRTY).if_().call(IM_FL).end();
     i32(FLAG_KIND, p.kind); i32(FLAG_SIZE, p.size); i32(FLAG_CIN, 0); i32(FLAG_MASK, p.mask);
     half(FLAG_A_LO, p.a, false); half(FLAG_A_HI, p.a, true);
     half(FLAG_B_LO, p.b, false); half(FLAG_B_HI, p.b, true);
@@ -587,7 +592,10 @@ export function translateWasm(insns: readonly Insn[], base: number): WasmTransla
   return { fn: f, inline, handlers: insns.length - inline };
 }
 
-/** The module of translated blocks `fns`: its export "run" takes a block's number, then (sb, rip0, icount0). */
+/**
+ * The module of translated blocks `fns`, which places them in the machine's function table from slot
+ * `env.base` on (wasmChain.ts runs them from there).
+ */
 export function wasmModuleBytes(fns: readonly WasmFunction[]): Uint8Array {
-  return buildModule(WASM_IMPORTS, 1, fns);
+  return buildModule({ functions: WASM_IMPORTS, memPages: 1, table: true }, fns);
 }

@@ -9,7 +9,17 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
   }
-  type ImportValue = ((...args: never[]) => unknown) | Memory;
+  interface TableDescriptor { element: 'anyfunc'; initial: number; maximum?: number }
+  class Table {
+    constructor(descriptor: TableDescriptor);
+    readonly length: number;
+    grow(delta: number): number;
+  }
+  interface GlobalDescriptor { value: 'i32'; mutable?: boolean }
+  class Global {
+    constructor(descriptor: GlobalDescriptor, value: number);
+  }
+  type ImportValue = ((...args: never[]) => unknown) | Memory | Table | Global;
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, ImportValue>>);
     readonly exports: Record<string, unknown>;

@@ -4,13 +4,14 @@
 // devices, console and every byte of memory; memory hooks must see the same accesses.
 import * as fs from 'fs';
 import * as path from 'path';
-import { HOOK_MEM_WRITE, HOOK_MEM_READ } from '../../../emulator/machine';
+import { HOOK_MEM_WRITE, HOOK_MEM_READ, Machine, STOP_LIMIT } from '../../../emulator/machine';
+import { startDirect64 } from '../../../emulator/loader/direct64';
 import { wasmStats } from '../../../emulator/jit/wasm/wasmTier';
 import { translateWasm, wasmModuleBytes } from '../../../emulator/jit/wasm/wasmTranslate';
 import type { Block } from '../../../emulator/decode/blockCache';
 import { FIXTURES } from '../../helpers/fixtures';
 import { KERNEL } from '../trace/traceRun';
-import { INTERPRETER, WASM_TIER, bootImage, machineState } from './jitModes';
+import { INTERPRETER, WASM_TIER, bootImage, machineState, runSliced } from './jitModes';
 
 const BOOT = fs.readdirSync(path.join(FIXTURES, 'boot')).filter((f) => f.endsWith('.elf')).sort()
   .map((f) => path.join(FIXTURES, 'boot', f));
@@ -48,6 +49,72 @@ describe('the WebAssembly tier and the interpreter leave the same machine', () =
       expect(runs[1].log).toEqual(runs[0].log);
       expect(runs[1].state).toEqual(runs[0].state);
     });
+});
+
+describe('chaining (wasmChain.ts)', () => {
+  // Block A ends with a CMP's record; block B, chained from A inside wasm, starts with INC, which
+  // keeps CF, and ADC reads CF through its handler. A's record must reach the FlagState before
+  // INC's replaces it in the state area: R8 counts the iterations where RAX < RBX.
+  const PROGRAM = [
+    0x48, 0x39, 0xd8, //       A: cmp rax, rbx
+    0xeb, 0x00, //                jmp B (the next instruction)
+    0x48, 0xff, 0xc2, //       B: inc rdx
+    0x49, 0x83, 0xd0, 0x00, //    adc r8, 0
+    0x48, 0x83, 0xc0, 0x07, //    add rax, 7
+    0x48, 0xff, 0xc9, //          dec rcx
+    0x75, 0xeb, //                jnz A
+    0xf4, //                      hlt
+  ];
+  const REGS = { rax: 0n, rbx: 3500n, rcx: 1000n, rdx: 0n, r8: 0n };
+
+  test('a flag record left by one chained block is completed, not replaced, by the next one\'s INC', () => {
+    const chainedBefore = wasmStats.chained;
+    const interp = runSliced(INTERPRETER, PROGRAM, REGS, 1_000_000);
+    const wasm = runSliced(WASM_TIER, PROGRAM, REGS, 1_000_000);
+    expect(interp.m.regRead('r8')).toBe(500n);
+    expect(wasm.state).toEqual(interp.state);
+    expect(wasmStats.chained - chainedBefore).toBeGreaterThan(1000);
+  });
+
+  test('runs sliced at every instruction count leave the same machine (the budget stops the chain exactly)', () => {
+    for (const slice of [1, 2, 3, 7, 13, 101]) {
+      expect(runSliced(WASM_TIER, PROGRAM, REGS, slice).state).toEqual(runSliced(INTERPRETER, PROGRAM, REGS, slice).state);
+    }
+  });
+});
+
+describe('chaining after a code write', () => {
+  // A (one page) jumps to B (the next page), which adds an immediate to RAX and loops to A. Between
+  // run slices the host rewrites B's immediate: the chain loop must not go on from A into the B it
+  // translated before (the jump cache is emptied when code is invalidated).
+  const B = 0x1000;
+  const code = new Array<number>(B + 14).fill(0x90);
+  code.splice(0, 5, 0xe9, ...le32(B - 5)); //                        A: jmp B
+  code.splice(B, 14, 0x48, 0x83, 0xc0, 0x01, //                         B: add rax, 1 (rewritten)
+    0x48, 0xff, 0xc9, //                                                   dec rcx
+    0x0f, 0x85, ...le32(-(B + 13)), //                                     jnz A
+    0xf4); //                                                              hlt
+
+  function le32(n: number): number[] { return [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff]; }
+
+  function run(opts: typeof INTERPRETER) {
+    const m = new Machine({ memory: 16 << 20, ...opts });
+    startDirect64(m, { code: Uint8Array.from(code), entry: 0x100000 });
+    m.regWrite('rcx', 5000n);
+    let r = m.run(997), k = 0;
+    while (r.reason === STOP_LIMIT) {
+      m.physWrite(0x100000 + B + 3, Uint8Array.of(++k & 0x7f));
+      r = m.run(997);
+    }
+    return { m, state: machineState(m, r) };
+  }
+
+  test('the rewritten block runs, in wasm as interpreted', () => {
+    const chainedBefore = wasmStats.chained;
+    const interp = run(INTERPRETER), wasm = run(WASM_TIER);
+    expect(wasm.state).toEqual(interp.state);
+    expect(wasmStats.chained - chainedBefore).toBeGreaterThan(1000);
+  });
 });
 
 describe('translation', () => {
