@@ -16,7 +16,8 @@
 import { Mnemonic } from 'iced-x86';
 import type { Insn } from '../../decode/insn';
 import { OK_REG, OK_MEM, OK_IMM, OK_BRANCH } from '../../decode/insn';
-import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, CF } from '../../cpu/flags';
+import { LAZY_ADD, LAZY_SUB, LAZY_RESULT, STATUS_FLAGS, CF, OF, AF } from '../../cpu/flags';
+import { flagsDeadAfter } from '../deadFlags';
 import { FORM } from '../../exec/table';
 import { TLB_MASK } from '../../memory/tlb';
 import {
@@ -81,6 +82,8 @@ class Emitter {
   index = 0; start = 0; next = 0;
   /** The module-wide number of the block's first instruction (the h and ea imports take base + index). */
   base = 0;
+  /** The block's instructions (forms that set only some flags ask whether later ones replace them unseen). */
+  insns: readonly Insn[] = [];
 
   constructor() {
     const f = this.f;
@@ -375,6 +378,9 @@ function emitInsn(e: Emitter, d: Insn): boolean {
     case Mnemonic.Inc: return incDec(e, d, LAZY_ADD);
     case Mnemonic.Dec: return incDec(e, d, LAZY_SUB);
     case Mnemonic.Nop: return d.form === FORM.nop;
+    case Mnemonic.Rol: case Mnemonic.Ror: return rotate(e, d);
+    case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar: return shift(e, d);
+    case Mnemonic.Imul: return imul(e, d);
     default: break;
   }
   if (d.form === FORM.pushR64 && d.k0 === OK_REG && d.ssz === 8) return push(e, d);
@@ -419,6 +425,85 @@ function alu(e: Emitter, d: Insn, op: string): boolean {
   return true;
 }
 
+/** The masked count of a shift or rotate of a 32- or 64-bit register by an immediate, or -1 (another form). */
+function immediateCount(d: Insn): number {
+  if (d.k0 !== OK_REG || d.k1 !== OK_IMM || (d.size !== 4 && d.size !== 8)) return -1;
+  return d.immLo & (d.size === 8 ? 0x3f : 0x1f);
+}
+
+/**
+ * ROL/ROR of a 32- or 64-bit register by an immediate, when later instructions of the block replace
+ * CF and OF unseen (deadFlags.ts; ChaCha20 and BLAKE2s: ADD, XOR, rotate); otherwise the handler runs
+ * it. A count of 0 changes nothing but a 32-bit destination's zero-extension.
+ */
+function rotate(e: Emitter, d: Insn): boolean {
+  const n = immediateCount(d), f = e.f;
+  if (n < 0) return false;
+  if (n !== 0 && !flagsDeadAfter(e.insns, e.index, CF | OF)) return false;
+  const left = d.mnemonic === Mnemonic.Rol, v = e.tmp(I64);
+  f.get(e.reg(d.r0));
+  if (n !== 0) {
+    if (d.size === 8) f.i64(n, 0).op(left ? Op.i64_rotl : Op.i64_rotr);
+    else f.op(Op.i32_wrap_i64).i32(n).op(left ? Op.i32_rotl : Op.i32_rotr).op(Op.i64_extend_i32_u);
+  }
+  f.set(v);
+  e.setRegOperand(d.size, d.r0, v);
+  return true;
+}
+
+/**
+ * SHL/SHR/SAR of a 32- or 64-bit register by an immediate (exec/shift.ts shl, shr, sar): the result
+ * gives ZF, SF and PF; CF is the last bit shifted out, OF as the interpreter sets it, AF 1.
+ */
+function shift(e: Emitter, d: Insn): boolean {
+  const n = immediateCount(d), f = e.f, size = d.size;
+  if (n < 0) return false;
+  if (n === 0) { e.setRegOperand(size, d.r0, e.regOperand(size, d.r0)); return true; }
+  const left = d.mnemonic === Mnemonic.Shl || d.mnemonic === Mnemonic.Sal, arith = d.mnemonic === Mnemonic.Sar;
+  const a = e.regOperand(size, d.r0), rr = f.local(I64), ef = f.local(I32), cf = e.tmp(I32);
+  const bits = size * 8;
+  // The result, zero-extended.
+  if (size === 8) f.get(a).i64(n, 0).op(left ? Op.i64_shl : arith ? Op.i64_shr_s : Op.i64_shr_u);
+  else f.get(a).op(Op.i32_wrap_i64).i32(n).op(left ? Op.i32_shl : arith ? Op.i32_shr_s : Op.i32_shr_u).op(Op.i64_extend_i32_u);
+  f.set(rr);
+  // CF: bit (width - n) of the operand shifted left, bit (n - 1) shifted right (the sign for SAR past it).
+  f.get(a).i64(left ? bits - n : n - 1, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).set(cf);
+  f.get(cf);
+  if (left) {
+    // OF = the result's MSB ^ CF
+    f.get(rr).i64(bits - 1, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).get(cf).op(Op.i32_xor);
+    f.i32(11).op(Op.i32_shl).op(Op.i32_or);
+  } else if (!arith && n === 1) {
+    // SHR by 1: OF = the operand's MSB
+    f.get(a).i64(bits - 1, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and);
+    f.i32(11).op(Op.i32_shl).op(Op.i32_or);
+  }
+  f.i32(AF).op(Op.i32_or).set(ef);
+  e.pending = { kind: LAZY_RESULT, size, a: -1, b: -1, r: rr, eager: ef, mask: STATUS_FLAGS };
+  e.setRegOperand(size, d.r0, rr);
+  return true;
+}
+
+/**
+ * IMUL r, r/m and IMUL r, r/m, imm (32- and 64-bit), when later instructions of the block replace
+ * CF and OF unseen (deadFlags.ts; real Linux's 64x64 -> 128 multiplies by 32-bit halves): the low
+ * half of the product. Otherwise the handler runs it.
+ */
+function imul(e: Emitter, d: Insn): boolean {
+  const size = d.size, f = e.f;
+  if (d.k0 !== OK_REG || (size !== 4 && size !== 8) || d.k1 !== OK_REG || (d.k2 !== 0 && d.k2 !== OK_IMM)) return false;
+  if (d.s1 !== size || !flagsDeadAfter(e.insns, e.index, CF | OF)) return false;
+  const p = e.tmp(I64);
+  f.get(e.regOperand(size, d.r1));
+  if (d.k2 === OK_IMM) f.i64(d.immLo, d.immHi);
+  else f.get(e.regOperand(size, d.r0));
+  f.op(Op.i64_mul);
+  if (size === 4) f.i64(0xffffffff, 0).op(Op.i64_and);
+  f.set(p);
+  e.setRegOperand(size, d.r0, p);
+  return true;
+}
+
 /** INC/DEC of a register: CF kept (exec/arith.ts inc, dec). */
 function incDec(e: Emitter, d: Insn, kind: number): boolean {
   const size = d.size, f = e.f;
@@ -429,6 +514,9 @@ function incDec(e: Emitter, d: Insn, kind: number): boolean {
   f.get(ra).get(rb).op(kind === LAZY_ADD ? Op.i64_add : Op.i64_sub);
   if (size < 8) f.i64(SIZE_MASK_LO[size], 0).op(Op.i64_and);
   f.set(rr);
+  // The record before keeps CF: it goes to the state area first, and from there to the FlagState
+  // before this one (flagsWriteBack).
+  e.flagsWriteBack();
   e.pending = { kind, size, a: ra, b: rb, r: rr, eager: -1, mask: STATUS_FLAGS & ~CF };
   e.setRegOperand(size, d.r0, rr);
   return true;
@@ -548,6 +636,7 @@ export interface WasmTranslation { fn: WasmFunction; inline: number; handlers: n
 export function translateWasm(insns: readonly Insn[], base: number): WasmTranslation {
   const e = new Emitter(), f = e.f;
   e.base = base;
+  e.insns = insns;
   let off = 0;
   for (const d of insns) off += d.len;
   f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);

@@ -12,7 +12,8 @@ import { stringBulk } from '../../../emulator/exec/stringBulk';
 import { imulLow64, mulOut } from '../../../emulator/jit/moreForms';
 import { udiv32, divOut } from '../../../emulator/exec/muldiv';
 import { clearShared } from '../../../emulator/jit/sharedCode';
-import { JIT_MODES, machineState, runSliced } from './jitModes';
+import { JIT_MODES, WASM_MODE, machineState, runSliced } from './jitModes';
+import { translateWasm } from '../../../emulator/jit/wasm/wasmTranslate';
 import { STRINGS } from '../stringPrograms';
 import { XORSHIFT_RBX } from '../xorshiftPrologue';
 
@@ -599,11 +600,21 @@ function run(opts: MachineOptions, code: number[], regs: Record<string, bigint>,
   return runSliced(opts, code, regs, slice, CODE);
 }
 
+/** The program in the interpreter, the JIT and the WebAssembly tier: all three must leave the same machine. */
 function bothModes(code: number[], regs: Record<string, bigint>, slice: number) {
-  const [a, b] = JIT_MODES.map(([, opts]) => run(opts, code, regs, slice));
-  expect(b.state).toEqual(a.state);
-  expect(Buffer.compare(a.m.mem.u8, b.m.mem.u8)).toBe(0);
-  return [a, b];
+  const [a, b, w] = [...JIT_MODES, WASM_MODE].map(([, opts]) => run(opts, code, regs, slice));
+  for (const x of [b, w]) {
+    expect(x.state).toEqual(a.state);
+    expect(Buffer.compare(a.m.mem.u8, x.m.mem.u8)).toBe(0);
+  }
+  return [a, b, w];
+}
+
+/** Instructions of the block at `va` that the WebAssembly tier leaves to interpreter handlers. */
+function wasmHandlerCalls(m: Machine, va: number): number {
+  const b = m.cache.lookup(va, 64);
+  if (b === undefined) throw new Error(`no block at ${va.toString(16)}`);
+  return translateWasm(b.insns, 0).handlers;
 }
 
 /** Instructions of the block at `va` that the translator leaves to interpreter handlers. */
@@ -647,18 +658,23 @@ test('ADC and SBB inline agree with the interpreter after every kind of flag rec
 });
 
 test('ROL and ROR by an immediate inline agree with the interpreter', () => {
-  const [a, b] = bothModes(ROTATES, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  const [a, b, w] = bothModes(ROTATES, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
   // Five PUSHFs and ROL r16 call handlers.
   expect(handlerCalls(b.m, CODE)).toBe(6);
+  // In wasm also the rotates whose CF and OF are read (by PUSHF, ADC) or may be seen by a fault.
+  expect(wasmHandlerCalls(w.m, CODE)).toBeGreaterThan(6);
 });
 
 test('IMUL and rotate flags that later instructions overwrite are skipped, and the rest agree with the interpreter', () => {
-  const [a, b] = bothModes(IMUL_CHAINS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
+  const [a, b, w] = bothModes(IMUL_CHAINS, { rbx: 0x2545f4914f6cdd1dn, rcx: 3000n, rdi: 0x300000n }, 100_003);
   expect(a.m.cpu.regs.u32[14 * 2]).not.toBe(0);
   const block = b.m.cache.lookup(CODE, 64)!;
   expect(blockSource(block.insns).handlers).toBe(1); // PUSHF
   expect(blockSource(block.insns).body.match(/fl\.setStatus\(/g)?.length).toBe(3);
+  // The WebAssembly tier inlines the four IMULs and the rotate whose flags are dead; the three whose
+  // flags are read or may be seen by a fault, SETB and PUSHF call handlers.
+  expect(wasmHandlerCalls(w.m, CODE)).toBe(5);
 });
 
 test('IMUL r64 of values below 2^32 is inline without a call and agrees with the interpreter', () => {
