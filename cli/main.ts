@@ -23,6 +23,13 @@ function lazyCommand(c: CommandEntry): AnyCommand {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // A bad KLP_LAB_WASM_THRESHOLD is refused before any command runs. jit/jitDefault.ts, which reads
+  // it, loads only when the variable is set: objtool's start-up stays without the emulator's modules.
+  if (process.env.KLP_LAB_WASM_THRESHOLD !== undefined) {
+    const { wasmThresholdEnvProblem } = require('../emulator/jit/jitDefault') as typeof import('../emulator/jit/jitDefault'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const problem = wasmThresholdEnvProblem();
+    if (problem !== null) throw new UserError(problem);
+  }
   const own = commands.find((c) => c.ownArgs && c.command.split(' ')[0] === argv[0]);
   if (own) {
     await own.load().handler({ _: [argv[0]], $0: 'klp-lab' });

@@ -64,11 +64,17 @@ export interface MachineOptions {
    */
   rewriteQuiet?: number;
   /**
-   * Executions after which a 64-bit block is translated to WebAssembly (emulator/jit/wasm), until it
-   * reaches compileThreshold and the JS translator takes it (0 = never; the default is 0 unless the
-   * environment sets KLP_LAB_WASM_THRESHOLD: the tier is experimental, see emulator/jit/README.md).
+   * Executions after which a 64-bit block is translated to WebAssembly (emulator/jit/wasm; 0 = never;
+   * default jit/jitDefault.ts WASM_THRESHOLD, or the environment's KLP_LAB_WASM_THRESHOLD).
    */
   wasmThreshold?: number;
+  /**
+   * Executions after which a block in the WebAssembly tier is translated to JS after all, when all
+   * its instructions are inline in wasm (0 = never; default WASM_PROMOTE_THRESHOLD; a block that
+   * calls handlers goes at compileThreshold). The JS translator's code is faster for the hottest
+   * loops, but each function costs V8 milliseconds of compiling: see emulator/jit/README.md.
+   */
+  wasmPromoteThreshold?: number;
   /**
    * Translate hot blocks to JS (emulator/jit; default true unless the process default was turned off
    * by `--no-jit`, jit/jitDefault.ts). false runs every instruction through the interpreter, the
@@ -94,6 +100,12 @@ const MAX_TRANSLATED_INSNS = 64;
  * keeps being written and stays interpreted.
  */
 const REWRITTEN_PAGE = 2;
+/**
+ * MachineOptions.wasmPromoteThreshold's default. On real Linux's boot, 100,000 took 9.6 s where
+ * 20,000 (the JS translator's own threshold) took 10.9 s; a fixture-kernel study took the same time
+ * with either (emulator/jit/README.md).
+ */
+export const WASM_PROMOTE_THRESHOLD = 100_000;
 const REWRITE_QUIET = 50e6;
 
 /** QEMU's default `-rtc base` for klp-lab runs: 2024-01-01T00:00:00Z. */
@@ -147,6 +159,8 @@ export class Machine {
   compileThreshold: number;
   /** Executions after which a 64-bit block is translated to WebAssembly (MachineOptions.wasmThreshold). */
   wasmThreshold: number;
+  /** Executions after which a block in the WebAssembly tier goes to the JS translator (MachineOptions.wasmPromoteThreshold). */
+  wasmPromoteThreshold: number;
   rewriteQuiet: number;
   /** Hot blocks are translated (MachineOptions.jit). */
   readonly jit: boolean;
@@ -166,6 +180,7 @@ export class Machine {
     this.rewriteQuiet = opts.rewriteQuiet ?? REWRITE_QUIET;
     this.jit = opts.jit ?? jitDefault();
     this.wasmThreshold = opts.wasmThreshold ?? (this.jit ? wasmThresholdDefault() : 0);
+    this.wasmPromoteThreshold = opts.wasmPromoteThreshold ?? WASM_PROMOTE_THRESHOLD;
     this.cache = new BlockCache(this.mem, bindForm);
     this.cache.clock = this.cpu;
     this.cache.onNewCodePage = (pg) => cpu.mmu.tlb.revokeWrites(pg);
@@ -289,7 +304,7 @@ export class Machine {
     let idleEvents = 0;
     const compileAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
     const wasmAt = this.jit && this.wasmThreshold > 0 ? this.wasmThreshold : -1;
-    if (this.wasmRuntime !== null) this.wasmRuntime.promoteAt = compileAt;
+    if (this.wasmRuntime !== null) this.setPromotion(this.wasmRuntime);
     for (;;) {
       if (c.stopReason !== STOP_NONE) break;
       const retired = c.icount - c.idleNs;
@@ -366,7 +381,10 @@ export class Machine {
         c.repUntil = endIcount;
         // Translated code chains blocks itself only when nothing watches block entries (with code
         // hooks installed: when none covers the trace, decided at each call below).
-        c.jitLoop = c.wasmChain = chain && observer === null && codeHooks.length === 0;
+        c.jitLoop = chain && observer === null && codeHooks.length === 0;
+        // Blocks of the WebAssembly tier chain only to blocks the run loop entered under the current
+        // hooks (their jump cache is emptied when hooks change: hooksChanged), so hooks do not stop it.
+        c.wasmChain = chain && observer === null;
         for (;;) {
           const insns = blk.insns;
           // Stop exactly at the next timer event, as QEMU's icount budget does, so interrupts arrive
@@ -377,7 +395,7 @@ export class Machine {
           if (n === insns.length) {
             let f = blk.compiled;
             // A block in the WebAssembly tier goes on counting towards the JS translator's threshold.
-            if (f !== null && f === blk.wasmFn && ++blk.execCount === compileAt) f = this.promote(blk);
+            if (f !== null && f === blk.wasmFn && ++blk.execCount === blk.wasmPromoteAt) f = this.promote(blk);
             if (f !== null) {
               if (codeHooks.length > 0) c.jitLoop = chain && observer === null && !blk.spanHooked;
               // Through Reflect.apply, this call site collects no target of its own: a direct f(c)
@@ -503,10 +521,17 @@ export class Machine {
 
   /** The WebAssembly tier's runtime (jit/wasm/wasmTier.ts), made on first use. */
   private wasmRuntime: WasmRuntime | null = null;
+  /** When blocks of the WebAssembly tier go to the JS translator (WasmRuntime.compileAt, promoteAt). */
+  private setPromotion(r: WasmRuntime): void {
+    const js = this.jit && this.compileThreshold > 0;
+    r.compileAt = js ? this.compileThreshold : -1;
+    r.promoteAt = js && this.wasmPromoteThreshold > 0 ? Math.max(this.wasmPromoteThreshold, this.compileThreshold) : -1;
+  }
+
   private wasmTier(): WasmRuntime {
     if (this.wasmRuntime === null) {
       this.wasmRuntime = new WasmRuntime(this.cpu);
-      this.wasmRuntime.promoteAt = this.jit && this.compileThreshold > 0 ? this.compileThreshold : -1;
+      this.setPromotion(this.wasmRuntime);
     }
     return this.wasmRuntime;
   }
@@ -616,6 +641,7 @@ export class Machine {
    * builds from the same code. Nothing may use this machine afterwards.
    */
   release(): void {
+    this.wasmRuntime?.creditAll();
     this.cache.passOnExecCounts();
     this.mem.release();
   }
@@ -639,6 +665,7 @@ export class Machine {
       mmu.flush();
     } else mmu.memHook = null;
     this.intr.hook = h.intr.length > 0 ? (v, ec, k) => h.runIntr(v, ec, k) : null;
+    this.wasmRuntime?.forget();
     this.io.hook = h.io.length > 0 ? (p, s, w, v) => h.runIo(p, s, w, v) : null;
     this.cpu.exit = true;
   }

@@ -106,8 +106,9 @@ export class Cpu implements PagingRegs {
    */
   jitLoop = false;
   /**
-   * Set by the run loop while no code hook, trace writer or interrupt shadow watches block entries at
-   * all: blocks of the WebAssembly tier may then run the blocks after them (emulator/jit/wasm/wasmChain.ts).
+   * Set by the run loop while no trace writer or interrupt shadow watches block entries: blocks of the
+   * WebAssembly tier may then run the blocks after them that the run loop entered under the current
+   * code hooks (emulator/jit/wasm/wasmChain.ts).
    */
   wasmChain = false;
   stopReason = STOP_NONE;

@@ -36,6 +36,8 @@ export class Block {
   /** Its slot in the machine's function table (jit/wasm/wasmChain.ts), and its chained executions already counted. */
   wasmSlot = -1;
   wasmCounted = 0;
+  /** The execution count at which the block leaves the WebAssembly tier for the JS translator (-1: never). */
+  wasmPromoteAt = -1;
   /** The process-wide entry for these bytes (jit/sharedCode.ts), or null when the block is not shared. */
   shared: SharedBlock | null = null;
   /** The trace writer that described this block (emulator/trace), its id there and the VA it was described at. */

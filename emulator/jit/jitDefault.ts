@@ -27,13 +27,31 @@ export function applyJitOption(args: { jit?: unknown }): void {
 }
 
 /**
- * The environment variable that turns the WebAssembly tier on for every machine of the process (and
- * of study worker threads, which inherit the environment): the execution count at which 64-bit blocks
- * are translated to wasm (MachineOptions.wasmThreshold). Unset or 0: off.
+ * The environment variable that sets the WebAssembly tier for every machine of the process (and of
+ * study worker threads, which inherit the environment): the execution count at which 64-bit blocks
+ * are translated to wasm (MachineOptions.wasmThreshold); 0 turns the tier off. Unset: WASM_THRESHOLD.
  */
 export const WASM_THRESHOLD_ENV = 'KLP_LAB_WASM_THRESHOLD';
+/**
+ * The default: blocks that ran a thousand times. On real Linux's boot, thresholds of 500 to 2,000
+ * gave the same time within the noise; 300 and lower cost more in module compiles than they saved.
+ */
+export const WASM_THRESHOLD = 1000;
+
+/** The environment's threshold, or null when it is not a whole number (the command line refuses it). */
+function wasmThresholdEnv(): number | null {
+  const v = process.env[WASM_THRESHOLD_ENV];
+  if (v === undefined || v === '') return WASM_THRESHOLD;
+  return /^\d+$/.test(v) ? Number(v) : null;
+}
 
 export function wasmThresholdDefault(): number {
-  const v = Number(process.env[WASM_THRESHOLD_ENV] ?? 0);
-  return Number.isInteger(v) && v > 0 ? v : 0;
+  return wasmThresholdEnv() ?? WASM_THRESHOLD;
+}
+
+/** Why the environment's WebAssembly threshold is unusable, or null (checked as the command line starts). */
+export function wasmThresholdEnvProblem(): string | null {
+  return wasmThresholdEnv() === null
+    ? `${WASM_THRESHOLD_ENV} must be a whole number of executions (0 turns the WebAssembly tier off), not '${process.env[WASM_THRESHOLD_ENV]}'`
+    : null;
 }

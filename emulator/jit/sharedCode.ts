@@ -31,8 +31,11 @@ export interface SharedBlock {
 
 /** A module of the WebAssembly tier and the instructions its blocks number from 0 (jit/wasm/wasmTier.ts). */
 export interface WasmModuleCode { readonly module: WebAssembly.Module; readonly insns: readonly Insn[]; readonly blocks: number }
-/** A block's function in such a module; `code` null: the block is not worth that tier (mostly handler calls). */
-export interface WasmBlockCode { readonly code: WasmModuleCode | null; readonly index: number }
+/**
+ * A block's function in such a module, and how many of its instructions call handlers; `code` null:
+ * the block is not worth that tier (mostly handler calls).
+ */
+export interface WasmBlockCode { readonly code: WasmModuleCode | null; readonly index: number; readonly handlers: number }
 
 export interface SharedTrace { readonly pageOffset: number; readonly lo: number; readonly bytes: Uint8Array; readonly fn: (c: never) => void }
 

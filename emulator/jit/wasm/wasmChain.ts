@@ -10,7 +10,7 @@
  * area (memory/stateArea.ts STATE_JUMP_CACHE) maps a RIP to the slot of the block the run loop last
  * entered there, with the block's physical address and length; the run loop fills an entry each time
  * it enters a block of the tier (wasmTier.ts). The chain loop follows an entry only when:
- * - the entry has executions left (below the JS translator's threshold, which the run loop checks);
+ * - the block has executions left below the count at which the run loop hands it to the JS translator;
  * - nothing asked for the run loop (the exit flag a slow path or handler sets from c.exit);
  * - the block fits in the budget (the next timer event or the run's limit, as machine.ts's chaining);
  * - the TLB maps the RIP, executable at the current privilege, to the block's physical address. This
@@ -22,12 +22,12 @@ import { buildModule, WasmFunction, Op, I32, F64, I64 } from './wasmCode';
 import { TLB_MASK } from '../../memory/tlb';
 import {
   STATE_EXIT_FLAG, STATE_EXIT_RIP, STATE_EXIT_ICOUNT, STATE_USER, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES,
-  JUMP_ENTRY_BYTES, JUMP_RIP, JUMP_PHYS, JUMP_BLOCK, JUMP_LEFT, TLB_SUP_X, TLB_USR_X, TLB_PHYS, STATE_EXEC_COUNTS,
-  EXEC_COUNT_SLOTS, STATE_CHAINED,
+  JUMP_ENTRY_BYTES, JUMP_RIP, JUMP_PHYS, JUMP_BLOCK, TLB_SUP_X, TLB_USR_X, TLB_PHYS, STATE_EXEC_COUNTS,
+  STATE_EXEC_LIMITS, EXEC_COUNT_SLOTS, STATE_CHAINED,
 } from '../../memory/stateArea';
 
-/** The signature of a translated block: (sb, rip, icount) -> 0 (exit slots) or 1 (the CPU object is current). */
-const BLOCK_PARAMS = [I32, F64, F64] as const;
+/** The signature of a translated block: (sb, rip, icount, limit, slot) -> 0 (exit slots) or 1 (the CPU object is current). */
+const BLOCK_PARAMS = [I32, F64, F64, F64, I32] as const;
 const BLOCK_RESULTS = [I32] as const;
 
 /** Longest block the cache records (the entry keeps the length in 8 bits). */
@@ -51,7 +51,7 @@ function chainFunction(): WasmFunction {
   const leaveIf = () => { f.if_().i32(0).op(Op.return).end(); };
   f.get(P_SB).i32(0).mem(Op.i32_store, STATE_EXIT_FLAG);
   f.loop();
-  f.get(P_SB).get(P_RIP).get(P_IC).get(P_SLOT).callIndirect(0);
+  f.get(P_SB).get(P_RIP).get(P_IC).get(P_LIMIT).get(P_SLOT).get(P_SLOT).callIndirect(0);
   f.tee(r).if_().get(r).op(Op.return).end();
   f.get(P_SB).mem(Op.i32_load, STATE_EXIT_FLAG);
   leaveIf();
@@ -77,15 +77,13 @@ function chainFunction(): WasmFunction {
   f.get(ripi).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add);
   f.get(e).mem(Op.i32_load, STATE_JUMP_CACHE + JUMP_PHYS).op(Op.i32_ne);
   leaveIf();
-  // Entries left: the run loop counts a block's executions towards the JS translator's threshold
-  // and gives the chain loop only what is left below it (wasmTier.ts).
-  f.get(e).mem(Op.i32_load, STATE_JUMP_CACHE + JUMP_LEFT).tee(r).i32(0).op(Op.i32_le_s);
-  leaveIf();
-  f.get(e).get(r).i32(1).op(Op.i32_sub).mem(Op.i32_store, STATE_JUMP_CACHE + JUMP_LEFT);
   f.get(w).i32(8).op(Op.i32_shr_u).set(P_SLOT);
-  // Count the execution (the JS translator's trace selection compares blocks' counts).
-  f.get(P_SLOT).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(P_SB).op(Op.i32_add).tee(e);
-  f.get(e).mem(Op.i32_load, STATE_EXEC_COUNTS).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_EXEC_COUNTS);
+  // The block's executions so far, below the count at which the run loop hands it to the JS
+  // translator (wasmTier.ts): counted, or left to the run loop.
+  f.get(P_SLOT).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(P_SB).op(Op.i32_add).set(e);
+  f.get(e).mem(Op.i32_load, STATE_EXEC_COUNTS).tee(r).get(e).mem(Op.i32_load, STATE_EXEC_LIMITS).op(Op.i32_ge_s);
+  leaveIf();
+  f.get(e).get(r).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_EXEC_COUNTS);
   f.get(P_SB).get(P_SB).mem(Op.i32_load, STATE_CHAINED).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_CHAINED);
   f.br(0);
   f.end();

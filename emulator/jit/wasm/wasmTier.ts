@@ -20,8 +20,8 @@ import { recAC, recR, at } from '../codeState';
 import {
   STATE_FLAGS, FLAG_DIRTY, FLAG_KIND, FLAG_SIZE, FLAG_A_LO, FLAG_A_HI, FLAG_B_LO, FLAG_B_HI, FLAG_R_LO, FLAG_R_HI,
   FLAG_CIN, FLAG_EAGER, FLAG_MASK, STATE_EXIT_RIP, STATE_EXIT_START, STATE_EXIT_ICOUNT, STATE_HI, STATE_EXIT_FLAG,
-  STATE_BYTES, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES, JUMP_ENTRY_BYTES, JUMP_PHYS, JUMP_BLOCK, JUMP_LEFT,
-  STATE_EXEC_COUNTS, EXEC_COUNT_SLOTS, STATE_CHAINED,
+  STATE_BYTES, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES, JUMP_ENTRY_BYTES, JUMP_PHYS, JUMP_BLOCK,
+  STATE_EXEC_COUNTS, STATE_EXEC_LIMITS, EXEC_COUNT_SLOTS, STATE_CHAINED,
 } from '../../memory/stateArea';
 import { translateWasm, wasmModuleBytes, EXIT_SLOTS } from './wasmTranslate';
 import { chainRun, jumpEntry, MAX_CHAINED_INSNS, type ChainRun } from './wasmChain';
@@ -29,7 +29,7 @@ import type { WasmFunction } from './wasmCode';
 import type { WasmModuleCode, WasmBlockCode } from '../sharedCode';
 
 /** Counts for the benchmarks and tests; `chained`: blocks the chain loop entered (without the run loop). */
-export const wasmStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, modules: 0, skipped: 0, chained: 0 };
+export const wasmStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, modules: 0, skipped: 0, loops: 0, chained: 0 };
 
 /** Blocks per module. */
 const BATCH = 32;
@@ -37,17 +37,61 @@ const BATCH = 32;
 
 const F = STATE_FLAGS >> 2;
 
+/**
+ * What a thread keeps per WebAssembly.Memory: the function table, the chain loop and the instances of
+ * modules (with the first slot of each one's blocks). A released machine's memory goes to the next
+ * machine of its size (memory/physicalMemory.ts), which takes this over with it: a study's runs
+ * instantiate each module once, not once per run. The imports reach the machine through `rt`.
+ */
+class Linkage {
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  readonly chain: ChainRun;
+  readonly instances = new WeakMap<WasmModuleCode, number>();
+  slots = 0;
+  constructor(readonly mem: WebAssembly.Memory, public rt: WasmRuntime) {
+    this.chain = chainRun(mem, this.table);
+  }
+  readonly rd = (va: number, size: number, start: number, rip: number, icount: number): number => this.rt.rd(va, size, start, rip, icount);
+  readonly wr = (va: number, size: number, lo: number, hi: number, start: number, rip: number, icount: number): void =>
+    this.rt.wr(va, size, lo, hi, start, rip, icount);
+  readonly cond = (cc: number): number => this.rt.cond(cc);
+  readonly gp = (start: number, rip: number, icount: number): void => this.rt.gp(start, rip, icount);
+  readonly fl = (): void => this.rt.fl();
+
+  /** Instantiates a module: its blocks take the next free table slots; returns the first. */
+  instantiate(code: WasmModuleCode): number {
+    const base = this.slots;
+    this.slots += code.blocks;
+    if (this.slots > this.table.length) this.table.grow(Math.max(this.slots - this.table.length, this.table.length));
+    const insns = code.insns;
+    new WebAssembly.Instance(code.module, {
+      env: {
+        mem: this.mem, rd: this.rd, wr: this.wr, cond: this.cond, gp: this.gp, fl: this.fl,
+        h: (i: number, start: number, rip: number, icount: number): number => this.rt.h(insns[i], start, rip, icount),
+        ea: (i: number, start: number, rip: number, icount: number): number => this.rt.ea(insns[i], start, rip, icount),
+        tbl: this.table, base: new WebAssembly.Global({ value: 'i32' }, base),
+      },
+    });
+    this.instances.set(code, base);
+    return base;
+  }
+}
+
+const linkages = new WeakMap<WebAssembly.Memory, Linkage>();
+
 export class WasmRuntime {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   readonly sb: number;
-  /** The first table slot of each module's blocks in this machine. */
-  private readonly instances = new WeakMap<WasmModuleCode, number>();
   private readonly queue: Block[] = [];
-  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
-  private slots = 0;
+  private readonly linkage: Linkage;
   private readonly chain: ChainRun;
-  /** The JS translator's threshold (Machine.run sets it; -1: no JS translation). */
+  /**
+   * The execution counts at which a block leaves the tier for the JS translator (Machine sets them; -1:
+   * never): `compileAt` for blocks that call handlers, `promoteAt` for blocks wholly inline, whose wasm
+   * code is nearly as fast as the JS translator's (see emulator/jit/README.md).
+   */
+  compileAt = -1;
   promoteAt = -1;
 
   constructor(private readonly c: Cpu) {
@@ -55,7 +99,11 @@ export class WasmRuntime {
     this.sb = mem.stateBase;
     this.i32 = new Int32Array(mem.buffer, mem.stateBase, STATE_BYTES >> 2);
     this.f64 = new Float64Array(mem.buffer, mem.stateBase, STATE_BYTES >> 3);
-    this.chain = chainRun(mem.wasm, this.table);
+    let linkage = linkages.get(mem.wasm);
+    if (linkage === undefined) { linkage = new Linkage(mem.wasm, this); linkages.set(mem.wasm, linkage); }
+    linkage.rt = this;
+    this.linkage = linkage;
+    this.chain = linkage.chain;
     this.forget();
   }
 
@@ -84,23 +132,24 @@ export class WasmRuntime {
 
   /** Translates the queued blocks that still need it into one module. */
   flush(): void {
-    const blocks: Block[] = [], fns: WasmFunction[] = [], insns: Insn[] = [], skip: Block[] = [];
+    const blocks: Block[] = [], fns: WasmFunction[] = [], insns: Insn[] = [], skip: Block[] = [], handlers: number[] = [];
     for (const b of this.queue) {
       if (!b.valid || b.compiled !== null) continue;
       const t = translateWasm(b.insns, insns.length);
       // Mostly handler calls: each would cross from wasm to JS and back; the interpreter does better.
       if (t.handlers > t.inline) { skip.push(b); wasmStats.skipped++; continue; }
       wasmStats.blocks++; wasmStats.inlineInsns += t.inline; wasmStats.handlerInsns += t.handlers;
-      blocks.push(b); fns.push(t.fn);
+      if (t.loop) wasmStats.loops++;
+      blocks.push(b); fns.push(t.fn); handlers.push(t.handlers);
       for (const d of b.insns) insns.push(d);
     }
     this.queue.length = 0;
-    for (const b of skip) if (b.shared !== null) b.shared.wasm = { code: null, index: 0 };
+    for (const b of skip) if (b.shared !== null) b.shared.wasm = { code: null, index: 0, handlers: 0 };
     if (fns.length === 0) return;
     const code: WasmModuleCode = { module: new WebAssembly.Module(wasmModuleBytes(fns)), insns, blocks: fns.length };
     wasmStats.modules++;
     blocks.forEach((b, index) => {
-      const bc: WasmBlockCode = { code, index };
+      const bc: WasmBlockCode = { code, index, handlers: handlers[index] };
       if (b.shared !== null) b.shared.wasm = bc;
       this.attach(b, bc);
     });
@@ -116,25 +165,28 @@ export class WasmRuntime {
 
   private attach(b: Block, bc: WasmBlockCode): void {
     if (bc.code === null || b.compiled !== null) return;
-    let base = this.instances.get(bc.code);
-    if (base === undefined) { base = this.instantiate(bc.code); this.instances.set(bc.code, base); }
+    const base = this.linkage.instances.get(bc.code) ?? this.linkage.instantiate(bc.code);
     const slot = base + bc.index, sb = this.sb, f64 = this.f64, i32 = this.i32, chain = this.chain;
     const len = b.insns.length, phys = b.phys;
     const entry = len <= MAX_CHAINED_INSNS ? (slot << 8) | len : -1;
     b.wasmSlot = slot;
-    b.wasmCounted = i32[(STATE_EXEC_COUNTS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1))];
+    b.wasmPromoteAt = bc.handlers > 0 ? this.compileAt : this.promoteAt;
+    const counted = (STATE_EXEC_COUNTS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
+    const limit = (STATE_EXEC_LIMITS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
+    b.wasmCounted = i32[counted];
+    this.attached.push(b);
     const fn = (cpu: Cpu): void => {
       const rip = cpu.rip;
       // The run loop found this block at rip (translated, or through a link the MMU epoch and CPL
-      // check): blocks in the tier that end at rip may go on to it without the run loop, as many
-      // times as are left below the JS translator's threshold (the run loop's next entry compiles it).
+      // check): blocks in the tier that end at rip may go on to it without the run loop, and wasm
+      // code may run it as many times as are left below the count at which it goes to the JS
+      // translator (the run loop's next entry compiles it).
+      this.credit(b);
+      const at = b.wasmPromoteAt;
+      i32[limit] = at > 0 ? i32[counted] + Math.max(0, at - 1 - b.execCount) : 0x3fffffff;
       if (entry >= 0) {
-        this.credit(b);
-        const e = jumpEntry(rip), k = e >> 2, at = this.promoteAt;
-        const left = at > 0 ? at - 1 - b.execCount : 0x3fffffff;
-        if (left > 0) {
-          f64[e >> 3] = rip; i32[k + (JUMP_PHYS >> 2)] = phys; i32[k + (JUMP_BLOCK >> 2)] = entry; i32[k + (JUMP_LEFT >> 2)] = left;
-        } else f64[e >> 3] = NaN;
+        const e = jumpEntry(rip), k = e >> 2;
+        f64[e >> 3] = rip; i32[k + (JUMP_PHYS >> 2)] = phys; i32[k + (JUMP_BLOCK >> 2)] = entry;
       }
       if (chain(slot, sb, rip, cpu.icount, cpu.wasmChain ? cpu.repUntil : 0) === EXIT_SLOTS) {
         cpu.rip = f64[STATE_EXIT_RIP >> 3]; cpu.insnStart = f64[STATE_EXIT_START >> 3]; cpu.icount = f64[STATE_EXIT_ICOUNT >> 3];
@@ -147,9 +199,18 @@ export class WasmRuntime {
     b.hookGen = -1;
   }
 
+  /** Every block this machine gave a slot (their counts are credited when the machine is released). */
+  private readonly attached: Block[] = [];
+
+  /** Adds what wasm code ran of every block to its count (Machine.release: the counts carry over). */
+  creditAll(): void {
+    for (const b of this.attached) this.credit(b);
+  }
+
   /**
-   * Adds the executions the chain loop made of block `b` to its count (up to one below the JS
-   * translator's threshold, which the run loop's next entry reaches).
+   * Adds the executions wasm code counted of block `b` (chained entries, a loop's iterations) to its
+   * count, up to one below the count at which it goes to the JS translator (the run loop's next entry
+   * reaches it).
    */
   credit(b: Block): void {
     if (b.wasmSlot < 0) return;
@@ -157,7 +218,7 @@ export class WasmRuntime {
     const ran = (now - b.wasmCounted) | 0;
     b.wasmCounted = now;
     if (ran <= 0) return;
-    const at = this.promoteAt;
+    const at = b.wasmPromoteAt;
     b.execCount = at > 0 ? Math.max(b.execCount, Math.min(b.execCount + ran, at - 1)) : b.execCount + ran;
   }
 
@@ -182,57 +243,50 @@ export class WasmRuntime {
     at(this.c, start, rip, icount);
   }
 
-  private readonly rd = (va: number, size: number, start: number, rip: number, icount: number): number => {
+  // ---- the imports (through Linkage) ----
+
+  rd(va: number, size: number, start: number, rip: number, icount: number): number {
     this.at(start, rip, icount);
     const mmu = this.c.mmu;
     const lo = mmu.slowRead(va, size, mmu.user) | 0;
     this.i32[STATE_HI >> 2] = mmu.hi | 0;
     this.i32[STATE_EXIT_FLAG >> 2] = this.c.exit ? 1 : 0;
     return lo;
-  };
+  }
 
-  private readonly wr = (va: number, size: number, lo: number, hi: number, start: number, rip: number, icount: number): void => {
+  wr(va: number, size: number, lo: number, hi: number, start: number, rip: number, icount: number): void {
     this.at(start, rip, icount);
     const mmu = this.c.mmu;
     mmu.slowWrite(va, size, lo, hi, mmu.user);
     this.i32[STATE_EXIT_FLAG >> 2] = this.c.exit ? 1 : 0;
-  };
+  }
 
-  private readonly cond = (cc: number): number => {
+  cond(cc: number): number {
     if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
     return this.c.flags.cond(cc) ? 1 : 0;
-  };
+  }
 
-  private readonly gp = (start: number, rip: number, icount: number): void => {
+  gp(start: number, rip: number, icount: number): void {
     this.at(start, rip, icount);
     throw new GuestFault(GP, 0);
-  };
+  }
 
-  /** Instantiates a module in this machine: its blocks take the next free table slots; returns the first. */
-  private instantiate(code: WasmModuleCode): number {
-    const base = this.slots;
-    this.slots += code.blocks;
-    if (this.slots > this.table.length) this.table.grow(Math.max(this.slots - this.table.length, this.table.length));
-    const c = this.c, insns = code.insns;
-    const h = (i: number, start: number, rip: number, icount: number): number => {
-      this.at(start, rip, icount);
-      const d = insns[i];
-      d.fn(c, d);
-      c.icount++;
-      this.i32[STATE_EXIT_FLAG >> 2] = c.exit ? 1 : 0;
-      return c.icount;
-    };
-    const eaOf = (i: number, start: number, rip: number, icount: number): number => {
-      this.at(start, rip, icount);
-      return ea(c, insns[i]);
-    };
-    const fl = () => { if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags(); };
-    new WebAssembly.Instance(code.module, {
-      env: {
-        mem: c.mem.wasm, rd: this.rd, wr: this.wr, h, cond: this.cond, ea: eaOf, gp: this.gp, fl,
-        tbl: this.table, base: new WebAssembly.Global({ value: 'i32' }, base),
-      },
-    });
-    return base;
+  fl(): void {
+    if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
+  }
+
+  /** Instruction d's handler, at (start, rip, icount); returns icount after it. */
+  h(d: Insn, start: number, rip: number, icount: number): number {
+    this.at(start, rip, icount);
+    const c = this.c;
+    d.fn(c, d);
+    c.icount++;
+    this.i32[STATE_EXIT_FLAG >> 2] = c.exit ? 1 : 0;
+    return c.icount;
+  }
+
+  ea(d: Insn, start: number, rip: number, icount: number): number {
+    this.at(start, rip, icount);
+    return ea(this.c, d);
   }
 }

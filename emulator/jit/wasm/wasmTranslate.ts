@@ -23,7 +23,8 @@ import { TLB_MASK } from '../../memory/tlb';
 import {
   STATE_REGS, STATE_FLAGS, FLAG_DIRTY, FLAG_KIND, FLAG_SIZE, FLAG_A_LO, FLAG_A_HI, FLAG_B_LO, FLAG_B_HI, FLAG_R_LO,
   FLAG_R_HI, FLAG_CIN, FLAG_EAGER, FLAG_MASK, STATE_EXIT_RIP, STATE_EXIT_START, STATE_EXIT_ICOUNT, STATE_HI,
-  STATE_EXIT_FLAG, STATE_USER, TLB_SUP_R, TLB_SUP_W, TLB_PHYS, TLB_USR_R,
+  STATE_EXIT_FLAG, STATE_USER, TLB_SUP_R, TLB_SUP_W, TLB_PHYS, TLB_USR_R, STATE_EXEC_COUNTS, STATE_EXEC_LIMITS,
+  EXEC_COUNT_SLOTS,
 } from '../../memory/stateArea';
 import { WasmFunction, buildModule, Op, I32, I64, F64, type WasmImport } from './wasmCode';
 
@@ -45,7 +46,12 @@ export const WASM_IMPORTS: readonly WasmImport[] = [
   { name: 'fl', params: [], results: [] },
 ];
 const IM_RD = 0, IM_WR = 1, IM_H = 2, IM_COND = 3, IM_EA = 4, IM_GP = 5, IM_FL = 6;
-/** A translated block: (sb: state base, rip0, icount0) -> 0 (exit state in the state area) or 1 (the CPU object is current). */
+/**
+ * A translated block: (sb: state base, rip0, icount0, limit, slot) -> 0 (exit state in the state area)
+ * or 1 (the CPU object is current). A block that branches back to its start runs its next iteration
+ * itself while it fits below `limit` (the chain loop's instruction budget; 0: one iteration only) and
+ * its count (by its table slot) is below the run loop's limit (wasmChain.ts).
+ */
 export const EXIT_SLOTS = 0, EXIT_CURRENT = 1;
 
 const SIZE_MASK_LO = [0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff];
@@ -62,11 +68,11 @@ interface Pending {
 }
 
 const REG_NONE = 0, REG_CLEAN = 1, REG_DIRTY = 2;
-const P_SB = 0, P_RIP = 1, P_IC = 2;
+const P_SB = 0, P_RIP = 1, P_IC = 2, P_LIMIT = 3, P_SLOT = 4;
 
 /** Translation-time state of one block's function (jit/codeState.ts's counterpart). */
 class Emitter {
-  readonly f = new WasmFunction([I32, F64, F64], [I32]);
+  readonly f = new WasmFunction([I32, F64, F64, F64, I32], [I32]);
   private readonly regLocal = new Int32Array(16).fill(-1);
   private readonly regState = new Uint8Array(16);
   pending: Pending | null = null;
@@ -126,6 +132,12 @@ class Emitter {
     if (this.regLocal[r] < 0) this.regLocal[r] = this.f.local(I64);
     this.f.set(this.regLocal[r]);
     this.regState[r] = REG_DIRTY;
+  }
+  /** The GPRs the function has a local for. */
+  registersUsed(): number[] {
+    const used: number[] = [];
+    for (let r = 0; r < 16; r++) if (this.regLocal[r] >= 0) used.push(r);
+    return used;
   }
   regWriteBack(): void {
     for (let r = 0; r < 16; r++) {
@@ -630,16 +642,37 @@ function jcc(e: Emitter, d: Insn): boolean {
   return true;
 }
 
-export interface WasmTranslation { fn: WasmFunction; inline: number; handlers: number }
+export interface WasmTranslation { fn: WasmFunction; inline: number; handlers: number; loop: boolean }
 
 /** The module of one 64-bit block (see the file comment). */
 export function translateWasm(insns: readonly Insn[], base: number): WasmTranslation {
+  let off = 0;
+  for (const d of insns) off += d.len;
+  const lastInsn = insns[insns.length - 1];
+  // A block whose last instruction (JMP or Jcc) branches to its own start: a loop. When no handler
+  // can change registers behind its locals, its registers are loaded before the loop, so that
+  // iterations keep them in locals (a first translation finds them).
+  const selfLoop = lastInsn !== undefined && lastInsn.k0 === OK_BRANCH && off + lastInsn.target === 0 &&
+    (lastInsn.form === FORM.jmpRel || lastInsn.form === FORM.jcc);
+  if (!selfLoop) return emitBlock(insns, base, null);
+  const plain = emitBlock(insns, base, null);
+  return emitBlock(insns, base, plain.handlers === 0 ? plain.registers : []);
+}
+
+/** The block's function; with `loopRegisters`, as a loop with those registers loaded before it. */
+function emitBlock(insns: readonly Insn[], base: number, loopRegisters: number[] | null): WasmTranslation & { registers: number[] } {
   const e = new Emitter(), f = e.f;
   e.base = base;
   e.insns = insns;
   let off = 0;
   for (const d of insns) off += d.len;
   f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);
+  const len = insns.length;
+  const selfLoop = loopRegisters !== null;
+  if (selfLoop) {
+    for (const r of loopRegisters) e.reg(r);
+    f.loop(); f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);
+  }
   let inline = 0, lastStart = 0, lastInline = true;
   off = 0;
   for (let i = 0; i < insns.length; i++) {
@@ -676,9 +709,28 @@ export function translateWasm(insns: readonly Insn[], base: number): WasmTransla
     if (last) { f.i32(EXIT_CURRENT).op(Op.return); break; }
     f.get(P_SB).mem(Op.i32_load, STATE_EXIT_FLAG).if_().i32(EXIT_CURRENT).op(Op.return).end();
   }
+  if (selfLoop && lastInline) {
+    // The next iteration here, when it branched back and the iteration fits in the budget: registers
+    // and the flag record go to the state area (the body loads what it uses at its first use).
+    const count = f.local(I32);
+    f.get(P_SLOT).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(P_SB).op(Op.i32_add).set(count);
+    f.get(e.nrip).get(e.rip0).op(Op.i64_eq);
+    f.get(P_IC).f64(2 * len).op(Op.f64_add).get(P_LIMIT).op(Op.f64_le).op(Op.i32_and);
+    f.get(count).mem(Op.i32_load, STATE_EXEC_COUNTS).get(count).mem(Op.i32_load, STATE_EXEC_LIMITS).op(Op.i32_lt_s).op(Op.i32_and);
+    f.if_();
+    // Registers: in memory as in their locals, which the loop's start takes as loaded. The flag
+    // record: unless the loop's instructions replace every flag before any reads one or may fault.
+    e.regWriteBack();
+    if (!flagsDeadAfter(insns, -1, STATUS_FLAGS)) e.flagsWriteBack();
+    f.get(count).get(count).mem(Op.i32_load, STATE_EXEC_COUNTS).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_EXEC_COUNTS);
+    f.get(P_IC).f64(len).op(Op.f64_add).set(P_IC);
+    f.br(1);
+    f.end();
+  }
   if (lastInline) e.exit(insns.length, lastStart);
   else f.i32(EXIT_CURRENT);
-  return { fn: f, inline, handlers: insns.length - inline };
+  if (selfLoop) f.end().op(Op.unreachable);
+  return { fn: f, inline, handlers: insns.length - inline, loop: selfLoop && lastInline, registers: e.registersUsed() };
 }
 
 /**

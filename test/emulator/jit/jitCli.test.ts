@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Machine } from '../../../emulator/machine';
-import { setJitDefault, jitDefault, NO_JIT_ENV } from '../../../emulator/jit/jitDefault';
+import { setJitDefault, jitDefault, NO_JIT_ENV, WASM_THRESHOLD } from '../../../emulator/jit/jitDefault';
 import { REPO_ROOT, FIXTURES } from '../../helpers/fixtures';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -28,4 +28,21 @@ test('the process default follows --no-jit through the environment', () => {
     setJitDefault(true);
   }
   expect(new Machine({ memory: 2 << 20 }).jit).toBe(true);
+});
+
+test('KLP_LAB_WASM_THRESHOLD: 0 turns the WebAssembly tier off with the same console; a value that is not a whole number is refused in one line', () => {
+  const image = path.join(FIXTURES, 'boot', 'timer.elf');
+  const run = (value: string) => spawnSync(process.execPath, [CLI, 'run', image], { encoding: 'utf8', env: { ...process.env, KLP_LAB_WASM_THRESHOLD: value } });
+  const [tier, off] = [run('1'), run('0')];
+  expect(tier.stdout.length).toBeGreaterThan(20);
+  expect(off.stdout).toBe(tier.stdout);
+  expect(off.status).toBe(tier.status);
+  for (const bad of ['abc', '-5', '1e3']) {
+    const r = run(bad);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`klp-lab: KLP_LAB_WASM_THRESHOLD must be a whole number of executions (0 turns the WebAssembly tier off), not '${bad}'\n`);
+  }
+  expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(WASM_THRESHOLD);
+  expect(new Machine({ memory: 2 << 20, jit: false }).wasmThreshold).toBe(0);
 });

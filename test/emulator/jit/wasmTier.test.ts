@@ -83,6 +83,31 @@ describe('chaining (wasmChain.ts)', () => {
   });
 });
 
+describe('a block that branches back to its start', () => {
+  // One block: PUSHF (a handler) sees the flags the iteration before left: ZF, SF, PF, AF and OF of
+  // its DEC, CF of its ADD (DEC keeps it), so both records cross the back edge; slices of every size
+  // cut the loop anywhere.
+  const LOOP = [
+    0x9c, //                   L: pushfq
+    0x41, 0x58, //                pop r8
+    0x4d, 0x01, 0xc1, //          add r9, r8
+    0x48, 0x01, 0xd3, //          add rbx, rdx
+    0x48, 0xff, 0xc9, //          dec rcx
+    0x75, 0xf2, //                jnz L
+    0xf4, //                      hlt
+  ];
+  const REGS = { rbx: 0n, rcx: 5000n, rdx: 0x9e3779b97f4a7c15n, r9: 0n };
+
+  test('runs its iterations inside its function, as the interpreter runs them', () => {
+    const loopsBefore = wasmStats.loops;
+    for (const slice of [1, 2, 5, 1_000_000]) {
+      const interp = runSliced(INTERPRETER, LOOP, REGS, slice);
+      expect(runSliced(WASM_TIER, LOOP, REGS, slice).state).toEqual(interp.state);
+    }
+    expect(wasmStats.loops).toBeGreaterThan(loopsBefore);
+  });
+});
+
 describe('chaining after a code write', () => {
   // A (one page) jumps to B (the next page), which adds an immediate to RAX and loops to A. Between
   // run slices the host rewrites B's immediate: the chain loop must not go on from A into the B it
