@@ -521,6 +521,12 @@ export class Machine {
 
   /** The WebAssembly tier's runtime (jit/wasm/wasmTier.ts), made on first use. */
   private wasmRuntime: WasmRuntime | null = null;
+  /**
+   * A statistic: block executions that WebAssembly code ran without the run loop (chained entries,
+   * loops' iterations; emulator/jit/wasm/wasmChain.ts).
+   */
+  wasmCountedExecutions(): number { return this.wasmRuntime?.countedExecutions() ?? 0; }
+
   /** When blocks of the WebAssembly tier go to the JS translator (WasmRuntime.compileAt, promoteAt). */
   private setPromotion(r: WasmRuntime): void {
     const js = this.jit && this.compileThreshold > 0;

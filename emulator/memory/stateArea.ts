@@ -17,11 +17,8 @@ export const FLAG_DIRTY = 0, FLAG_KIND = 1, FLAG_SIZE = 2, FLAG_A_LO = 3, FLAG_A
   FLAG_R_LO = 7, FLAG_R_HI = 8, FLAG_CIN = 9, FLAG_EAGER = 10, FLAG_MASK = 11;
 /** Exit slots: float64 RIP, instruction start and icount at a block's exit (translated code writes them). */
 export const STATE_EXIT_RIP = 192, STATE_EXIT_START = 200, STATE_EXIT_ICOUNT = 208;
-/**
- * int32 slots: the high half of a slow-path read, c.exit after a slow path or handler, CPL 3 (1) or
- * not, blocks the chain loop entered since the run loop last looked (jit/wasm/wasmChain.ts).
- */
-export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224, STATE_CHAINED = 228;
+/** int32 slots: the high half of a slow-path read, c.exit after a slow path or handler, CPL 3 (1) or not. */
+export const STATE_HI = 216, STATE_EXIT_FLAG = 220, STATE_USER = 224;
 /** Entries of the TLB (memory/tlb.ts TLB_SIZE). */
 export const TLB_ENTRIES = 1024;
 /** The TLB's arrays (memory/tlb.ts), each TLB_ENTRIES entries. */

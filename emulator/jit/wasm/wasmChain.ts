@@ -23,7 +23,7 @@ import { TLB_MASK } from '../../memory/tlb';
 import {
   STATE_EXIT_FLAG, STATE_EXIT_RIP, STATE_EXIT_ICOUNT, STATE_USER, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES,
   JUMP_ENTRY_BYTES, JUMP_RIP, JUMP_PHYS, JUMP_BLOCK, TLB_SUP_X, TLB_USR_X, TLB_PHYS, STATE_EXEC_COUNTS,
-  STATE_EXEC_LIMITS, EXEC_COUNT_SLOTS, STATE_CHAINED,
+  STATE_EXEC_LIMITS, EXEC_COUNT_SLOTS,
 } from '../../memory/stateArea';
 
 /** The signature of a translated block: (sb, rip, icount, limit, slot) -> 0 (exit slots) or 1 (the CPU object is current). */
@@ -84,7 +84,6 @@ function chainFunction(): WasmFunction {
   f.get(e).mem(Op.i32_load, STATE_EXEC_COUNTS).tee(r).get(e).mem(Op.i32_load, STATE_EXEC_LIMITS).op(Op.i32_ge_s);
   leaveIf();
   f.get(e).get(r).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_EXEC_COUNTS);
-  f.get(P_SB).get(P_SB).mem(Op.i32_load, STATE_CHAINED).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_CHAINED);
   f.br(0);
   f.end();
   f.op(Op.unreachable);
