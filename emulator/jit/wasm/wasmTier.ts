@@ -178,9 +178,6 @@ export class WasmRuntime {
     const limit = (STATE_EXEC_LIMITS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
     b.wasmCounted = i32[counted];
     this.attached.push(b);
-    /** Executions when the block got its slot, and the run loop's calls since (each crossing into wasm). */
-    const countAtAttach = b.execCount;
-    let calls = 0;
     const fn = (cpu: Cpu): void => {
       const rip = cpu.rip;
       // The run loop found this block at rip (translated, or through a link the MMU epoch and CPL
@@ -188,11 +185,6 @@ export class WasmRuntime {
       // code may run it as many times as are left below the count at which it goes to the JS
       // translator (the run loop's next entry compiles it).
       this.credit(b);
-      // A block the run loop calls for three quarters of its executions or more pays the crossing
-      // each time, and the JS translator's code is called without one: it goes there at
-      // compileThreshold. (A 200-run fixture study: 5% faster; real Linux's boot: 2.6% slower.)
-      if (++calls * 4 > 3 * (b.execCount - countAtAttach) && b.wasmPromoteAt > this.compileAt && this.compileAt > 0 &&
-        b.execCount >= this.compileAt - 1) b.wasmPromoteAt = b.execCount + 1;
       const at = b.wasmPromoteAt;
       i32[limit] = at > 0 ? i32[counted] + Math.max(0, at - 1 - b.execCount) : 0x3fffffff;
       if (entry >= 0) {
