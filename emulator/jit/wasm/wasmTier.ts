@@ -8,7 +8,8 @@
  * BATCH blocks. Each module places its blocks in the machine's function table, and every call from
  * JS goes through the one export of the chain module (wasmChain.ts), which runs the block and the
  * blocks after it. Modules depend only on the instructions and are shared by the machines of a thread
- * (SharedBlock.wasm); instances are per machine, since they import its memory and table.
+ * (SharedBlock.wasm); instances are per WebAssembly.Memory, since they import it and its table
+ * (Linkage below).
  */
 import type { Cpu } from '../../cpu/cpu';
 import type { Insn } from '../../decode/insn';
