@@ -16,7 +16,8 @@
  * - the TLB maps the RIP, executable at the current privilege, to the block's physical address. This
  *   is the check the run loop's links make with the MMU epoch and CPL: a changed mapping, a flushed
  *   TLB or a privilege change sends the chain back to the run loop, which translates and refills.
- * Invalidated code (a write to a code page, a flush) clears the whole cache (WasmRuntime.forget).
+ * Invalidated code (a write to a code page, a flush) and a change of hooks clear the whole cache
+ * (WasmRuntime.forget): the run loop fills entries only for blocks no code hook covers.
  */
 import { buildModule, WasmFunction, Op, I32, F64, I64 } from './wasmCode';
 import { TLB_MASK } from '../../memory/tlb';
