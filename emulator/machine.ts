@@ -671,8 +671,9 @@ export class Machine {
       mmu.flush();
     } else mmu.memHook = null;
     this.intr.hook = h.intr.length > 0 ? (v, ec, k) => h.runIntr(v, ec, k) : null;
-    this.wasmRuntime?.forget();
     this.io.hook = h.io.length > 0 ? (p, s, w, v) => h.runIo(p, s, w, v) : null;
+    // The jump cache holds blocks entered under the old hooks (wasmChain.ts).
+    this.wasmRuntime?.forget();
     this.cpu.exit = true;
   }
 

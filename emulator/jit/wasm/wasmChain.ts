@@ -19,7 +19,7 @@
  * Invalidated code (a write to a code page, a flush) and a change of hooks clear the whole cache
  * (WasmRuntime.forget): the run loop fills entries only for blocks no code hook covers.
  */
-import { buildModule, WasmFunction, Op, I32, F64, I64 } from './wasmCode';
+import { buildModule, WasmFunction, Op, I32, F64, I64, type ValType } from './wasmCode';
 import { TLB_MASK } from '../../memory/tlb';
 import {
   STATE_EXIT_FLAG, STATE_EXIT_RIP, STATE_EXIT_ICOUNT, STATE_USER, STATE_JUMP_CACHE, JUMP_CACHE_ENTRIES,
@@ -27,9 +27,20 @@ import {
   STATE_EXEC_LIMITS, EXEC_COUNT_SLOTS,
 } from '../../memory/stateArea';
 
-/** The signature of a translated block: (sb, rip, icount, limit, slot) -> 0 (exit slots) or 1 (the CPU object is current). */
-const BLOCK_PARAMS = [I32, F64, F64, F64, I32] as const;
-const BLOCK_RESULTS = [I32] as const;
+/**
+ * The signature of a translated block (wasmTranslate.ts): (sb, rip, icount, limit, slot) -> 0 (exit
+ * slots) or 1 (the CPU object is current). The chain loop calls blocks through the table with it.
+ */
+export const BLOCK_PARAMS: ValType[] = [I32, F64, F64, F64, I32];
+export const BLOCK_RESULTS: ValType[] = [I32];
+
+/**
+ * Pushes the address (sb-relative, add STATE_EXEC_COUNTS or STATE_EXEC_LIMITS as the access's offset)
+ * of the execution count of the block in table slot `slot` (i32 locals `sb` and `slot`).
+ */
+export function slotCountAddress(f: WasmFunction, sb: number, slot: number): void {
+  f.get(slot).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(sb).op(Op.i32_add);
+}
 
 /** Longest block the cache records (the entry keeps the length in 8 bits). */
 export const MAX_CHAINED_INSNS = 255;
@@ -81,7 +92,8 @@ function chainFunction(): WasmFunction {
   f.get(w).i32(8).op(Op.i32_shr_u).set(P_SLOT);
   // The block's executions so far, below the count at which the run loop hands it to the JS
   // translator (wasmTier.ts): counted, or left to the run loop.
-  f.get(P_SLOT).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(P_SB).op(Op.i32_add).set(e);
+  slotCountAddress(f, P_SB, P_SLOT);
+  f.set(e);
   f.get(e).mem(Op.i32_load, STATE_EXEC_COUNTS).tee(r).get(e).mem(Op.i32_load, STATE_EXEC_LIMITS).op(Op.i32_ge_s);
   leaveIf();
   f.get(e).get(r).i32(1).op(Op.i32_add).mem(Op.i32_store, STATE_EXEC_COUNTS);
@@ -96,7 +108,7 @@ let chainModule: WebAssembly.Module | null = null;
 /** The chain loop for a machine's memory and function table (the module is compiled once per thread). */
 export function chainRun(mem: WebAssembly.Memory, table: WebAssembly.Table): ChainRun {
   chainModule ??= new WebAssembly.Module(buildModule(
-    { functions: [], memPages: 1, callsTable: true, types: [[[...BLOCK_PARAMS], [...BLOCK_RESULTS]]] },
+    { functions: [], memPages: 1, callsTable: true, types: [[BLOCK_PARAMS, BLOCK_RESULTS]] },
     [chainFunction()], [['run', 0]],
   ));
   return new WebAssembly.Instance(chainModule, { env: { mem, tbl: table } }).exports.run as ChainRun;

@@ -41,6 +41,11 @@ const BATCH = 32;
 
 const F = STATE_FLAGS >> 2;
 
+/** The int32 index of table slot `slot`'s entry in the per-slot array at `area` (STATE_EXEC_COUNTS, STATE_EXEC_LIMITS). */
+function countIndex(area: number, slot: number): number {
+  return (area >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
+}
+
 /**
  * What a thread keeps per WebAssembly.Memory: the function table, the chain loop and the instances of
  * modules (with the first slot of each one's blocks). A released machine's memory goes to the next
@@ -159,12 +164,10 @@ export class WasmRuntime {
     });
   }
 
-  /** Gives a new block the WebAssembly form its code already has in this thread; false if none. */
-  attachShared(b: Block): boolean {
+  /** Gives a new block the WebAssembly form its code already has in this thread, if it has one. */
+  attachShared(b: Block): void {
     const s = b.shared;
-    if (s === null || s.wasm === null || s.wasm.code === null) return false;
-    this.attach(b, s.wasm);
-    return true;
+    if (s !== null && s.wasm !== null) this.attach(b, s.wasm);
   }
 
   private attach(b: Block, bc: WasmBlockCode): void {
@@ -175,8 +178,7 @@ export class WasmRuntime {
     const entry = len <= MAX_CHAINED_INSNS ? (slot << 8) | len : -1;
     b.wasmSlot = slot;
     b.wasmPromoteAt = bc.handlers > 0 ? this.compileAt : this.promoteAt;
-    const counted = (STATE_EXEC_COUNTS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
-    const limit = (STATE_EXEC_LIMITS >> 2) + (slot & (EXEC_COUNT_SLOTS - 1));
+    const counted = countIndex(STATE_EXEC_COUNTS, slot), limit = countIndex(STATE_EXEC_LIMITS, slot);
     b.wasmCounted = i32[counted];
     this.attached.push(b);
     const fn = (cpu: Cpu): void => {
@@ -195,7 +197,7 @@ export class WasmRuntime {
       if (chain(slot, sb, rip, cpu.icount, cpu.wasmChain ? cpu.repUntil : 0) === EXIT_SLOTS) {
         cpu.rip = f64[STATE_EXIT_RIP >> 3]; cpu.insnStart = f64[STATE_EXIT_START >> 3]; cpu.icount = f64[STATE_EXIT_ICOUNT >> 3];
       }
-      if (i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
+      this.fl();
     };
     b.compiled = b.wasmFn = fn;
     b.hookGen = -1;
@@ -223,7 +225,7 @@ export class WasmRuntime {
    */
   credit(b: Block): void {
     if (b.wasmSlot < 0) return;
-    const now = this.i32[(STATE_EXEC_COUNTS >> 2) + (b.wasmSlot & (EXEC_COUNT_SLOTS - 1))];
+    const now = this.i32[countIndex(STATE_EXEC_COUNTS, b.wasmSlot)];
     const ran = (now - b.wasmCounted) | 0;
     b.wasmCounted = now;
     if (ran <= 0) return;
@@ -249,7 +251,7 @@ export class WasmRuntime {
 
   /** The CPU object at an instruction that may fault, as the interpreter would hold it. */
   private at(start: number, rip: number, icount: number): void {
-    if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
+    this.fl();
     at(this.c, start, rip, icount);
   }
 
@@ -272,7 +274,7 @@ export class WasmRuntime {
   }
 
   cond(cc: number): number {
-    if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
+    this.fl();
     return this.c.flags.cond(cc) ? 1 : 0;
   }
 
@@ -281,6 +283,7 @@ export class WasmRuntime {
     throw new GuestFault(GP, 0);
   }
 
+  /** The record wasm code left in the state area, if it left one, to the FlagState. */
   fl(): void {
     if (this.i32[F + FLAG_DIRTY] !== 0) this.applyFlags();
   }

@@ -24,8 +24,8 @@ import {
   STATE_REGS, STATE_FLAGS, FLAG_DIRTY, FLAG_KIND, FLAG_SIZE, FLAG_A_LO, FLAG_A_HI, FLAG_B_LO, FLAG_B_HI, FLAG_R_LO,
   FLAG_R_HI, FLAG_CIN, FLAG_EAGER, FLAG_MASK, STATE_EXIT_RIP, STATE_EXIT_START, STATE_EXIT_ICOUNT, STATE_HI,
   STATE_EXIT_FLAG, STATE_USER, TLB_SUP_R, TLB_SUP_W, TLB_PHYS, TLB_USR_R, STATE_EXEC_COUNTS, STATE_EXEC_LIMITS,
-  EXEC_COUNT_SLOTS,
 } from '../../memory/stateArea';
+import { BLOCK_PARAMS, BLOCK_RESULTS, slotCountAddress } from './wasmChain';
 import { WasmFunction, buildModule, Op, I32, I64, F64, type WasmImport } from './wasmCode';
 
 /** The JS functions a translated block imports, in this order (jit/wasm/wasmTier.ts provides them). */
@@ -72,7 +72,7 @@ const P_SB = 0, P_RIP = 1, P_IC = 2, P_LIMIT = 3, P_SLOT = 4;
 
 /** Translation-time state of one block's function (jit/codeState.ts's counterpart). */
 class Emitter {
-  readonly f = new WasmFunction([I32, F64, F64, F64, I32], [I32]);
+  readonly f = new WasmFunction(BLOCK_PARAMS, BLOCK_RESULTS);
   private readonly regLocal = new Int32Array(16).fill(-1);
   private readonly regState = new Uint8Array(16);
   pending: Pending | null = null;
@@ -666,13 +666,13 @@ function emitBlock(insns: readonly Insn[], base: number, loopRegisters: number[]
   e.insns = insns;
   let off = 0;
   for (const d of insns) off += d.len;
-  f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);
   const len = insns.length;
   const selfLoop = loopRegisters !== null;
   if (selfLoop) {
     for (const r of loopRegisters) e.reg(r);
-    f.loop(); f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);
+    f.loop();
   }
+  f.get(e.rip0).i64(off, 0).op(Op.i64_add).set(e.nrip);
   let inline = 0, lastStart = 0, lastInline = true;
   off = 0;
   for (let i = 0; i < insns.length; i++) {
@@ -710,10 +710,11 @@ function emitBlock(insns: readonly Insn[], base: number, loopRegisters: number[]
     f.get(P_SB).mem(Op.i32_load, STATE_EXIT_FLAG).if_().i32(EXIT_CURRENT).op(Op.return).end();
   }
   if (selfLoop && lastInline) {
-    // The next iteration here, when it branched back and the iteration fits in the budget: registers
-    // and the flag record go to the state area (the body loads what it uses at its first use).
+    // The next iteration here, when it branched back, fits in the budget and stays below the count
+    // at which the run loop hands the block to the JS translator (wasmChain.ts); it is counted.
     const count = f.local(I32);
-    f.get(P_SLOT).i32(EXEC_COUNT_SLOTS - 1).op(Op.i32_and).i32(2).op(Op.i32_shl).get(P_SB).op(Op.i32_add).set(count);
+    slotCountAddress(f, P_SB, P_SLOT);
+    f.set(count);
     f.get(e.nrip).get(e.rip0).op(Op.i64_eq);
     f.get(P_IC).f64(2 * len).op(Op.f64_add).get(P_LIMIT).op(Op.f64_le).op(Op.i32_and);
     f.get(count).mem(Op.i32_load, STATE_EXEC_COUNTS).get(count).mem(Op.i32_load, STATE_EXEC_LIMITS).op(Op.i32_lt_s).op(Op.i32_and);
@@ -727,8 +728,8 @@ function emitBlock(insns: readonly Insn[], base: number, loopRegisters: number[]
     f.br(1);
     f.end();
   }
+  // (A last instruction run by its handler has returned already.)
   if (lastInline) e.exit(insns.length, lastStart);
-  else f.i32(EXIT_CURRENT);
   if (selfLoop) f.end().op(Op.unreachable);
   return { fn: f, inline, handlers: insns.length - inline, loop: selfLoop && lastInline, registers: e.registersUsed() };
 }
