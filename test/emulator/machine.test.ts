@@ -1,7 +1,10 @@
 // Unicorn-rhythm tests of the machine: map (direct 64-bit start), write code bytes, set registers,
 // run, check. Code bytes are hand-assembled; each line carries the instruction it encodes.
+import * as fs from 'fs';
+import * as path from 'path';
 import { Machine, STOP_EXIT, STOP_HALTED, STOP_TRIPLE, STOP_HOST, STOP_LIMIT, HOOK_CODE, HOOK_IO } from '../../emulator/machine';
 import { startDirect64, PD_PADDR } from '../../emulator/loader/direct64';
+import { loadPvh } from '../../emulator/loader/pvh';
 import { FRAME_CALL } from '../../emulator/truth/callStacks';
 
 const CODE = 0x100000;
@@ -403,6 +406,30 @@ describe('ground truth', () => {
     expect(frames.map((f) => [f.kind, f.from, f.to])).toEqual([[FRAME_CALL, 0x10000a, 0x100010], [FRAME_CALL, 0x100000, 0x10000a]]);
   });
 });
+
+test('every page that holds anything but zeros is marked written, so reused RAM comes back all zero', () => {
+  // The fixture kernel's whole run, with the translators on: page walks setting A/D bits, REP MOVS
+  // copied in bulk, translated JS and WebAssembly code writing through the TLB, the loader's writes.
+  const elf = path.join(__dirname, '..', '..', 'fixtures', 'kernel', 'kernel.elf');
+  const a = new Machine({ wasmThreshold: 50, compileThreshold: 200 });
+  loadPvh(a, fs.readFileSync(elf), elf);
+  expect(a.run(2_000_000_000).reason).toBe(STOP_EXIT);
+  const pages = a.mem.size / 4096;
+  let nonZero = 0, unmarked = 0;
+  for (let p = 0; p < pages; p++) {
+    if (a.mem.u8.subarray(p * 4096, (p + 1) * 4096).some((x) => x !== 0)) {
+      nonZero++;
+      if (a.mem.written[p] === 0) unmarked++;
+    }
+  }
+  expect(nonZero).toBeGreaterThan(50);
+  expect(unmarked).toBe(0);
+  a.release();
+  const b = new Machine();
+  expect(b.mem.buffer).toBe(a.mem.buffer);
+  expect(b.mem.u8.every((x) => x === 0)).toBe(true);
+  expect(b.mem.written.every((x) => x === 0)).toBe(true);
+}, 60000);
 
 test('a released machine gives its RAM, zeroed, to the next machine of that size', () => {
   const size = 4 << 20;
