@@ -78,7 +78,8 @@ export function adoptExecCounts(buffer: SharedArrayBuffer): void {
  * when V8 compiles it on an idle core; with every core running a study thread, the compiles take
  * time from the runs: a 48-run fixture study at --jobs 2 on 2 cores took 2.87 s without carrying
  * counts, 3.25 s with (200 runs: 7.54 against 7.80 s), while at --jobs 1 carrying made 200 runs take
- * 9.55 s instead of 11.23 s. A study turns it off when its threads fill the machine's cores.
+ * 9.55 s instead of 11.23 s. A study turns it off when its threads fill the machine's cores and each
+ * has few runs to do (workerPool.ts CARRY_TASKS_PER_THREAD): over 400 runs at --jobs 2, carrying pays.
  */
 let carryOver = true;
 

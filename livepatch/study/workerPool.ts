@@ -122,6 +122,20 @@ export interface PoolOptions<P, R> {
   early?: EarlyWorkers;
 }
 
+/**
+ * With every core running a study thread, counts carry over between runs only when each thread has
+ * more tasks than this: then what the carried counts make V8 compile pays back within the study.
+ * Fixture-kernel livepatch studies at --jobs 2 on 2 cores, carrying against not: 48 runs 3.10-3.24 s
+ * against 2.71-2.80 s; 200 runs 6.61-6.77 s against 6.48-6.77 s; 400 runs 10.24-10.36 s against
+ * 11.23-11.32 s; 1,000 runs 22.2 s against 24.9 s.
+ */
+const CARRY_TASKS_PER_THREAD = 100;
+
+/** Whether a study of `tasks` tasks on `threads` threads and `cpus` CPUs carries execution counts over. */
+export function carriesCounts(threads: number, tasks: number, cpus: number): boolean {
+  return threads < cpus || tasks / threads > CARRY_TASKS_PER_THREAD;
+}
+
 /** Tasks a worker holds when this thread runs tasks too: the next is there when it finishes one. */
 const QUEUED_WHILE_BUSY = 2;
 
@@ -141,9 +155,10 @@ export function runPool<P, R>(opts: PoolOptions<P, R>): Promise<R[]> {
   const entry = workerCount > early.length ? workerEntryFile() : '';
   const queued = here ? QUEUED_WHILE_BUSY : 1;
   // Every thread counts its guest code's executions in one buffer, so each compiles what the whole
-  // study runs often, unless the threads fill every core (sharedCode.ts carryExecCounts). The results
-  // do not depend on it: translated code runs as the interpreter does.
-  const carryCounts = threads < os.availableParallelism();
+  // study runs often, unless the threads fill every core and each has too few tasks for the compiles
+  // to pay (sharedCode.ts carryExecCounts). The results do not depend on it: translated code runs as
+  // the interpreter does.
+  const carryCounts = carriesCounts(threads, total, os.availableParallelism());
   const carriedBefore = here ? carryExecCounts(carryCounts) : null;
   const init: WorkerInit = { ...opts.init, execCounts: sharedExecCounts(), carryCounts };
   return new Promise<R[]>((resolve, reject) => {

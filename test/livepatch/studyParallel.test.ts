@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runLivepatchStudy as runLivepatchStudyOn, runUnwindStudy } from '../../livepatch/study/parallelStudy';
 import { runStudy as runLivepatchStudy, type LivepatchStudyOptions } from '../../livepatch/study/livepatchStudy';
-import { workerEntryFile } from '../../livepatch/study/workerPool';
+import { carriesCounts, workerEntryFile } from '../../livepatch/study/workerPool';
 import { runStudy, type StudyOptions } from '../../livepatch/study/unwindStudy';
 import { StoppedGuest } from '../../livepatch/observe/stoppedGuest';
 import { REPO_ROOT } from '../helpers/fixtures';
@@ -17,6 +17,15 @@ const boot = () => new StoppedGuest(bytes, 'kernel.elf');
 
 test('under ts-jest the pool starts the worker built in dist/', () => {
   expect(workerEntryFile()).toBe(path.join(REPO_ROOT, 'dist', 'livepatch', 'study', 'studyWorker.js'));
+});
+
+test('execution counts carry over between runs unless every core has a thread with 100 runs or fewer', () => {
+  expect(carriesCounts(1, 48, 2)).toBe(true);
+  expect(carriesCounts(2, 48, 2)).toBe(false);
+  expect(carriesCounts(2, 200, 2)).toBe(false);
+  expect(carriesCounts(2, 201, 2)).toBe(true);
+  expect(carriesCounts(2, 1000, 2)).toBe(true);
+  expect(carriesCounts(4, 400, 4)).toBe(false);
 });
 
 test('the unwind study on 2 workers equals the study in this thread', async () => {

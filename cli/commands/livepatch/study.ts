@@ -13,6 +13,7 @@ import { livepatchStudyHtml } from '../../../livepatch/study/studyHtml';
 import { runLivepatchStudy, setUpWith, startStudyWorkers } from '../../../livepatch/study/parallelStudy';
 import { jobsOf, shardOf, studyFailure } from '../studyOptions';
 import { UserError } from '../../userError';
+import { studyTierDefaults } from '../../../emulator/jit/jitDefault';
 import { checkCommon, experimentsOf, kernelOf, parseVirtualTime, readLabSnapshot, unwinderOf, withCommonOptions, writeOutput, type CommonLivepatchArgs } from './options';
 import { LIVEPATCH_STATUS_VIOLATION } from './run';
 import { isRealLinuxImage, refuseFixtureOptions, studyRealLinux } from './realLinux';
@@ -88,6 +89,8 @@ export const livepatchStudyCommand: CommandModule<object, StudyArgs> = {
       return;
     }
     if (args['boot-once'] && args.snapshot !== undefined) throw new UserError('--boot-once and --snapshot exclude each other');
+    // Before any worker starts: they inherit the environment it is set through.
+    studyTierDefaults();
     // The workers load their modules while this thread reads the inputs (and boots, with --boot-once).
     const early = startStudyWorkers({ kind: 'livepatch' }, shardRuns({ runs: args.runs, shard }).length, jobs);
     const snapshot = setUpWith(early, () => (args.snapshot !== undefined ? readLabSnapshot(args.snapshot) : undefined));

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Machine } from '../../../emulator/machine';
-import { setJitDefault, jitDefault, NO_JIT_ENV, WASM_THRESHOLD } from '../../../emulator/jit/jitDefault';
+import { setJitDefault, jitDefault, NO_JIT_ENV, WASM_THRESHOLD, WASM_THRESHOLD_ENV, studyTierDefaults } from '../../../emulator/jit/jitDefault';
 import { REPO_ROOT, FIXTURES } from '../../helpers/fixtures';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -45,4 +45,19 @@ test('KLP_LAB_WASM_THRESHOLD: 0 turns the WebAssembly tier off with the same con
   }
   expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(WASM_THRESHOLD);
   expect(new Machine({ memory: 2 << 20, jit: false }).wasmThreshold).toBe(0);
+});
+
+test('a fixture livepatch study\'s machines run without the WebAssembly tier, unless the environment sets it', () => {
+  const before = process.env[WASM_THRESHOLD_ENV];
+  try {
+    delete process.env[WASM_THRESHOLD_ENV];
+    expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(WASM_THRESHOLD);
+    studyTierDefaults();
+    expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(0);
+    process.env[WASM_THRESHOLD_ENV] = '500';
+    studyTierDefaults();
+    expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(500);
+  } finally {
+    if (before === undefined) delete process.env[WASM_THRESHOLD_ENV]; else process.env[WASM_THRESHOLD_ENV] = before;
+  }
 });
