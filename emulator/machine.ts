@@ -313,6 +313,10 @@ export class Machine {
       try {
         if ((c.flags.bits & IF) !== 0 && c.icount > c.shadowUntil && pic.hasInterrupt()) {
           c.halted = false;
+          // The instruction a run resumes at without its hooks (resumeAt) did not run: when the
+          // handler returns to it, its hooks run again, as a gdb breakpoint that an interrupt
+          // preempted while being stepped over hits again.
+          this.resumeAt = NaN;
           const vector = pic.acknowledge();
           this.intr.raise(new GuestFault(vector), EV_EXTERNAL);
           prev = null;

@@ -339,6 +339,30 @@ describe('host API', () => {
     expect(m.regRead('rax')).toBe(5n);
     expect(seen).toEqual([CODE + 2]);
   });
+  test('an interrupt taken before the paused instruction runs: its hooks run again when the handler returns there', () => {
+    // As gdb does: stepping over a breakpoint that an interrupt preempts, the breakpoint hits again
+    // when the handler returns to it.
+    const m = machine([0xfb, 0x90, 0x90, 0xb8, 0x05, 0, 0, 0, 0xf4]); // sti; nop; nop; mov eax, 5; hlt
+    gate(m, 0x21, 0x100300);
+    put(m, 0x100300, [
+      0x48, 0xff, 0x04, 0x25, 0x00, 0x70, 0x00, 0x00, // inc qword [0x7000]
+      0xb0, 0x20, 0xe6, 0x20,                         // mov al, 0x20; out 0x20, al (EOI)
+      0x48, 0xcf,                                     // iretq
+    ]);
+    for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfd]]) m.io.write(p, 1, v); // IRQ1 only
+    const seen: number[] = [];
+    m.hookAdd(HOOK_CODE, (a: number) => { seen.push(a); m.stop('breakpoint'); }, CODE + 3, CODE + 3);
+    expect(m.run(100).reason).toBe(STOP_HOST);
+    expect(m.regRead('rip')).toBe(BigInt(CODE + 3));
+    m.pic.setIrq(1, true); m.pic.setIrq(1, false);
+    expect(m.run(100).reason).toBe(STOP_HOST);
+    expect(q(m, 0x7000)).toBe(1n);
+    expect(m.regRead('rip')).toBe(BigInt(CODE + 3));
+    expect(m.regRead('rax')).toBe(0x20n); // the handler's AL: mov eax, 5 has not run
+    expect(m.run(100).reason).toBe(STOP_HALTED);
+    expect(m.regRead('rax')).toBe(5n);
+    expect(seen).toEqual([CODE + 3, CODE + 3]);
+  });
   test('hooks that add and delete hooks while they run: a deleted one is skipped at once, an added one runs from the next instruction', () => {
     const m = machine([0x90, 0x90, 0x90, 0xf4]); // nop; nop; nop; hlt
     const seen: string[] = [];
