@@ -57,17 +57,18 @@ export function wasmThresholdEnvProblem(): string | null {
 }
 
 /**
- * The fixture kernel's live-patching study's default: no WebAssembly tier, unless
- * KLP_LAB_WASM_THRESHOLD says otherwise.
+ * The default of `klp-lab livepatch study` on the fixture kernel: no WebAssembly tier, unless
+ * KLP_LAB_WASM_THRESHOLD says otherwise. Set through the environment, so that the study's worker
+ * threads inherit it.
+ *
  * The tier pays where code runs a few thousand times in one long run (real Linux's boot: 3.3x the
  * interpreter with it, 2.6x without). A study runs the same code in run after run, and the JS
  * translations it shares between runs (sharedCode.ts) soon cover it, while the tier keeps a wholly
  * inline block until 100,000 executions and runs it alone, entered from the run loop, where the JS
- * translator links it into a trace. Measured with the tier against without: the fixture kernel's
- * 200-run study 9.1-9.8 s against 8.1-8.2 s at --jobs 1, its 1,000-run study 42.1 s against 36.8 s.
- * (Real Linux's study keeps the tier: its 16-run klp_lab_hog study took 11.5 s against 10.5 s at
- * --jobs 1 but the same 8.8 s at --jobs 2, and its lab's set-up boot needs the tier.) Set through the
- * environment, so that the study's worker threads inherit it.
+ * translator links it into a trace. Measured at --jobs 1, with the tier against without: the
+ * 200-run study 9.1-9.8 s against 8.1-8.5 s, the 1,000-run study 42.1 s against 35.9-36.8 s.
+ * Real Linux's study keeps the tier: its 16-run klp_lab_hog study took 11.5 s against 10.5 s at
+ * --jobs 1 but the same 8.8 s at --jobs 2, and its lab's set-up boot needs the tier.
  */
 export function studyTierDefaults(): void {
   if (process.env[WASM_THRESHOLD_ENV] === undefined) process.env[WASM_THRESHOLD_ENV] = '0';
