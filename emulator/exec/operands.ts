@@ -19,11 +19,12 @@ export function ea(c: Cpu, d: Insn): number {
     const u = c.regs.u32;
     let v = d.ripRel !== 0 ? c.rip + d.disp : d.disp;
     const b = d.base, x = d.index;
+    const hb = b >= 0 ? u[(b << 1) | 1] : 0, hx = x >= 0 ? u[(x << 1) | 1] : 0;
     // A base and an index each within ±2^47 (high words within ±2^15) add up exactly as doubles.
     // Larger ones can cancel to a canonical address that rounding moved: they take the exact path.
-    if (b < 0 || x < 0 || (((u[(b << 1) | 1] + 0x8000) | (u[(x << 1) | 1] + 0x8000)) & 0xffff0000) === 0) {
-      if (b >= 0) v += (u[(b << 1) | 1] | 0) * 4294967296 + u[b << 1];
-      if (x >= 0) v += ((u[(x << 1) | 1] | 0) * 4294967296 + u[x << 1]) * d.scale;
+    if (b < 0 || x < 0 || (((hb + 0x8000) | (hx + 0x8000)) & 0xffff0000) === 0) {
+      if (b >= 0) v += (hb | 0) * 4294967296 + u[b << 1];
+      if (x >= 0) v += ((hx | 0) * 4294967296 + u[x << 1]) * d.scale;
       if (v >= -0x800000000000 && v < 0x800000000000) return v;
     }
   }

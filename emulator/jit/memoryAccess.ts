@@ -35,14 +35,12 @@ export function effectiveAddress(s: InsnSite): string {
   const va = st.tmp('va');
   if (d.eaFast !== 0) {
     let e = d.ripRel !== 0 ? `(rip0 + ${s.next}) + ${d.disp}` : `${d.disp}`;
-    if (d.base >= 0) { const [l, h] = st.reg(d.base); e = `${e} + (${h} * 4294967296 + (${l} >>> 0))`; }
-    if (d.index >= 0) { const [l, h] = st.reg(d.index); e = `${e} + (${h} * 4294967296 + (${l} >>> 0)) * ${d.scale}`; }
+    const base = d.base >= 0 ? st.reg(d.base) : null, index = d.index >= 0 ? st.reg(d.index) : null;
+    if (base !== null) e = `${e} + (${base[1]} * 4294967296 + (${base[0]} >>> 0))`;
+    if (index !== null) e = `${e} + (${index[1]} * 4294967296 + (${index[0]} >>> 0)) * ${d.scale}`;
     // Base and index can cancel to a canonical address that rounding moved (exec/operands.ts ea):
     // unless both are within ±2^47, NaN sends the access to its slow path, where eaFix computes it exactly.
-    if (d.base >= 0 && d.index >= 0) {
-      const hb = st.reg(d.base)[1], hx = st.reg(d.index)[1];
-      e = `(((${hb} + 0x8000) | (${hx} + 0x8000)) & 0xffff0000) === 0 ? ${e} : NaN`;
-    }
+    if (base !== null && index !== null) e = `(((${base[1]} + 0x8000) | (${index[1]} + 0x8000)) & 0xffff0000) === 0 ? ${e} : NaN`;
     out.push(`let ${va} = ${e};`);
     // A non-canonical address never hits the TLB, so the check waits for the access's slow path.
     s.eaFix = `if (!(${va} >= -0x800000000000 && ${va} < 0x800000000000)) ${va} = ea(c, ${s.dName}); `;

@@ -139,13 +139,15 @@ export class Mmu {
     if (tags[i] === vp) return t.phys[i] + (va & 0xfff);
     this.walks++;
     const w = pageWalk(this.mem, this.regs, va, access, user, this.walkOut);
-    // Every page the guest reaches through this translation (and through the TLB entry it fills)
-    // counts as written: a released RAM buffer is zeroed only there (PhysicalMemory.written).
-    if (w.physPage + 4096 <= this.mem.size) this.mem.written[w.physPage >>> 12] = 1;
-    if (this.memHook === null && w.physPage + 4096 <= this.mem.size) {
-      let perms = w.perms;
-      if (this.mem.hasCode[w.physPage / 4096] !== 0) perms &= ~(P_SW | P_UW);
-      t.fill(vp, w.physPage, perms);
+    if (w.physPage + 4096 <= this.mem.size) {
+      // Every page the guest reaches through this translation (and through the TLB entry it fills)
+      // counts as written: a released RAM buffer is zeroed only there (PhysicalMemory.written).
+      this.mem.written[w.physPage >>> 12] = 1;
+      if (this.memHook === null) {
+        let perms = w.perms;
+        if (this.mem.hasCode[w.physPage / 4096] !== 0) perms &= ~(P_SW | P_UW);
+        t.fill(vp, w.physPage, perms);
+      }
     }
     return w.physPage + (va & 0xfff);
   }

@@ -38,7 +38,6 @@ export const wasmStats = { blocks: 0, inlineInsns: 0, handlerInsns: 0, modules: 
 /** Blocks per module. */
 const BATCH = 32;
 
-
 const F = STATE_FLAGS >> 2;
 
 /** The int32 index of table slot `slot`'s entry in the per-slot array at `area` (STATE_EXEC_COUNTS, STATE_EXEC_LIMITS). */
