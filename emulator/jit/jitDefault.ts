@@ -38,10 +38,16 @@ export const WASM_THRESHOLD_ENV = 'KLP_LAB_WASM_THRESHOLD';
  */
 export const WASM_THRESHOLD = 1000;
 
+/** The environment does not set the threshold (the variable is missing or empty). */
+function wasmThresholdUnset(): boolean {
+  const v = process.env[WASM_THRESHOLD_ENV];
+  return v === undefined || v === '';
+}
+
 /** The environment's threshold, or null when it is not a whole number (the command line refuses it). */
 function wasmThresholdEnv(): number | null {
-  const v = process.env[WASM_THRESHOLD_ENV];
-  if (v === undefined || v === '') return WASM_THRESHOLD;
+  if (wasmThresholdUnset()) return WASM_THRESHOLD;
+  const v = process.env[WASM_THRESHOLD_ENV]!;
   return /^\d+$/.test(v) ? Number(v) : null;
 }
 
@@ -71,5 +77,5 @@ export function wasmThresholdEnvProblem(): string | null {
  * --jobs 1 but the same 8.8 s at --jobs 2, and its lab's set-up boot needs the tier.
  */
 export function studyTierDefaults(): void {
-  if (process.env[WASM_THRESHOLD_ENV] === undefined) process.env[WASM_THRESHOLD_ENV] = '0';
+  if (wasmThresholdUnset()) process.env[WASM_THRESHOLD_ENV] = '0';
 }

@@ -54,6 +54,9 @@ test('a fixture livepatch study\'s machines run without the WebAssembly tier, un
     expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(WASM_THRESHOLD);
     studyTierDefaults();
     expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(0);
+    process.env[WASM_THRESHOLD_ENV] = '';
+    studyTierDefaults();
+    expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(0);
     process.env[WASM_THRESHOLD_ENV] = '500';
     studyTierDefaults();
     expect(new Machine({ memory: 2 << 20 }).wasmThreshold).toBe(500);
